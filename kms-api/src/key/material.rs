@@ -1,0 +1,125 @@
+//! One version of a key's material: the secret bytes, their ready-to-use AES-256-GCM key
+//! schedule, and the `KeyMaterialId` AWS reports for it. Zeroized on drop, never `Debug`-printed.
+
+use aes_gcm::{Aes256Gcm, KeyInit};
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+use crate::random::RandomSource;
+
+/// The length of symmetric key material in bytes (AES-256).
+pub const MATERIAL_LEN: usize = 32;
+
+/// One version of symmetric key material.
+pub struct KeyMaterial {
+    /// 1-based, never reused; the ciphertext blob names it.
+    version: u32,
+    /// AWS's `KeyMaterialId`: 64 lowercase hex characters.
+    material_id: String,
+    created_at: DateTime<Utc>,
+    bytes: Zeroizing<[u8; MATERIAL_LEN]>,
+    /// The expanded AES key, built once so crypto calls do not redo the key schedule
+    /// (`aes` zeroizes it on drop with the `zeroize` feature).
+    cipher: Aes256Gcm,
+}
+
+impl KeyMaterial {
+    /// Fresh random material for `version`.
+    pub(crate) fn generate(version: u32, now: DateTime<Utc>, random: &dyn RandomSource) -> Self {
+        let mut bytes = Zeroizing::new([0u8; MATERIAL_LEN]);
+        random.fill(bytes.as_mut());
+        let mut id = [0u8; 32];
+        random.fill(&mut id);
+        Self::from_parts(version, hex(&id), now, bytes)
+    }
+
+    /// Material with known bytes and ID (restoring from a store or a seed file).
+    pub fn from_parts(
+        version: u32,
+        material_id: String,
+        created_at: DateTime<Utc>,
+        bytes: Zeroizing<[u8; MATERIAL_LEN]>,
+    ) -> Self {
+        let cipher = Aes256Gcm::new(bytes.as_ref().into());
+        Self {
+            version,
+            material_id,
+            created_at,
+            bytes,
+            cipher,
+        }
+    }
+
+    /// The 1-based version number.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// AWS's `KeyMaterialId` for this version.
+    pub fn material_id(&self) -> &str {
+        &self.material_id
+    }
+
+    /// When this version was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// The secret bytes, for a store that wraps them before writing. Never log them.
+    #[doc(hidden)]
+    pub fn secret_bytes(&self) -> &[u8; MATERIAL_LEN] {
+        &self.bytes
+    }
+
+    pub(crate) fn cipher(&self) -> &Aes256Gcm {
+        &self.cipher
+    }
+}
+
+impl std::fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyMaterial")
+            .field("version", &self.version)
+            .field("material_id", &self.material_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededRandom;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let m = KeyMaterial::generate(1, Utc::now(), &SeededRandom::new(1));
+        let secret = hex(m.secret_bytes());
+        let printed = format!("{m:?}");
+        assert!(!printed.contains(&secret));
+        assert!(printed.contains("version: 1"));
+    }
+
+    #[test]
+    fn material_ids_are_64_hex_chars_and_differ() {
+        let r = SeededRandom::new(2);
+        let (a, b) = (
+            KeyMaterial::generate(1, Utc::now(), &r),
+            KeyMaterial::generate(2, Utc::now(), &r),
+        );
+        assert_eq!(a.material_id().len(), 64);
+        assert!(a.material_id().bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a.material_id(), b.material_id());
+        assert_ne!(a.secret_bytes(), b.secret_bytes());
+    }
+}

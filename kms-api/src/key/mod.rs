@@ -1,0 +1,7 @@
+//! Keys: identifiers ([`id`]), AWS's enumerations ([`spec`]), versioned material
+//! ([`material`]) and the record that ties them together ([`record`]).
+
+pub(crate) mod id;
+pub mod material;
+pub mod record;
+pub mod spec;

@@ -1,0 +1,374 @@
+//! [`Kms`]: the engine handle. A cheap `Clone` over shared state: per (account, Region) a
+//! `DashMap` of `Arc<KeyRecord>` and one of aliases. Crypto operations take an `Arc` of a record
+//! and release the map at once, so they never wait on one another; mutations replace a record
+//! whole after the [`Persistence`] hook accepted it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use uuid::Uuid;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::KmsError;
+use crate::key::id::{alias_arn, key_arn, KeyRef};
+use crate::key::record::KeyRecord;
+use crate::persist::{InMemory, Persistence};
+use crate::random::{OsRandom, RandomSource};
+use crate::scope::Scope;
+
+/// An in-process AWS KMS.
+///
+/// ```
+/// use kms_api::{Kms, Scope};
+/// use kms_api::wire::keys::CreateKeyRequest;
+/// use kms_api::wire::crypto::{EncryptRequest, DecryptRequest};
+///
+/// let kms = Kms::new();
+/// let scope = Scope::new("111122223333", "us-east-1");
+/// let key = kms.create_key(&scope, CreateKeyRequest::default()).unwrap().key_metadata;
+/// let sealed = kms.encrypt(&scope, EncryptRequest {
+///     key_id: Some(key.key_id.clone()),
+///     plaintext: Some(b"hello".to_vec().into()),
+///     ..Default::default()
+/// }).unwrap();
+/// let opened = kms.decrypt(&scope, DecryptRequest {
+///     ciphertext_blob: sealed.ciphertext_blob,
+///     ..Default::default()
+/// }).unwrap();
+/// assert_eq!(opened.plaintext.unwrap().as_slice(), b"hello");
+/// ```
+#[derive(Clone)]
+pub struct Kms {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    scopes: DashMap<Scope, Arc<ScopeState>>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    persistence: Arc<dyn Persistence>,
+}
+
+/// The keys and aliases of one (account, Region).
+#[derive(Default)]
+pub(crate) struct ScopeState {
+    pub(crate) keys: DashMap<Uuid, Arc<KeyRecord>>,
+    pub(crate) aliases: DashMap<String, AliasEntry>,
+}
+
+/// An alias: a name in one (account, Region) pointing at one key there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasEntry {
+    /// `alias/<name>`.
+    pub name: String,
+    /// The key it points to.
+    pub target: Uuid,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last re-pointed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Builds a [`Kms`] with a chosen clock, randomness and persistence.
+///
+/// ```
+/// use kms_api::{Kms, ManualClock, SeededRandom};
+/// use std::sync::Arc;
+/// let kms = Kms::builder()
+///     .clock(Arc::new(ManualClock::at_epoch_seconds(1_700_000_000)))
+///     .random(Arc::new(SeededRandom::new(1)))
+///     .build();
+/// assert_eq!(kms.now().timestamp(), 1_700_000_000);
+/// ```
+pub struct KmsBuilder {
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    persistence: Arc<dyn Persistence>,
+}
+
+impl KmsBuilder {
+    /// The clock every timestamp and deadline comes from.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The source of key material, nonces and IDs.
+    pub fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// Where mutations are committed before they are acknowledged.
+    pub fn persistence(mut self, persistence: Arc<dyn Persistence>) -> Self {
+        self.persistence = persistence;
+        self
+    }
+
+    /// The engine.
+    pub fn build(self) -> Kms {
+        Kms {
+            shared: Arc::new(Shared {
+                scopes: DashMap::new(),
+                clock: self.clock,
+                random: self.random,
+                persistence: self.persistence,
+            }),
+        }
+    }
+}
+
+impl Default for Kms {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Kms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kms")
+            .field("keys", &self.key_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kms {
+    /// An in-memory engine on the system clock and the OS CSPRNG.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder, starting from the defaults of [`Kms::new`].
+    pub fn builder() -> KmsBuilder {
+        KmsBuilder {
+            clock: Arc::new(SystemClock::default()),
+            random: Arc::new(OsRandom),
+            persistence: Arc::new(InMemory),
+        }
+    }
+
+    /// The engine's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.clock.now()
+    }
+
+    /// How many keys exist, in every account and Region.
+    pub fn key_count(&self) -> usize {
+        self.shared.scopes.iter().map(|s| s.keys.len()).sum()
+    }
+
+    /// Removes every key and alias everywhere (the emulator's `POST /_kms/reset`).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the persistence hook fails; memory is then unchanged.
+    pub fn reset(&self) -> Result<(), KmsError> {
+        self.shared
+            .persistence
+            .reset()
+            .map_err(KmsError::Internal)?;
+        self.shared.scopes.clear();
+        Ok(())
+    }
+
+    pub(crate) fn random(&self) -> &dyn RandomSource {
+        &*self.shared.random
+    }
+
+    pub(crate) fn persistence(&self) -> &dyn Persistence {
+        &*self.shared.persistence
+    }
+
+    /// A fresh random (version 4) key ID.
+    pub(crate) fn new_key_id(&self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        self.random().fill(&mut bytes);
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
+    pub(crate) fn scope_state(&self, scope: &Scope) -> Option<Arc<ScopeState>> {
+        self.shared.scopes.get(scope).map(|s| Arc::clone(&s))
+    }
+
+    pub(crate) fn scope_state_or_default(&self, scope: &Scope) -> Arc<ScopeState> {
+        if let Some(state) = self.scope_state(scope) {
+            return state;
+        }
+        Arc::clone(&self.shared.scopes.entry(scope.clone()).or_default())
+    }
+
+    /// Finds the key `key_id` names, as AWS resolves a `KeyId` member. Aliases are accepted
+    /// only where the operation accepts them.
+    pub(crate) fn resolve(
+        &self,
+        scope: &Scope,
+        key_id: &str,
+        allow_alias: bool,
+    ) -> Result<Arc<KeyRecord>, KmsError> {
+        match KeyRef::parse(key_id)? {
+            KeyRef::Id(id) => self.find_key(scope, id),
+            KeyRef::KeyArn {
+                region,
+                account,
+                id,
+            } => {
+                if region != scope.region() {
+                    return Err(KmsError::NotFound(format!("Invalid arn {region}")));
+                }
+                if account == scope.account() {
+                    self.find_key(scope, id)
+                } else {
+                    self.find_key(&scope.with_account(account), id)
+                }
+            }
+            KeyRef::AliasName(_) | KeyRef::AliasArn { .. } if !allow_alias => {
+                Err(KmsError::NotFound(format!("Invalid keyId '{key_id}'")))
+            }
+            KeyRef::AliasName(name) => self.find_alias_target(scope, name),
+            KeyRef::AliasArn {
+                region,
+                account,
+                name,
+            } => {
+                if region != scope.region() {
+                    return Err(KmsError::NotFound(format!("Invalid arn {region}")));
+                }
+                if account == scope.account() {
+                    self.find_alias_target(scope, name)
+                } else {
+                    self.find_alias_target(&scope.with_account(account), name)
+                }
+            }
+        }
+    }
+
+    /// The key `id` in `scope`; a key whose deletion date passed is deleted now and not found.
+    pub(crate) fn find_key(&self, scope: &Scope, id: Uuid) -> Result<Arc<KeyRecord>, KmsError> {
+        let not_found =
+            || KmsError::NotFound(format!("Key '{}' does not exist", key_arn(scope, id)));
+        let state = self.scope_state(scope).ok_or_else(not_found)?;
+        let key = state
+            .keys
+            .get(&id)
+            .map(|k| Arc::clone(&k))
+            .ok_or_else(not_found)?;
+        if key.is_due_for_deletion(self.now()) {
+            self.complete_deletion(&state, &key);
+            return Err(not_found());
+        }
+        Ok(key)
+    }
+
+    fn find_alias_target(&self, scope: &Scope, name: &str) -> Result<Arc<KeyRecord>, KmsError> {
+        let not_found =
+            || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
+        let state = self.scope_state(scope).ok_or_else(not_found)?;
+        let target = state
+            .aliases
+            .get(name)
+            .map(|a| a.target)
+            .ok_or_else(not_found)?;
+        self.find_key(scope, target).map_err(|_| not_found())
+    }
+
+    /// Deletes a key whose waiting period is over, with its aliases. Best effort towards the
+    /// store: if the store refuses, the key is still due and is deleted again after a restart.
+    pub(crate) fn complete_deletion(&self, state: &ScopeState, key: &KeyRecord) {
+        if let Err(e) = self.persistence().delete_key(key) {
+            tracing::warn!(key = %key.arn(), error = %e, "could not delete a key from the store");
+            return;
+        }
+        state
+            .keys
+            .remove_if(&key.id, |_, k| k.is_due_for_deletion(self.now()));
+        let names: Vec<String> = state
+            .aliases
+            .iter()
+            .filter(|a| a.target == key.id)
+            .map(|a| a.name.clone())
+            .collect();
+        for name in names {
+            if self.persistence().delete_alias(&key.scope, &name).is_ok() {
+                state.aliases.remove(&name);
+            }
+        }
+    }
+
+    /// Deletes every key in every scope whose deletion date has passed; returns how many.
+    pub fn purge_due_deletions(&self) -> usize {
+        let now = self.now();
+        let mut purged = 0;
+        let scopes: Vec<Arc<ScopeState>> =
+            self.shared.scopes.iter().map(|s| Arc::clone(&s)).collect();
+        for state in scopes {
+            let due: Vec<Arc<KeyRecord>> = state
+                .keys
+                .iter()
+                .filter(|k| k.is_due_for_deletion(now))
+                .map(|k| Arc::clone(&k))
+                .collect();
+            for key in due {
+                self.complete_deletion(&state, &key);
+                purged += 1;
+            }
+        }
+        purged
+    }
+
+    /// Adds a new key after the store accepted it.
+    pub(crate) fn insert_key(&self, key: KeyRecord) -> Result<Arc<KeyRecord>, KmsError> {
+        debug_assert!({
+            key.check_invariants();
+            true
+        });
+        self.persistence()
+            .put_key(&key)
+            .map_err(KmsError::Internal)?;
+        let key = Arc::new(key);
+        self.scope_state_or_default(&key.scope)
+            .keys
+            .insert(key.id, Arc::clone(&key));
+        Ok(key)
+    }
+
+    /// Changes a key: `f` edits a copy of the current record (and may refuse); the copy
+    /// replaces the record once the store accepted it. Concurrent changes to one key are
+    /// serialized; other keys are not held up.
+    pub(crate) fn update_key<T>(
+        &self,
+        key: &KeyRecord,
+        f: impl FnOnce(&mut KeyRecord) -> Result<T, KmsError>,
+    ) -> Result<(T, Arc<KeyRecord>), KmsError> {
+        let not_found = || KmsError::NotFound(format!("Key '{}' does not exist", key.arn()));
+        let state = self.scope_state(&key.scope).ok_or_else(not_found)?;
+        let mut entry = state.keys.get_mut(&key.id).ok_or_else(not_found)?;
+        let mut next = KeyRecord::clone(&entry);
+        let out = f(&mut next)?;
+        debug_assert!({
+            next.check_invariants();
+            true
+        });
+        self.persistence()
+            .put_key(&next)
+            .map_err(KmsError::Internal)?;
+        let next = Arc::new(next);
+        *entry = Arc::clone(&next);
+        Ok((out, next))
+    }
+
+    /// Inserts an already-built key record as it is (restoring from a store or a seed).
+    #[doc(hidden)]
+    pub fn restore_key(&self, key: KeyRecord) {
+        self.scope_state_or_default(&key.scope)
+            .keys
+            .insert(key.id, Arc::new(key));
+    }
+
+    /// Inserts an alias as it is (restoring from a store or a seed).
+    #[doc(hidden)]
+    pub fn restore_alias(&self, scope: &Scope, alias: AliasEntry) {
+        self.scope_state_or_default(scope)
+            .aliases
+            .insert(alias.name.clone(), alias);
+    }
+}

@@ -1,0 +1,54 @@
+//! AWS KMS as an in-process Rust library: the engine behind the `kms-emulator` server, usable
+//! without HTTP.
+//!
+//! ```
+//! use kms_api::{Kms, Scope};
+//! use kms_api::wire::keys::CreateKeyRequest;
+//! use kms_api::wire::crypto::GenerateDataKeyRequest;
+//!
+//! let kms = Kms::new();
+//! let scope = Scope::new("111122223333", "us-east-1");
+//! let key = kms.create_key(&scope, CreateKeyRequest::default()).unwrap().key_metadata;
+//! let dk = kms.generate_data_key(&scope, GenerateDataKeyRequest {
+//!     key_id: Some(key.arn),
+//!     key_spec: Some("AES_256".into()),
+//!     ..Default::default()
+//! }).unwrap();
+//! assert_eq!(dk.plaintext.unwrap().len(), 32);
+//! ```
+//!
+//! # Layout
+//! - [`kms`]: the [`Kms`] handle and its shared state; [`dispatch`](Kms::dispatch) maps an
+//!   [`Operation`] and a JSON body to a typed call.
+//! - [`ops`]: the operations, one file per group, each a method on [`Kms`].
+//! - [`wire`]: request and response types exactly as AWS names them.
+//! - [`key`]: key records, material versions, AWS's enumerations.
+//! - [`crypto`]: the ciphertext blob and the encryption context as AAD.
+//! - [`error`]: [`KmsError`], one variant per AWS exception.
+//! - [`clock`], [`random`], [`persist`]: the injected time, randomness and persistence.
+
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod crypto;
+mod dispatch;
+pub mod error;
+pub mod key;
+pub mod kms;
+pub mod operation;
+pub mod ops;
+pub mod persist;
+pub mod random;
+pub mod scope;
+mod validate;
+pub mod wire;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::KmsError;
+pub use key::record::KeyRecord;
+pub use key::spec::{DataKeySpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
+pub use kms::{AliasEntry, Kms, KmsBuilder};
+pub use operation::Operation;
+pub use persist::{InMemory, Persistence};
+pub use random::{OsRandom, RandomSource, SeededRandom};
+pub use scope::Scope;

@@ -1,0 +1,266 @@
+//! Alias operations: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
+
+use dashmap::mapref::entry::Entry;
+
+use crate::error::KmsError;
+use crate::key::id::alias_arn;
+use crate::kms::{AliasEntry, Kms};
+use crate::ops::page_limit;
+use crate::scope::Scope;
+use crate::validate::{self, Violations};
+use crate::wire::aliases::*;
+use crate::wire::keys::Empty;
+
+/// Aliases per key (AWS's default resource quota).
+pub const MAX_ALIASES_PER_KEY: usize = 50;
+const ALIAS_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
+
+impl Kms {
+    /// Creates an alias for a key in the same account and Region.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.CreateAlias
+    /// {"AliasName":"alias/app","TargetKeyId":"1234abcd-..."}
+    /// ```
+    /// # Errors
+    /// `ValidationException` (name rules), `NotAuthorizedException` (`alias/aws/`),
+    /// `AlreadyExistsException`, `NotFoundException`, `KMSInvalidStateException`,
+    /// `LimitExceededException` (50 aliases per key).
+    pub fn create_alias(&self, scope: &Scope, req: AliasRequest) -> Result<Empty, KmsError> {
+        let mut v = Violations::new();
+        let name = alias_name_member(&mut v, &req.alias_name);
+        let target = validate::key_id(&mut v, "targetKeyId", &req.target_key_id);
+        v.finish()?;
+        let name = checked_alias_name(name.unwrap_or_default())?;
+        let key = self.alias_target(scope, target.unwrap_or_default())?;
+        let state = self.scope_state_or_default(scope);
+        if state.aliases.iter().filter(|a| a.target == key.id).count() >= MAX_ALIASES_PER_KEY {
+            return Err(KmsError::LimitExceeded(format!(
+                "Cannot create more than {MAX_ALIASES_PER_KEY} aliases for key {}.",
+                key.arn
+            )));
+        }
+        let result = match state.aliases.entry(name.to_owned()) {
+            Entry::Occupied(_) => Err(KmsError::AlreadyExists(format!(
+                "An alias with the name {} already exists",
+                alias_arn(scope, name)
+            ))),
+            Entry::Vacant(slot) => {
+                let now = self.now();
+                let alias = AliasEntry {
+                    name: name.to_owned(),
+                    target: key.id,
+                    created_at: now,
+                    updated_at: now,
+                };
+                self.persistence()
+                    .put_alias(scope, &alias)
+                    .map_err(KmsError::Internal)?;
+                slot.insert(alias);
+                Ok(Empty {})
+            }
+        };
+        result
+    }
+
+    /// Points an existing alias at another key.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.UpdateAlias
+    /// {"AliasName":"alias/app","TargetKeyId":"5678efgh-..."}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException`, `ValidationException`.
+    pub fn update_alias(&self, scope: &Scope, req: AliasRequest) -> Result<Empty, KmsError> {
+        let mut v = Violations::new();
+        let name = alias_name_member(&mut v, &req.alias_name);
+        let target = validate::key_id(&mut v, "targetKeyId", &req.target_key_id);
+        v.finish()?;
+        let name = checked_alias_name(name.unwrap_or_default())?;
+        let key = self.alias_target(scope, target.unwrap_or_default())?;
+        let not_found =
+            || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
+        let state = self.scope_state(scope).ok_or_else(not_found)?;
+        let mut alias = state.aliases.get_mut(name).ok_or_else(not_found)?;
+        let mut next = alias.clone();
+        next.target = key.id;
+        next.updated_at = self.now();
+        self.persistence()
+            .put_alias(scope, &next)
+            .map_err(KmsError::Internal)?;
+        *alias = next;
+        Ok(Empty {})
+    }
+
+    /// Deletes an alias; the key is not affected.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.DeleteAlias
+    /// {"AliasName":"alias/app"}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `ValidationException`.
+    pub fn delete_alias(&self, scope: &Scope, req: DeleteAliasRequest) -> Result<Empty, KmsError> {
+        let mut v = Violations::new();
+        let name = alias_name_member(&mut v, &req.alias_name);
+        v.finish()?;
+        let name = checked_alias_name(name.unwrap_or_default())?;
+        let not_found =
+            || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
+        let state = self.scope_state(scope).ok_or_else(not_found)?;
+        if !state.aliases.contains_key(name) {
+            return Err(not_found());
+        }
+        self.persistence()
+            .delete_alias(scope, name)
+            .map_err(KmsError::Internal)?;
+        state.aliases.remove(name);
+        Ok(Empty {})
+    }
+
+    /// Lists the aliases of the account and Region, or of one key, ordered by name.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.ListAliases
+    /// {"KeyId":"1234abcd-...","Limit":10}
+    /// ```
+    /// # Errors
+    /// `NotFoundException` (KeyId), `InvalidMarkerException`, `ValidationException`.
+    pub fn list_aliases(
+        &self,
+        scope: &Scope,
+        req: ListAliasesRequest,
+    ) -> Result<ListAliasesResponse, KmsError> {
+        let mut v = Violations::new();
+        v.str_len("keyId", req.key_id.as_deref(), 1, 2048);
+        v.range("limit", req.limit, 1, 1000);
+        v.str_len("marker", req.marker.as_deref(), 1, 1024);
+        v.finish()?;
+        let limit = page_limit(req.limit, 100);
+        let only = match req.key_id.as_deref() {
+            Some(k) => Some(self.resolve(scope, k, false)?.id),
+            None => None,
+        };
+        let Some(state) = self.scope_state(scope) else {
+            return Ok(ListAliasesResponse {
+                aliases: Vec::new(),
+                next_marker: None,
+                truncated: false,
+            });
+        };
+        let mut all: Vec<AliasEntry> = state
+            .aliases
+            .iter()
+            .filter(|a| only.is_none_or(|id| a.target == id))
+            .map(|a| a.clone())
+            .collect();
+        all.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let start = match req.marker.as_deref() {
+            Some(m) if m.starts_with("alias/") => all.partition_point(|a| a.name.as_str() <= m),
+            Some(_) => {
+                return Err(KmsError::InvalidMarker(
+                    "The marker is not valid for this request.".into(),
+                ))
+            }
+            None => 0,
+        };
+        let page: Vec<AliasListEntry> = all[start..]
+            .iter()
+            .take(limit)
+            .map(|a| AliasListEntry {
+                alias_arn: alias_arn(scope, &a.name),
+                alias_name: a.name.clone(),
+                target_key_id: a.target.to_string(),
+                creation_date: a.created_at,
+                last_updated_date: a.updated_at,
+            })
+            .collect();
+        let truncated = start + page.len() < all.len();
+        Ok(ListAliasesResponse {
+            next_marker: truncated
+                .then(|| page.last().map(|a| a.alias_name.clone()))
+                .flatten(),
+            aliases: page,
+            truncated,
+        })
+    }
+
+    /// The key an alias may point to: named by key ID or ARN (not another alias), not pending
+    /// deletion.
+    fn alias_target(
+        &self,
+        scope: &Scope,
+        target: &str,
+    ) -> Result<std::sync::Arc<crate::KeyRecord>, KmsError> {
+        if target.starts_with("alias/")
+            || (target.starts_with("arn:") && target.contains(":alias/"))
+        {
+            return Err(KmsError::Validation(
+                "Aliases must refer to keys. Not aliases".into(),
+            ));
+        }
+        let key = self.resolve(scope, target, false)?;
+        key.check_not_pending_deletion()?;
+        Ok(key)
+    }
+}
+
+fn alias_name_member<'a>(v: &mut Violations, value: &'a Option<String>) -> Option<&'a str> {
+    v.required("aliasName", value);
+    v.str_len("aliasName", value.as_deref(), 1, 256);
+    v.pattern("aliasName", value.as_deref(), ALIAS_PATTERN, |s| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'_' | b'-'))
+    });
+    value.as_deref()
+}
+
+/// AWS's rules beyond the pattern: the `alias/` prefix, a name after it, and the reserved
+/// `alias/aws/` space.
+fn checked_alias_name(name: &str) -> Result<&str, KmsError> {
+    if !name.starts_with("alias/") {
+        return Err(KmsError::Validation(
+            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html".into(),
+        ));
+    }
+    if name.starts_with("alias/aws/") {
+        return Err(KmsError::NotAuthorized(
+            "Alias names that begin with alias/aws/ are reserved for AWS managed keys.".into(),
+        ));
+    }
+    if name.len() == "alias/".len() {
+        return Err(KmsError::Validation(
+            "Alias name must not be empty after the prefix \"alias/\".".into(),
+        ));
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_names_follow_aws_rules() {
+        assert!(checked_alias_name("alias/app").is_ok());
+        assert!(
+            matches!(checked_alias_name("app"), Err(KmsError::Validation(m)) if m.starts_with("Alias must start with the prefix \"alias/\""))
+        );
+        assert!(matches!(
+            checked_alias_name("alias/aws/s3"),
+            Err(KmsError::NotAuthorized(_))
+        ));
+        assert!(checked_alias_name("alias/").is_err());
+        let mut v = Violations::new();
+        alias_name_member(&mut v, &Some("alias/bad name".into()));
+        assert!(v
+            .finish()
+            .unwrap_err()
+            .message()
+            .contains("regular expression pattern: ^[a-zA-Z0-9:/_-]+$"));
+    }
+}

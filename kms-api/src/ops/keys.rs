@@ -1,0 +1,420 @@
+//! Key lifecycle operations: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription,
+//! EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::error::KmsError;
+use crate::key::id::key_arn;
+use crate::key::material::KeyMaterial;
+use crate::key::record::{KeyRecord, RotationSchedule};
+use crate::key::spec::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
+use crate::kms::Kms;
+use crate::ops::{page_limit, policies, tags};
+use crate::scope::Scope;
+use crate::validate::{self, Violations};
+use crate::wire::keys::*;
+
+/// Customer managed keys per account and Region (AWS's default resource quota).
+pub const MAX_KEYS_PER_SCOPE: usize = 100_000;
+
+impl Kms {
+    /// Creates a key. Symmetric (`SYMMETRIC_DEFAULT`) keys are supported; other specs answer
+    /// `UnsupportedOperationException` naming the spec.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.CreateKey
+    /// {"Description":"app key","Tags":[{"TagKey":"team","TagValue":"a"}]}
+    /// ```
+    /// # Errors
+    /// `ValidationException`, `TagException`, `MalformedPolicyDocumentException`,
+    /// `LimitExceededException`, `UnsupportedOperationException`.
+    pub fn create_key(
+        &self,
+        scope: &Scope,
+        req: CreateKeyRequest,
+    ) -> Result<CreateKeyResponse, KmsError> {
+        let mut v = Violations::new();
+        v.str_len("description", req.description.as_deref(), 0, 8192);
+        let usage = v.enumeration(
+            "keyUsage",
+            req.key_usage.as_deref(),
+            KeyUsage::parse,
+            KeyUsage::enum_set,
+        );
+        let spec = v.enumeration(
+            "keySpec",
+            req.key_spec.as_deref(),
+            KeySpec::parse,
+            KeySpec::enum_set,
+        );
+        let cmk_spec = v.enumeration(
+            "customerMasterKeySpec",
+            req.customer_master_key_spec.as_deref(),
+            KeySpec::parse,
+            KeySpec::enum_set,
+        );
+        let origin = v.enumeration(
+            "origin",
+            req.origin.as_deref(),
+            Origin::parse,
+            Origin::enum_set,
+        );
+        policies::validate_policy_member(&mut v, req.policy.as_deref());
+        tags::validate_tag_members(&mut v, req.tags.as_deref());
+        v.finish()?;
+
+        if req.key_spec.is_some() && req.customer_master_key_spec.is_some() {
+            return Err(KmsError::Validation(
+                "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.".into(),
+            ));
+        }
+        let spec = spec.or(cmk_spec).unwrap_or(KeySpec::SymmetricDefault);
+        let usage = match usage {
+            Some(u) => u,
+            None if spec == KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
+            None => {
+                return Err(KmsError::Validation(
+                    "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.".into(),
+                ))
+            }
+        };
+        if !spec.allowed_usages().contains(&usage) {
+            return Err(KmsError::Validation(format!(
+                "KeyUsage {usage} is not compatible with KeySpec {spec}"
+            )));
+        }
+        let origin = origin.unwrap_or(Origin::AwsKms);
+        if origin != Origin::AwsKms || req.custom_key_store_id.is_some() || req.xks_key_id.is_some()
+        {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "Origin {origin} is not supported by this emulator yet; only AWS_KMS keys are."
+            )));
+        }
+        if req.multi_region == Some(true) {
+            return Err(KmsError::UnsupportedOperation(
+                "Multi-Region keys are not supported by this emulator yet.".into(),
+            ));
+        }
+        if spec != KeySpec::SymmetricDefault {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "KeySpec {spec} is not supported by this emulator yet; only SYMMETRIC_DEFAULT keys are."
+            )));
+        }
+        let tags = tags::checked_tags(req.tags.as_deref().unwrap_or_default(), &[])?;
+        let policy = match req.policy {
+            Some(p) => policies::checked_policy(p)?,
+            None => policies::default_policy(scope),
+        };
+        if self
+            .scope_state(scope)
+            .is_some_and(|s| s.keys.len() >= MAX_KEYS_PER_SCOPE)
+        {
+            return Err(KmsError::LimitExceeded(format!(
+                "The request was rejected because the account has reached the limit of {MAX_KEYS_PER_SCOPE} KMS keys in this Region."
+            )));
+        }
+
+        let now = self.now();
+        let id = self.new_key_id();
+        let record = KeyRecord {
+            id,
+            arn: Arc::from(key_arn(scope, id)),
+            scope: scope.clone(),
+            created_at: now,
+            description: req.description.unwrap_or_default(),
+            key_spec: spec,
+            key_usage: usage,
+            origin,
+            state: KeyState::Enabled,
+            deletion_date: None,
+            pending_window_days: None,
+            versions: vec![Arc::new(KeyMaterial::generate(1, now, self.random()))],
+            tags,
+            policy,
+            rotation: RotationSchedule {
+                period_days: 365,
+                ..Default::default()
+            },
+        };
+        let key = self.insert_key(record)?;
+        Ok(CreateKeyResponse {
+            key_metadata: metadata(&key),
+        })
+    }
+
+    /// Describes a key, found by key ID, key ARN, alias name or alias ARN.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.DescribeKey
+    /// {"KeyId":"alias/app"}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `ValidationException`.
+    pub fn describe_key(
+        &self,
+        scope: &Scope,
+        req: KeyIdRequest,
+    ) -> Result<DescribeKeyResponse, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        v.finish()?;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), true)?;
+        Ok(DescribeKeyResponse {
+            key_metadata: metadata(&key),
+        })
+    }
+
+    /// Lists the keys of the account and Region, a page at a time (ordered by key ID).
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.ListKeys
+    /// {"Limit":10,"Marker":"<NextMarker of the previous page>"}
+    /// ```
+    /// # Errors
+    /// `ValidationException`, `InvalidMarkerException`.
+    pub fn list_keys(
+        &self,
+        scope: &Scope,
+        req: ListKeysRequest,
+    ) -> Result<ListKeysResponse, KmsError> {
+        let mut v = Violations::new();
+        v.range("limit", req.limit, 1, 1000);
+        v.str_len("marker", req.marker.as_deref(), 1, 1024);
+        v.finish()?;
+        let limit = page_limit(req.limit, 100);
+        let after = match req.marker.as_deref() {
+            Some(m) => Some(uuid::Uuid::try_parse(m).map_err(|_| invalid_marker())?),
+            None => None,
+        };
+        self.purge_due_deletions_in(scope);
+        let mut ids: Vec<(uuid::Uuid, Arc<str>)> = self
+            .scope_state(scope)
+            .map(|s| s.keys.iter().map(|k| (k.id, Arc::clone(&k.arn))).collect())
+            .unwrap_or_default();
+        ids.sort_unstable_by_key(|(id, _)| *id);
+        let start = after.map_or(0, |m| ids.partition_point(|(id, _)| *id <= m));
+        let page: Vec<KeyListEntry> = ids[start..]
+            .iter()
+            .take(limit)
+            .map(|(id, arn)| KeyListEntry {
+                key_id: id.to_string(),
+                key_arn: arn.to_string(),
+            })
+            .collect();
+        let truncated = start + page.len() < ids.len();
+        Ok(ListKeysResponse {
+            next_marker: truncated
+                .then(|| page.last().map(|e| e.key_id.clone()))
+                .flatten(),
+            keys: page,
+            truncated,
+        })
+    }
+
+    /// Replaces a key's description.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.UpdateKeyDescription
+    /// {"KeyId":"1234abcd-...","Description":"new text"}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException` (pending deletion), `ValidationException`.
+    pub fn update_key_description(
+        &self,
+        scope: &Scope,
+        req: UpdateKeyDescriptionRequest,
+    ) -> Result<Empty, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.required("description", &req.description);
+        v.str_len("description", req.description.as_deref(), 0, 8192);
+        v.finish()?;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let description = req.description.unwrap_or_default();
+        self.update_key(&key, |k| {
+            k.check_not_pending_deletion()?;
+            k.description = description;
+            Ok(())
+        })?;
+        Ok(Empty {})
+    }
+
+    /// Enables a key.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.EnableKey
+    /// {"KeyId":"1234abcd-..."}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException` (pending deletion or import).
+    pub fn enable_key(&self, scope: &Scope, req: KeyIdRequest) -> Result<Empty, KmsError> {
+        self.set_enabled(scope, req, KeyState::Enabled)
+    }
+
+    /// Disables a key: cryptographic operations with it fail with `DisabledException`.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.DisableKey
+    /// {"KeyId":"1234abcd-..."}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException` (pending deletion or import).
+    pub fn disable_key(&self, scope: &Scope, req: KeyIdRequest) -> Result<Empty, KmsError> {
+        self.set_enabled(scope, req, KeyState::Disabled)
+    }
+
+    fn set_enabled(
+        &self,
+        scope: &Scope,
+        req: KeyIdRequest,
+        target: KeyState,
+    ) -> Result<Empty, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.finish()?;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        self.update_key(&key, |k| match k.state {
+            KeyState::Enabled | KeyState::Disabled | KeyState::Unavailable => {
+                k.state = target;
+                Ok(())
+            }
+            other => Err(k.invalid_state(other)),
+        })?;
+        Ok(Empty {})
+    }
+
+    /// Schedules a key for deletion after 7 to 30 days (default 30). Until then it can be
+    /// cancelled; after that the key, its material and aliases are gone.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.ScheduleKeyDeletion
+    /// {"KeyId":"1234abcd-...","PendingWindowInDays":7}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException` (already pending deletion), `ValidationException`.
+    pub fn schedule_key_deletion(
+        &self,
+        scope: &Scope,
+        req: ScheduleKeyDeletionRequest,
+    ) -> Result<ScheduleKeyDeletionResponse, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.range("pendingWindowInDays", req.pending_window_in_days, 7, 30);
+        v.finish()?;
+        let days = req.pending_window_in_days.unwrap_or(30) as u32;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let deletion_date = self.now() + Duration::days(i64::from(days));
+        let (_, key) = self.update_key(&key, |k| {
+            if matches!(
+                k.state,
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+            ) {
+                return Err(k.invalid_state(k.state));
+            }
+            k.state = KeyState::PendingDeletion;
+            k.deletion_date = Some(deletion_date);
+            k.pending_window_days = Some(days);
+            Ok(())
+        })?;
+        Ok(ScheduleKeyDeletionResponse {
+            key_id: key.arn.to_string(),
+            deletion_date,
+            key_state: KeyState::PendingDeletion.as_str().into(),
+            pending_window_in_days: days,
+        })
+    }
+
+    /// Cancels a scheduled deletion; the key is then `Disabled`, as AWS leaves it.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.CancelKeyDeletion
+    /// {"KeyId":"1234abcd-..."}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `KMSInvalidStateException` (not pending deletion).
+    pub fn cancel_key_deletion(
+        &self,
+        scope: &Scope,
+        req: KeyIdRequest,
+    ) -> Result<KeyIdResponse, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.finish()?;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let (_, key) = self.update_key(&key, |k| {
+            if k.state != KeyState::PendingDeletion {
+                return Err(KmsError::InvalidState(format!(
+                    "{} is not pending deletion.",
+                    k.arn
+                )));
+            }
+            k.state = KeyState::Disabled;
+            k.deletion_date = None;
+            k.pending_window_days = None;
+            Ok(())
+        })?;
+        Ok(KeyIdResponse {
+            key_id: key.arn.to_string(),
+        })
+    }
+
+    fn purge_due_deletions_in(&self, scope: &Scope) {
+        let Some(state) = self.scope_state(scope) else {
+            return;
+        };
+        let now = self.now();
+        let due: Vec<Arc<KeyRecord>> = state
+            .keys
+            .iter()
+            .filter(|k| k.is_due_for_deletion(now))
+            .map(|k| Arc::clone(&k))
+            .collect();
+        for key in due {
+            self.complete_deletion(&state, &key);
+        }
+    }
+}
+
+fn invalid_marker() -> KmsError {
+    KmsError::InvalidMarker("The marker is not valid for this request.".into())
+}
+
+/// The `KeyMetadata` AWS returns for `key`.
+pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
+    let symmetric = key.key_spec == KeySpec::SymmetricDefault;
+    KeyMetadata {
+        aws_account_id: key.scope.account().to_owned(),
+        key_id: key.id.to_string(),
+        arn: key.arn.to_string(),
+        creation_date: key.created_at,
+        enabled: key.state == KeyState::Enabled,
+        description: key.description.clone(),
+        key_usage: key.key_usage.as_str().into(),
+        key_state: key.state.as_str().into(),
+        deletion_date: key.deletion_date,
+        origin: key.origin.as_str().into(),
+        key_manager: "CUSTOMER".into(),
+        customer_master_key_spec: key.key_spec.as_str().into(),
+        key_spec: key.key_spec.as_str().into(),
+        encryption_algorithms: (key.key_usage == KeyUsage::EncryptDecrypt && symmetric)
+            .then(|| vec![EncryptionAlgorithm::SymmetricDefault.as_str().into()]),
+        signing_algorithms: None,
+        mac_algorithms: None,
+        multi_region: false,
+        pending_deletion_window_in_days: None,
+        current_key_material_id: symmetric
+            .then(|| key.current().map(|m| m.material_id().to_owned()))
+            .flatten(),
+    }
+}

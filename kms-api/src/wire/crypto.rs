@@ -1,0 +1,191 @@
+//! Wire types of the cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
+//! GenerateDataKeyWithoutPlaintext, GenerateRandom.
+
+use serde::{Deserialize, Serialize};
+
+use super::SecretBytes;
+use crate::crypto::context::EncryptionContext;
+
+/// Encrypt input.
+#[derive(Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptRequest {
+    /// The key.
+    pub key_id: Option<String>,
+    /// 1..=4096 bytes.
+    #[serde(default, deserialize_with = "super::secret_opt::deserialize")]
+    pub plaintext: Option<SecretBytes>,
+    /// Bound to the ciphertext; Decrypt must present the same.
+    pub encryption_context: Option<EncryptionContext>,
+    /// Accepted and ignored: grants are not emulated yet.
+    pub grant_tokens: Option<Vec<String>>,
+    /// `SYMMETRIC_DEFAULT` for symmetric keys.
+    pub encryption_algorithm: Option<String>,
+    /// Check everything, change nothing, answer `DryRunOperationException`.
+    pub dry_run: Option<bool>,
+}
+
+/// Encrypt output.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptResponse {
+    /// The ciphertext blob.
+    #[serde(with = "super::blob_opt")]
+    pub ciphertext_blob: Option<Vec<u8>>,
+    /// The key ARN.
+    pub key_id: String,
+    /// `SYMMETRIC_DEFAULT`.
+    pub encryption_algorithm: String,
+}
+
+/// Decrypt input.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DecryptRequest {
+    /// 1..=6144 bytes.
+    #[serde(default, deserialize_with = "super::blob_opt::deserialize")]
+    pub ciphertext_blob: Option<Vec<u8>>,
+    /// Must equal the context given at encryption.
+    pub encryption_context: Option<EncryptionContext>,
+    /// Accepted and ignored: grants are not emulated yet.
+    pub grant_tokens: Option<Vec<String>>,
+    /// Optional for symmetric keys; when given, it must name the key that encrypted.
+    pub key_id: Option<String>,
+    /// `SYMMETRIC_DEFAULT` for symmetric keys.
+    pub encryption_algorithm: Option<String>,
+    /// Nitro Enclaves attestation: not emulated.
+    pub recipient: Option<serde_json::Value>,
+    /// Check everything, change nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Decrypt output.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DecryptResponse {
+    /// The key ARN.
+    pub key_id: String,
+    /// The plaintext.
+    #[serde(serialize_with = "super::secret_opt::serialize")]
+    pub plaintext: Option<SecretBytes>,
+    /// `SYMMETRIC_DEFAULT`.
+    pub encryption_algorithm: String,
+    /// The material version that decrypted.
+    pub key_material_id: String,
+}
+
+/// ReEncrypt input.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReEncryptRequest {
+    /// The ciphertext to move.
+    #[serde(default, deserialize_with = "super::blob_opt::deserialize")]
+    pub ciphertext_blob: Option<Vec<u8>>,
+    /// The context it was encrypted with.
+    pub source_encryption_context: Option<EncryptionContext>,
+    /// Optional for symmetric keys; must name the key that encrypted.
+    pub source_key_id: Option<String>,
+    /// The key to encrypt under.
+    pub destination_key_id: Option<String>,
+    /// The context to bind the new ciphertext to.
+    pub destination_encryption_context: Option<EncryptionContext>,
+    /// `SYMMETRIC_DEFAULT`.
+    pub source_encryption_algorithm: Option<String>,
+    /// `SYMMETRIC_DEFAULT`.
+    pub destination_encryption_algorithm: Option<String>,
+    /// Accepted and ignored.
+    pub grant_tokens: Option<Vec<String>>,
+    /// Check everything, change nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// ReEncrypt output.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReEncryptResponse {
+    /// The new ciphertext.
+    #[serde(with = "super::blob_opt")]
+    pub ciphertext_blob: Option<Vec<u8>>,
+    /// The source key ARN.
+    pub source_key_id: String,
+    /// The destination key ARN.
+    pub key_id: String,
+    /// `SYMMETRIC_DEFAULT`.
+    pub source_encryption_algorithm: String,
+    /// `SYMMETRIC_DEFAULT`.
+    pub destination_encryption_algorithm: String,
+    /// The material that decrypted.
+    pub source_key_material_id: String,
+    /// The material that encrypted.
+    pub destination_key_material_id: String,
+}
+
+/// GenerateDataKey and GenerateDataKeyWithoutPlaintext input.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyRequest {
+    /// The key that encrypts the data key.
+    pub key_id: Option<String>,
+    /// Bound to the encrypted data key.
+    pub encryption_context: Option<EncryptionContext>,
+    /// 1..=1024; exactly one of this and `key_spec`.
+    pub number_of_bytes: Option<i64>,
+    /// `AES_256` or `AES_128`.
+    pub key_spec: Option<String>,
+    /// Accepted and ignored.
+    pub grant_tokens: Option<Vec<String>>,
+    /// Nitro Enclaves attestation: not emulated.
+    pub recipient: Option<serde_json::Value>,
+    /// Check everything, change nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// GenerateDataKey output.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyResponse {
+    /// The data key encrypted under the KMS key.
+    #[serde(with = "super::blob_opt")]
+    pub ciphertext_blob: Option<Vec<u8>>,
+    /// The data key.
+    #[serde(serialize_with = "super::secret_opt::serialize")]
+    pub plaintext: Option<SecretBytes>,
+    /// The key ARN.
+    pub key_id: String,
+    /// The material that encrypted the data key.
+    pub key_material_id: String,
+}
+
+/// GenerateDataKeyWithoutPlaintext output.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyWithoutPlaintextResponse {
+    /// The data key encrypted under the KMS key.
+    #[serde(with = "super::blob_opt")]
+    pub ciphertext_blob: Option<Vec<u8>>,
+    /// The key ARN.
+    pub key_id: String,
+    /// The material that encrypted the data key.
+    pub key_material_id: String,
+}
+
+/// GenerateRandom input.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateRandomRequest {
+    /// 1..=1024.
+    pub number_of_bytes: Option<i64>,
+    /// Custom key stores are not emulated.
+    pub custom_key_store_id: Option<String>,
+    /// Nitro Enclaves attestation: not emulated.
+    pub recipient: Option<serde_json::Value>,
+}
+
+/// GenerateRandom output.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateRandomResponse {
+    /// The random bytes.
+    #[serde(serialize_with = "super::secret_opt::serialize")]
+    pub plaintext: Option<SecretBytes>,
+}

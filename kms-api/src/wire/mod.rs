@@ -1,0 +1,102 @@
+//! The JSON wire types, named exactly as AWS names them (PascalCase members, base64 blobs,
+//! epoch-second timestamps). Unknown members are ignored, as AWS ignores them; every member is
+//! optional at this layer so that a missing required one becomes AWS's `ValidationException`,
+//! not a parse error.
+
+pub mod aliases;
+pub mod crypto;
+pub mod keys;
+pub mod policies;
+pub mod tags;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serializer};
+use zeroize::Zeroizing;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+/// Secret bytes (plaintexts, data keys): zeroized when dropped.
+pub type SecretBytes = Zeroizing<Vec<u8>>;
+
+/// Serde for optional base64 blobs.
+pub(crate) mod blob_opt {
+    use super::*;
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
+        let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(d)? else {
+            return Ok(None);
+        };
+        STANDARD
+            .decode(text.as_bytes())
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("Invalid base64 encoding of a blob member"))
+    }
+
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<Vec<u8>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(bytes) => s.serialize_str(&STANDARD.encode(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Serde for optional secret base64 blobs.
+pub(crate) mod secret_opt {
+    use super::*;
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SecretBytes>, D::Error> {
+        super::blob_opt::deserialize(d).map(|b| b.map(Zeroizing::new))
+    }
+
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<SecretBytes>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(bytes) => s.serialize_str(&Zeroizing::new(STANDARD.encode(bytes.as_slice()))),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Serde for timestamps as epoch seconds with millisecond fractions, as AWS JSON 1.1 sends them.
+pub(crate) mod epoch_opt {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(t) => s.serialize_f64(t.timestamp_millis() as f64 / 1000.0),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Serde for a required timestamp.
+pub(crate) mod epoch {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(value: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(value.timestamp_millis() as f64 / 1000.0)
+    }
+}
+
+/// One tag as AWS sends it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// The tag key, 1..=128 characters.
+    pub tag_key: Option<String>,
+    /// The tag value, 0..=256 characters.
+    pub tag_value: Option<String>,
+}

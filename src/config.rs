@@ -1,0 +1,31 @@
+//! [`Config`]: what the server needs to know besides the engine: default account and Region,
+//! and the request body limit.
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The account of requests whose access key ID is not a 12-digit account ID.
+    pub default_account: String,
+    /// The Region of requests without a SigV4 credential scope.
+    pub default_region: String,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+/// 1 MiB: far above any valid KMS request (the largest blob member is 6144 bytes).
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            default_account: "111122223333".into(),
+            default_region: "us-east-1".into(),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// True for a 12-digit AWS account ID.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}

@@ -1,0 +1,118 @@
+//! The `kms-emulator` server: AWS KMS's JSON 1.1 protocol over HTTP in front of the
+//! [`kms_api`] engine, plus an admin API. Other programs and tests embed it with [`app`],
+//! [`serve`] or [`start`].
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let server = kms_emulator::start(kms_emulator::Config::default(), kms_api::Kms::new(), "127.0.0.1:0").await?;
+//! println!("KMS at {}", server.url());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`protocol`]: the AWS JSON 1.1 request handler and error responses.
+//! - [`credential`]: (account, Region) from the SigV4 credential.
+//! - [`admin`]: `/_kms/health`, `/_kms/reset`.
+//! - [`config`]: server settings.
+
+pub mod admin;
+pub mod config;
+pub mod credential;
+pub mod protocol;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use kms_api::Kms;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub kms: Kms,
+    /// Server settings.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// State over `kms` with `config`.
+    pub fn new(kms: Kms, config: Config) -> Self {
+        Self {
+            kms,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The router: `POST /` for KMS, `/_kms/...` for administration.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(protocol::handle))
+        .route("/_kms/health", get(admin::health).post(admin::health))
+        .route("/_kms/reset", post(admin::reset))
+        .fallback(protocol::fallback)
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A server running in the background.
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`, for an SDK's endpoint URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, finishes in-flight requests, and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Binds `addr` (port 0 picks a free port) and serves in a background task.
+pub async fn start(config: Config, kms: Kms, addr: &str) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let state = AppState::new(kms, config);
+    let task = tokio::spawn(serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    Ok(RunningServer {
+        addr,
+        stop: Some(stop),
+        task,
+    })
+}

@@ -1,0 +1,106 @@
+//! `kms-emulator`: parses the command line (every flag also an environment variable), sets up
+//! logging, binds and serves until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use kms_emulator::config::{is_account_id, Config, DEFAULT_BODY_LIMIT};
+use kms_emulator::AppState;
+use tracing_subscriber::EnvFilter;
+
+/// A local AWS KMS that the AWS SDKs and CLI accept unchanged.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on. Without it, 127.0.0.1 and the port in $PORT (default 8080).
+    #[arg(long, env = "KMS_LISTEN")]
+    listen: Option<SocketAddr>,
+
+    /// Port when --listen is not given (local-kms's variable).
+    #[arg(long, env = "PORT", default_value_t = 8080, hide = true)]
+    port: u16,
+
+    /// Account of requests whose access key ID is not a 12-digit account ID.
+    #[arg(long, env = "KMS_ACCOUNT_ID", default_value = "111122223333")]
+    account_id: String,
+
+    /// Region of requests that carry no SigV4 credential scope.
+    #[arg(long, env = "KMS_REGION", default_value = "us-east-1")]
+    region: String,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "KMS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+
+    /// Log filter (tracing's EnvFilter syntax): e.g. info, debug, kms_emulator=debug.
+    #[arg(long, env = "KMS_LOG", default_value = "info")]
+    log: String,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&args.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_target(false)
+        .init();
+    if !is_account_id(&args.account_id) {
+        eprintln!(
+            "error: --account-id must be 12 digits, got {:?}",
+            args.account_id
+        );
+        return std::process::ExitCode::from(2);
+    }
+    let addr = args
+        .listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], args.port)));
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {addr}: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let config = Config {
+        default_account: args.account_id,
+        default_region: args.region,
+        body_limit: args.body_limit,
+    };
+    tracing::info!(
+        "kms-emulator {} listening on http://{} (account {}, region {}, storage: in memory; keys are lost on exit)",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr().map_or(addr, |a| a),
+        config.default_account,
+        config.default_region,
+    );
+    let state = AppState::new(kms_api::Kms::new(), config);
+    match kms_emulator::serve(listener, state, shutdown_signal()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: server failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,130 @@
+//! The AWS JSON 1.1 protocol, both ways: `POST /` with `X-Amz-Target: TrentService.<Op>` in,
+//! `application/x-amz-json-1.1` out, errors as `{"__type", "message"}`, and an
+//! `x-amzn-RequestId` on every response. The handler never sees key material: it moves bytes
+//! between the wire and [`kms_api::Kms::dispatch`].
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kms_api::{KmsError, Operation};
+
+use crate::credential::scope_of;
+use crate::AppState;
+
+/// The content type of every KMS request and response.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// The request ID header the SDKs read.
+pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+
+/// `POST /`: one KMS API call.
+pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4();
+    let operation = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Operation::from_target);
+    let name = operation.map_or("unknown", Operation::name);
+    let result = match operation {
+        None => Err((StatusCode::BAD_REQUEST, KmsError::UnknownOperation)),
+        Some(op) => match axum::body::to_bytes(body, state.config.body_limit).await {
+            Err(_) => Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                too_large(state.config.body_limit),
+            )),
+            Ok(bytes) => run(&state, &headers, op, &bytes),
+        },
+    };
+    let (status, body, outcome) = match result {
+        Ok(body) => (StatusCode::OK, body, "ok"),
+        Err((status, err)) => {
+            if err.is_server_fault() {
+                tracing::error!(%request_id, operation = name, error = %err, "request failed");
+            }
+            (status, error_body(&err), err.aws_type())
+        }
+    };
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(
+            %request_id,
+            operation = name,
+            outcome,
+            latency_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
+    respond(status, body, request_id)
+}
+
+/// Runs the engine, turning a panic into `KMSInternalException` so one bad request can never
+/// take the server down.
+fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    op: Operation,
+    body: &Bytes,
+) -> Result<Vec<u8>, (StatusCode, KmsError)> {
+    let scope = scope_of(headers, &state.config);
+    let outcome =
+        std::panic::catch_unwind(AssertUnwindSafe(|| state.kms.dispatch(&scope, op, body)));
+    match outcome {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(err)) => Err((status_of(&err), err)),
+        Err(_) => {
+            let err = KmsError::Internal(format!("{op} panicked"));
+            Err((StatusCode::INTERNAL_SERVER_ERROR, err))
+        }
+    }
+}
+
+fn status_of(err: &KmsError) -> StatusCode {
+    StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn too_large(limit: usize) -> KmsError {
+    KmsError::Validation(format!(
+        "Request body is larger than the limit of {limit} bytes."
+    ))
+}
+
+/// `{"__type": "<Code>", "message": "<text>"}`.
+pub fn error_body(err: &KmsError) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct ErrorBody<'a> {
+        #[serde(rename = "__type")]
+        kind: &'a str,
+        message: &'a str,
+    }
+    serde_json::to_vec(&ErrorBody {
+        kind: err.aws_type(),
+        message: err.message(),
+    })
+    .unwrap_or_else(|_| br#"{"__type":"KMSInternalException","message":""}"#.to_vec())
+}
+
+/// A response with the protocol's headers.
+pub fn respond(status: StatusCode, body: Vec<u8>, request_id: uuid::Uuid) -> Response {
+    let mut buf = uuid::Uuid::encode_buffer();
+    let id = request_id.hyphenated().encode_lower(&mut buf);
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(value) = HeaderValue::from_str(id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// Any other path or method: a protocol error in AWS's shape.
+pub async fn fallback() -> Response {
+    let err = KmsError::UnknownOperation;
+    respond(
+        StatusCode::NOT_FOUND,
+        error_body(&err),
+        uuid::Uuid::new_v4(),
+    )
+}
