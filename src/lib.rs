@@ -13,13 +13,15 @@
 //! # Layout
 //! - [`protocol`]: the AWS JSON 1.1 request handler and error responses.
 //! - [`credential`]: (account, Region) from the SigV4 credential.
-//! - [`admin`]: `/_kms/health`, `/_kms/reset`.
+//! - [`admin`]: `/_kms/health`, `/_kms/reset`, `/_kms/clock`.
+//! - [`scheduler`]: automatic rotations and deletions on the engine's clock.
 //! - [`config`]: server settings.
 
 pub mod admin;
 pub mod config;
 pub mod credential;
 pub mod protocol;
+pub mod scheduler;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -59,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", post(protocol::handle))
         .route("/_kms/health", get(admin::health).post(admin::health))
         .route("/_kms/reset", post(admin::reset))
+        .route("/_kms/clock", get(admin::clock).post(admin::advance_clock))
         .fallback(protocol::fallback)
         .with_state(state)
 }

@@ -32,6 +32,10 @@ struct Args {
     #[arg(long, env = "KMS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
 
+    /// Start with emulated time this many seconds ahead of the system clock.
+    #[arg(long, env = "KMS_CLOCK_OFFSET_SECONDS", default_value_t = 0)]
+    clock_offset_seconds: i64,
+
     /// Log filter (tracing's EnvFilter syntax): e.g. info, debug, kms_emulator=debug.
     #[arg(long, env = "KMS_LOG", default_value = "info")]
     log: String,
@@ -73,7 +77,10 @@ async fn main() -> std::process::ExitCode {
         config.default_account,
         config.default_region,
     );
-    let state = AppState::new(kms_api::Kms::new(), config);
+    let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(
+        args.clock_offset_seconds,
+    ));
+    let state = AppState::new(kms_api::Kms::builder().clock(clock).build(), config);
     match kms_emulator::serve(listener, state, shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -16,6 +16,17 @@ use chrono::{DateTime, Duration, Utc};
 pub trait Clock: Send + Sync + 'static {
     /// The current time.
     fn now(&self) -> DateTime<Utc>;
+
+    /// Moves time forward by `seconds`, if this clock can be moved; returns whether it moved.
+    fn advance(&self, seconds: i64) -> bool {
+        let _ = seconds;
+        false
+    }
+
+    /// How far this clock has been moved ahead of where it started, in seconds.
+    fn offset(&self) -> i64 {
+        0
+    }
 }
 
 /// The system clock, optionally shifted by an offset that only ever grows (the emulator's
@@ -55,6 +66,15 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
     }
+
+    fn advance(&self, seconds: i64) -> bool {
+        self.advance_seconds(seconds);
+        true
+    }
+
+    fn offset(&self) -> i64 {
+        self.offset_seconds()
+    }
 }
 
 /// A clock that only moves when told to, for tests.
@@ -67,6 +87,7 @@ impl Clock for SystemClock {
 #[derive(Debug)]
 pub struct ManualClock {
     millis: AtomicI64,
+    start_millis: i64,
 }
 
 impl ManualClock {
@@ -74,6 +95,7 @@ impl ManualClock {
     pub fn at_epoch_seconds(seconds: i64) -> Self {
         Self {
             millis: AtomicI64::new(seconds * 1000),
+            start_millis: seconds * 1000,
         }
     }
 
@@ -91,6 +113,15 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(self.millis.load(Ordering::SeqCst)).unwrap_or_default()
+    }
+
+    fn advance(&self, seconds: i64) -> bool {
+        self.advance_seconds(seconds);
+        true
+    }
+
+    fn offset(&self) -> i64 {
+        (self.millis.load(Ordering::SeqCst) - self.start_millis) / 1000
     }
 }
 

@@ -153,6 +153,11 @@ impl Kms {
         self.shared.clock.now()
     }
 
+    /// The engine's clock (the admin API moves it).
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.shared.clock
+    }
+
     /// How many keys exist, in every account and Region.
     pub fn key_count(&self) -> usize {
         self.shared.scopes.iter().map(|s| s.keys.len()).sum()
@@ -294,13 +299,16 @@ impl Kms {
         }
     }
 
+    /// Every scope's state (a snapshot of `Arc`s, so no map lock is held while working).
+    pub(crate) fn scopes_snapshot(&self) -> Vec<Arc<ScopeState>> {
+        self.shared.scopes.iter().map(|s| Arc::clone(&s)).collect()
+    }
+
     /// Deletes every key in every scope whose deletion date has passed; returns how many.
     pub fn purge_due_deletions(&self) -> usize {
         let now = self.now();
         let mut purged = 0;
-        let scopes: Vec<Arc<ScopeState>> =
-            self.shared.scopes.iter().map(|s| Arc::clone(&s)).collect();
-        for state in scopes {
+        for state in self.scopes_snapshot() {
             let due: Vec<Arc<KeyRecord>> = state
                 .keys
                 .iter()

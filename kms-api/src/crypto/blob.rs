@@ -183,7 +183,7 @@ mod tests {
             BlobHeader::parse(&blob[..OVERHEAD - 1]),
             Err(KmsError::InvalidCiphertext)
         );
-        let mut foreign = blob.clone();
+        let mut foreign = blob;
         foreign[0] = 0x02;
         assert_eq!(
             BlobHeader::parse(&foreign),

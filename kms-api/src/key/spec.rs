@@ -119,7 +119,7 @@ aws_enum! {
         /// Derive shared secrets.
         KeyAgreement = "KEY_AGREEMENT",
         /// Encapsulate and decapsulate (ML-KEM).
-        KeyEncapsulation = "KEY_ENCAPSULATION",
+        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
     }
 }
 
@@ -163,7 +163,7 @@ aws_enum! {
 
 impl DataKeySpec {
     /// The key length in bytes.
-    pub fn len(self) -> usize {
+    pub fn byte_len(self) -> usize {
         match self {
             Self::Aes256 => 32,
             Self::Aes128 => 16,
@@ -185,7 +185,7 @@ impl KeySpec {
             Self::EccSecgP256k1 | Self::EccNistEdwards25519 => &[SignVerify],
             Self::MlDsa44 | Self::MlDsa65 | Self::MlDsa87 => &[SignVerify],
             Self::Sm2 => &[EncryptDecrypt, SignVerify, KeyAgreement],
-            Self::MlKem512 | Self::MlKem768 | Self::MlKem1024 => &[KeyEncapsulation],
+            Self::MlKem512 | Self::MlKem768 | Self::MlKem1024 => &[EncapsulateDecapsulate],
         }
     }
 }

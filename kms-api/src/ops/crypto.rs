@@ -18,6 +18,14 @@ use crate::wire::crypto::*;
 
 const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 
+/// A generated data key: the KMS key and material that sealed it, the plaintext, the blob.
+type DataKey = (
+    Arc<KeyRecord>,
+    Arc<KeyMaterial>,
+    Zeroizing<Vec<u8>>,
+    Vec<u8>,
+);
+
 impl Kms {
     /// Encrypts up to 4096 bytes under a symmetric key, binding the encryption context.
     ///
@@ -54,7 +62,7 @@ impl Kms {
         let ciphertext = blob::seal(
             key.id,
             material,
-            &context(&req.encryption_context),
+            context(&req.encryption_context),
             plaintext,
             self.random(),
         )?;
@@ -89,7 +97,7 @@ impl Kms {
         let blob = req.ciphertext_blob.as_deref().unwrap_or_default();
         let (key, material) = self.source_key(scope, blob, req.key_id.as_deref(), "Decrypt")?;
         check_algorithm(&key, alg)?;
-        let plaintext = blob::open(blob, &material, &context(&req.encryption_context))?;
+        let plaintext = blob::open(blob, &material, context(&req.encryption_context))?;
         dry_run(req.dry_run)?;
         Ok(DecryptResponse {
             key_id: key.arn.to_string(),
@@ -138,7 +146,7 @@ impl Kms {
         let plaintext = blob::open(
             blob,
             &source_material,
-            &context(&req.source_encryption_context),
+            context(&req.source_encryption_context),
         )?;
         let dest = self.usable_key(scope, dest_id.unwrap_or_default(), "ReEncrypt")?;
         check_algorithm(&dest, dst_alg)?;
@@ -147,7 +155,7 @@ impl Kms {
         let ciphertext = blob::seal(
             dest.id,
             dest_material,
-            &context(&req.destination_encryption_context),
+            context(&req.destination_encryption_context),
             &plaintext,
             self.random(),
         )?;
@@ -254,15 +262,7 @@ impl Kms {
         scope: &Scope,
         req: GenerateDataKeyRequest,
         operation: &str,
-    ) -> Result<
-        (
-            Arc<KeyRecord>,
-            Arc<KeyMaterial>,
-            Zeroizing<Vec<u8>>,
-            Vec<u8>,
-        ),
-        KmsError,
-    > {
+    ) -> Result<DataKey, KmsError> {
         let mut v = Violations::new();
         let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
         v.range("numberOfBytes", req.number_of_bytes, 1, 1024);
@@ -275,7 +275,7 @@ impl Kms {
         v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
         v.finish()?;
         let len = match (spec, req.number_of_bytes) {
-            (Some(spec), None) => spec.len(),
+            (Some(spec), None) => spec.byte_len(),
             (None, Some(n)) => n as usize,
             _ => {
                 return Err(KmsError::Validation(
@@ -292,7 +292,7 @@ impl Kms {
         let ciphertext = blob::seal(
             key.id,
             &material,
-            &context(&req.encryption_context),
+            context(&req.encryption_context),
             &plaintext,
             self.random(),
         )?;

@@ -4,6 +4,7 @@ pub mod aliases;
 pub mod crypto;
 pub mod keys;
 pub mod policies;
+pub mod rotation;
 pub mod tags;
 
 /// A validated `Limit` member, or the operation's default.

@@ -189,3 +189,37 @@ pub struct GenerateRandomResponse {
     #[serde(serialize_with = "super::secret_opt::serialize")]
     pub plaintext: Option<SecretBytes>,
 }
+
+/// Debug output that never shows secret bytes.
+macro_rules! redacted_debug {
+    ($ty:ident { $($field:ident),* } secret { $($secret:ident),* }) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &self.$field))*
+                    $(.field(stringify!($secret), &self.$secret.as_ref().map(|s| format!("<{} secret bytes>", s.len()))))*
+                    .finish()
+            }
+        }
+    };
+}
+
+redacted_debug!(EncryptRequest { key_id, encryption_context, encryption_algorithm, dry_run } secret { plaintext });
+redacted_debug!(DecryptResponse { key_id, encryption_algorithm, key_material_id } secret { plaintext });
+redacted_debug!(GenerateDataKeyResponse { ciphertext_blob, key_id, key_material_id } secret { plaintext });
+redacted_debug!(GenerateRandomResponse {} secret { plaintext });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_redacts_plaintext() {
+        let resp = GenerateRandomResponse {
+            plaintext: Some(zeroize::Zeroizing::new(b"topsecret".to_vec())),
+        };
+        let printed = format!("{resp:?}");
+        assert!(printed.contains("<9 secret bytes>"));
+        assert!(!printed.contains("116, 111, 112"));
+    }
+}

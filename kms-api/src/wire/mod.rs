@@ -7,6 +7,7 @@ pub mod aliases;
 pub mod crypto;
 pub mod keys;
 pub mod policies;
+pub mod rotation;
 pub mod tags;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,342 @@
+//! Rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand,
+//! ListKeyRotations, and the scheduler's sweep ([`Kms::run_scheduled`]) that performs automatic
+//! rotations and completes deletions when the engine's clock passes their dates.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::error::KmsError;
+use crate::key::material::KeyMaterial;
+use crate::key::record::{KeyRecord, RotationEntry, MAX_ON_DEMAND_ROTATIONS};
+use crate::key::spec::{KeySpec, KeyState, Origin};
+use crate::kms::Kms;
+use crate::ops::page_limit;
+use crate::scope::Scope;
+use crate::validate::{self, Violations};
+use crate::wire::keys::{Empty, KeyIdRequest, KeyIdResponse};
+use crate::wire::rotation::*;
+
+/// The automatic rotation period when EnableKeyRotation names none.
+pub const DEFAULT_ROTATION_PERIOD_DAYS: u32 = 365;
+/// At most this many overdue automatic rotations of one key are caught up per sweep, so a
+/// huge clock jump cannot stall the scheduler; the next sweep continues.
+const MAX_CATCH_UP_PER_SWEEP: usize = 100;
+
+/// What one sweep of the scheduler did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledWork {
+    /// Automatic rotations performed.
+    pub rotations: usize,
+    /// Keys whose deletion completed.
+    pub deletions: usize,
+}
+
+impl Kms {
+    /// Turns on automatic rotation every `RotationPeriodInDays` (90..=2560, default 365); the
+    /// next rotation is due one period from now.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.EnableKeyRotation
+    /// {"KeyId":"1234abcd-...","RotationPeriodInDays":90}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `DisabledException`, `KMSInvalidStateException`,
+    /// `UnsupportedOperationException` (not a symmetric AWS_KMS key), `ValidationException`.
+    pub fn enable_key_rotation(
+        &self,
+        scope: &Scope,
+        req: EnableKeyRotationRequest,
+    ) -> Result<Empty, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.range(
+            "rotationPeriodInDays",
+            req.rotation_period_in_days,
+            90,
+            2560,
+        );
+        v.finish()?;
+        let days = req
+            .rotation_period_in_days
+            .map_or(DEFAULT_ROTATION_PERIOD_DAYS, |d| d as u32);
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let next = self.now() + Duration::days(i64::from(days));
+        self.update_key(&key, |k| {
+            check_rotatable(k)?;
+            k.rotation.enabled = true;
+            k.rotation.period_days = days;
+            k.rotation.next_rotation = Some(next);
+            Ok(())
+        })?;
+        Ok(Empty {})
+    }
+
+    /// Turns automatic rotation off.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.DisableKeyRotation
+    /// {"KeyId":"1234abcd-..."}
+    /// ```
+    /// # Errors
+    /// As EnableKeyRotation.
+    pub fn disable_key_rotation(
+        &self,
+        scope: &Scope,
+        req: KeyIdRequest,
+    ) -> Result<Empty, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.finish()?;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        self.update_key(&key, |k| {
+            check_rotatable(k)?;
+            k.rotation.enabled = false;
+            k.rotation.next_rotation = None;
+            Ok(())
+        })?;
+        Ok(Empty {})
+    }
+
+    /// Reports whether automatic rotation is on, its period and the next due date.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.GetKeyRotationStatus
+    /// {"KeyId":"1234abcd-..."}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `UnsupportedOperationException`, `ValidationException`.
+    pub fn get_key_rotation_status(
+        &self,
+        scope: &Scope,
+        req: KeyIdRequest,
+    ) -> Result<GetKeyRotationStatusResponse, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.finish()?;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        check_spec_rotatable(&key)?;
+        let enabled = key.rotation.enabled;
+        Ok(GetKeyRotationStatusResponse {
+            key_id: key.arn.to_string(),
+            key_rotation_enabled: enabled,
+            rotation_period_in_days: enabled.then_some(key.rotation.period_days),
+            next_rotation_date: key.rotation.next_rotation.filter(|_| enabled),
+            on_demand_rotation_start_date: None,
+        })
+    }
+
+    /// Rotates the key's material now (at most 25 times per key). Old ciphertexts keep
+    /// decrypting; new ones use the new material. The automatic schedule is not changed.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.RotateKeyOnDemand
+    /// {"KeyId":"1234abcd-..."}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `DisabledException`, `KMSInvalidStateException`,
+    /// `UnsupportedOperationException`, `LimitExceededException`.
+    pub fn rotate_key_on_demand(
+        &self,
+        scope: &Scope,
+        req: KeyIdRequest,
+    ) -> Result<KeyIdResponse, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        v.finish()?;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let now = self.now();
+        let (_, key) = self.update_key(&key, |k| {
+            check_rotatable(k)?;
+            let on_demand = k.rotation.history.iter().filter(|r| r.on_demand).count();
+            if on_demand >= MAX_ON_DEMAND_ROTATIONS as usize {
+                return Err(KmsError::LimitExceeded(format!(
+                    "The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: {}",
+                    k.arn
+                )));
+            }
+            self.add_version(k, now, true);
+            Ok(())
+        })?;
+        Ok(KeyIdResponse {
+            key_id: key.arn.to_string(),
+        })
+    }
+
+    /// Lists a key's rotations, oldest first; with `ALL_KEY_MATERIAL` the original material too.
+    ///
+    /// # Wire
+    /// ```text
+    /// X-Amz-Target: TrentService.ListKeyRotations
+    /// {"KeyId":"1234abcd-...","Limit":10}
+    /// ```
+    /// # Errors
+    /// `NotFoundException`, `InvalidMarkerException`, `UnsupportedOperationException`,
+    /// `ValidationException`.
+    pub fn list_key_rotations(
+        &self,
+        scope: &Scope,
+        req: ListKeyRotationsRequest,
+    ) -> Result<ListKeyRotationsResponse, KmsError> {
+        let mut v = Violations::new();
+        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+        let include_all = v.enumeration(
+            "includeKeyMaterial",
+            req.include_key_material.as_deref(),
+            |s| match s {
+                "ALL_KEY_MATERIAL" => Some(true),
+                "ROTATIONS_ONLY" => Some(false),
+                _ => None,
+            },
+            || "[ALL_KEY_MATERIAL, ROTATIONS_ONLY]".into(),
+        );
+        v.range("limit", req.limit, 1, 1000);
+        v.str_len("marker", req.marker.as_deref(), 1, 1024);
+        v.finish()?;
+        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        check_spec_rotatable(&key)?;
+        let latest = key.versions.len() as u32;
+        let key_id = key.id.to_string();
+        let entry =
+            |version: u32, rotation: Option<&RotationEntry>| -> Option<RotationsListEntry> {
+                let material = key.material(version)?;
+                Some(RotationsListEntry {
+                    key_id: key_id.clone(),
+                    key_material_id: material.material_id().to_owned(),
+                    key_material_state: if version == latest {
+                        "CURRENT"
+                    } else {
+                        "NON_CURRENT"
+                    }
+                    .into(),
+                    rotation_date: rotation.map(|r| r.date),
+                    rotation_type: rotation.map(|r| {
+                        if r.on_demand {
+                            "ON_DEMAND"
+                        } else {
+                            "AUTOMATIC"
+                        }
+                        .into()
+                    }),
+                })
+            };
+        let mut all: Vec<RotationsListEntry> = Vec::with_capacity(key.rotation.history.len() + 1);
+        if include_all == Some(true) {
+            all.extend(entry(1, None));
+        }
+        all.extend(
+            key.rotation
+                .history
+                .iter()
+                .filter_map(|r| entry(r.version, Some(r))),
+        );
+        let start = match req.marker.as_deref() {
+            None => 0,
+            Some(m) => match m.parse::<usize>() {
+                Ok(i) if i <= all.len() => i,
+                _ => {
+                    return Err(KmsError::InvalidMarker(
+                        "The marker is not valid for this request.".into(),
+                    ))
+                }
+            },
+        };
+        let limit = page_limit(req.limit, 100);
+        let end = (start + limit).min(all.len());
+        let truncated = end < all.len();
+        Ok(ListKeyRotationsResponse {
+            rotations: all.drain(start..end).collect(),
+            next_marker: truncated.then(|| end.to_string()),
+            truncated,
+        })
+    }
+
+    /// One sweep of the scheduler: performs every automatic rotation whose date has passed
+    /// on the engine's clock (dated when it was due) and completes every deletion whose
+    /// waiting period is over. The server runs it every second and after the clock moves.
+    pub fn run_scheduled(&self) -> ScheduledWork {
+        let now = self.now();
+        let mut work = ScheduledWork {
+            deletions: self.purge_due_deletions(),
+            ..Default::default()
+        };
+        for key in self.all_keys() {
+            if !key.rotation.enabled || key.rotation.next_rotation.is_none_or(|d| d > now) {
+                continue;
+            }
+            let rotated = self.update_key(&key, |k| {
+                let mut done = 0;
+                while done < MAX_CATCH_UP_PER_SWEEP
+                    && k.rotation.enabled
+                    && k.state != KeyState::PendingDeletion
+                {
+                    let Some(due) = k.rotation.next_rotation.filter(|d| *d <= now) else {
+                        break;
+                    };
+                    self.add_version(k, due, false);
+                    k.rotation.next_rotation =
+                        Some(due + Duration::days(i64::from(k.rotation.period_days)));
+                    done += 1;
+                }
+                Ok(done)
+            });
+            match rotated {
+                Ok((n, _)) => work.rotations += n,
+                Err(e) => {
+                    tracing::warn!(key = %key.arn, error = %e, "automatic rotation failed; retrying next sweep")
+                }
+            }
+        }
+        work
+    }
+
+    /// Every key in every scope (a snapshot of `Arc`s).
+    pub(crate) fn all_keys(&self) -> Vec<Arc<KeyRecord>> {
+        self.scopes_snapshot()
+            .iter()
+            .flat_map(|s| s.keys.iter().map(|k| Arc::clone(&k)).collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// Appends a new material version and its history entry.
+    fn add_version(&self, k: &mut KeyRecord, date: DateTime<Utc>, on_demand: bool) {
+        let version = k.versions.len() as u32 + 1;
+        k.versions.push(Arc::new(KeyMaterial::generate(
+            version,
+            date,
+            self.random(),
+        )));
+        k.rotation.history.push(RotationEntry {
+            version,
+            date,
+            on_demand,
+        });
+    }
+}
+
+/// AWS rotates only symmetric keys with AWS_KMS origin; the state check comes first.
+fn check_rotatable(k: &KeyRecord) -> Result<(), KmsError> {
+    match k.state {
+        KeyState::Enabled => {}
+        KeyState::Disabled => return Err(KmsError::Disabled(format!("{} is disabled.", k.arn))),
+        other => return Err(k.invalid_state(other)),
+    }
+    check_spec_rotatable(k)
+}
+
+fn check_spec_rotatable(k: &KeyRecord) -> Result<(), KmsError> {
+    if k.key_spec != KeySpec::SymmetricDefault {
+        return Err(KmsError::UnsupportedOperation(String::new()));
+    }
+    if k.origin != Origin::AwsKms {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} origin is {} which is not valid for this operation.",
+            k.arn, k.origin
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! Engine tests without HTTP: key state machine, deletion on the injected clock, the
+//! persistence hook's failure path, seeded randomness.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use kms_api::wire::aliases::{AliasRequest, ListAliasesRequest};
+use kms_api::wire::crypto::{DecryptRequest, EncryptRequest, EncryptResponse};
+use kms_api::wire::keys::*;
+use kms_api::{
+    AliasEntry, KeyRecord, Kms, KmsError, ManualClock, Persistence, Scope, SeededRandom,
+};
+
+const NOW: i64 = 1_800_000_000;
+
+fn scope() -> Scope {
+    Scope::new("111122223333", "us-east-1")
+}
+
+fn engine() -> (Kms, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at_epoch_seconds(NOW));
+    (Kms::builder().clock(clock.clone()).build(), clock)
+}
+
+fn create(kms: &Kms) -> KeyMetadata {
+    kms.create_key(&scope(), CreateKeyRequest::default())
+        .unwrap()
+        .key_metadata
+}
+
+fn encrypt(kms: &Kms, key_id: &str) -> Result<EncryptResponse, KmsError> {
+    kms.encrypt(
+        &scope(),
+        EncryptRequest {
+            key_id: Some(key_id.into()),
+            plaintext: Some(b"p".to_vec().into()),
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn deletion_completes_when_the_clock_passes_the_deletion_date() {
+    let (kms, clock) = engine();
+    let key = create(&kms);
+    kms.create_alias(
+        &scope(),
+        AliasRequest {
+            alias_name: Some("alias/doomed".into()),
+            target_key_id: Some(key.key_id.clone()),
+        },
+    )
+    .unwrap();
+    let scheduled = kms
+        .schedule_key_deletion(
+            &scope(),
+            ScheduleKeyDeletionRequest {
+                key_id: Some(key.key_id.clone()),
+                pending_window_in_days: Some(7),
+            },
+        )
+        .unwrap();
+    assert_eq!(scheduled.deletion_date.timestamp(), NOW + 7 * 86_400);
+    assert_eq!(scheduled.key_state, "PendingDeletion");
+
+    clock.advance_seconds(7 * 86_400 - 1);
+    let described = kms
+        .describe_key(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap()
+        .key_metadata;
+    assert_eq!(described.key_state, "PendingDeletion");
+    assert!(!described.enabled);
+
+    clock.advance_seconds(1);
+    assert_eq!(
+        kms.describe_key(&scope(), KeyIdRequest::new(&key.key_id))
+            .unwrap_err(),
+        KmsError::NotFound(format!("Key '{}' does not exist", key.arn))
+    );
+    let aliases = kms
+        .list_aliases(&scope(), ListAliasesRequest::default())
+        .unwrap();
+    assert!(aliases.aliases.is_empty(), "the key's aliases go with it");
+    assert_eq!(kms.key_count(), 0);
+}
+
+#[test]
+fn cancel_leaves_the_key_disabled_and_enable_brings_it_back() {
+    let (kms, _) = engine();
+    let key = create(&kms);
+    kms.schedule_key_deletion(
+        &scope(),
+        ScheduleKeyDeletionRequest {
+            key_id: Some(key.key_id.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        matches!(encrypt(&kms, &key.key_id), Err(KmsError::InvalidState(m)) if m == format!("{} is pending deletion.", key.arn))
+    );
+    assert!(matches!(
+        kms.enable_key(&scope(), KeyIdRequest::new(&key.key_id)),
+        Err(KmsError::InvalidState(_))
+    ));
+    kms.cancel_key_deletion(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap();
+    let described = kms
+        .describe_key(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap()
+        .key_metadata;
+    assert_eq!(
+        (described.key_state.as_str(), described.deletion_date),
+        ("Disabled", None)
+    );
+    assert_eq!(
+        encrypt(&kms, &key.key_id).unwrap_err(),
+        KmsError::Disabled(format!("{} is disabled.", key.arn))
+    );
+    kms.enable_key(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap();
+    assert!(encrypt(&kms, &key.key_id).is_ok());
+    assert_eq!(
+        kms.cancel_key_deletion(&scope(), KeyIdRequest::new(&key.key_id))
+            .unwrap_err(),
+        KmsError::InvalidState(format!("{} is not pending deletion.", key.arn))
+    );
+}
+
+#[test]
+fn disabled_keys_still_report_state_before_usage_errors() {
+    let (kms, _) = engine();
+    let key = create(&kms);
+    let blob = encrypt(&kms, &key.key_id).unwrap().ciphertext_blob;
+    kms.disable_key(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap();
+    let err = kms
+        .decrypt(
+            &scope(),
+            DecryptRequest {
+                ciphertext_blob: blob,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err, KmsError::Disabled(format!("{} is disabled.", key.arn)));
+}
+
+#[test]
+fn seeded_engines_are_reproducible() {
+    let make = || {
+        Kms::builder()
+            .random(Arc::new(SeededRandom::new(9)))
+            .build()
+    };
+    let (a, b) = (make(), make());
+    assert_eq!(create(&a).key_id, create(&b).key_id);
+    assert_ne!(create(&a).key_id, create(&Kms::new()).key_id);
+}
+
+/// A store that can be told to fail.
+#[derive(Default)]
+struct FlakyStore {
+    fail: AtomicBool,
+}
+
+impl FlakyStore {
+    fn check(&self) -> Result<(), String> {
+        if self.fail.load(Ordering::SeqCst) {
+            Err("injected store failure".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Persistence for FlakyStore {
+    fn put_key(&self, _: &KeyRecord) -> Result<(), String> {
+        self.check()
+    }
+    fn delete_key(&self, _: &KeyRecord) -> Result<(), String> {
+        self.check()
+    }
+    fn put_alias(&self, _: &Scope, _: &AliasEntry) -> Result<(), String> {
+        self.check()
+    }
+    fn delete_alias(&self, _: &Scope, _: &str) -> Result<(), String> {
+        self.check()
+    }
+    fn reset(&self) -> Result<(), String> {
+        self.check()
+    }
+}
+
+#[test]
+fn a_failed_store_write_changes_nothing_and_is_an_internal_error() {
+    let store = Arc::new(FlakyStore::default());
+    let kms = Kms::builder().persistence(store.clone()).build();
+    let key = create(&kms);
+    store.fail.store(true, Ordering::SeqCst);
+
+    let err = kms
+        .create_key(&scope(), CreateKeyRequest::default())
+        .unwrap_err();
+    assert_eq!(err.aws_type(), "KMSInternalException");
+    assert_eq!(err.http_status(), 500);
+    assert!(
+        !err.message().contains("injected"),
+        "internal detail stays out of the client message"
+    );
+    assert_eq!(kms.key_count(), 1);
+
+    assert!(kms
+        .disable_key(&scope(), KeyIdRequest::new(&key.key_id))
+        .is_err());
+    assert!(kms
+        .create_alias(
+            &scope(),
+            AliasRequest {
+                alias_name: Some("alias/a".into()),
+                target_key_id: Some(key.key_id.clone())
+            }
+        )
+        .is_err());
+    assert!(kms.reset().is_err());
+
+    let described = kms
+        .describe_key(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap()
+        .key_metadata;
+    assert_eq!(described.key_state, "Enabled");
+    assert!(kms
+        .list_aliases(&scope(), ListAliasesRequest::default())
+        .unwrap()
+        .aliases
+        .is_empty());
+    assert!(
+        encrypt(&kms, &key.key_id).is_ok(),
+        "crypto never touches the store"
+    );
+}
+
+#[test]
+fn concurrent_crypto_and_state_changes_do_not_interfere() {
+    let (kms, _) = engine();
+    let key = create(&kms);
+    let blob = encrypt(&kms, &key.key_id).unwrap().ciphertext_blob;
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..500 {
+                    match kms.decrypt(
+                        &scope(),
+                        DecryptRequest {
+                            ciphertext_blob: blob.clone(),
+                            ..Default::default()
+                        },
+                    ) {
+                        Ok(r) => assert_eq!(r.plaintext.unwrap().as_slice(), b"p"),
+                        Err(e) => assert_eq!(e.aws_type(), "DisabledException"),
+                    }
+                }
+            });
+        }
+        s.spawn(|| {
+            for i in 0..200 {
+                let req = KeyIdRequest::new(&key.key_id);
+                if i % 2 == 0 {
+                    kms.disable_key(&scope(), req).unwrap();
+                } else {
+                    kms.enable_key(&scope(), req).unwrap();
+                }
+            }
+        });
+    });
+    assert_eq!(
+        kms.describe_key(&scope(), KeyIdRequest::new(&key.key_id))
+            .unwrap()
+            .key_metadata
+            .key_state,
+        "Enabled"
+    );
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Everything CI checks, in the order it checks it: formatting, lints, Rust unit, integration
+# and doc tests (the integration tests start the real server and use the official aws-sdk-kms),
+# then the Python smoke test with boto3 and the AWS CLI against the started emulator.
+# Installs what it needs (a Python venv under .venv) on first run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --locked --workspace --all-targets
+cargo test --locked --workspace --doc
+echo "== python smoke test (boto3, AWS CLI)"
+cargo build --locked --bin kms-emulator
+KMS_BIN=target/debug/kms-emulator scripts/python-smoke.sh

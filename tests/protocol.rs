@@ -1,0 +1,291 @@
+//! The AWS JSON 1.1 wire protocol and the admin API, over raw HTTP/1.1.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::*;
+
+const JSON_11: &str = "application/x-amz-json-1.1";
+
+#[track_caller]
+fn assert_protocol_headers(resp: &HttpResponse) {
+    assert_eq!(
+        resp.header("content-type"),
+        Some(JSON_11),
+        "content-type of a {} response",
+        resp.status
+    );
+    let id = resp
+        .header("x-amzn-requestid")
+        .unwrap_or_else(|| panic!("no x-amzn-requestid on a {} response", resp.status));
+    assert!(!id.is_empty());
+}
+
+#[track_caller]
+fn assert_error(resp: &HttpResponse, status: u16, kind: &str) -> serde_json::Value {
+    assert_eq!(
+        resp.status,
+        status,
+        "body: {:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    assert_protocol_headers(resp);
+    let json = resp.json();
+    assert_eq!(json["__type"], kind, "{json}");
+    assert!(json["message"].is_string(), "message member: {json}");
+    json
+}
+
+#[tokio::test]
+async fn unknown_target_is_unknown_operation() {
+    let server = start_server().await;
+    let resp = kms_call(&server, "NoSuchOperation", b"{}").await;
+    assert_error(&resp, 400, "UnknownOperationException");
+
+    let resp = http_request(
+        &server,
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", "SomethingElse.ListKeys"),
+            ("Content-Type", JSON_11),
+        ],
+        b"{}",
+    )
+    .await;
+    assert_error(&resp, 400, "UnknownOperationException");
+
+    let resp = http_request(&server, "POST", "/", &[("Content-Type", JSON_11)], b"{}").await;
+    assert_error(&resp, 400, "UnknownOperationException");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_serialization_exception() {
+    let server = start_server().await;
+    for (op, body) in [
+        ("ListKeys", &b"{not json"[..]),
+        ("DescribeKey", br#"{"KeyId":"x""#),
+        ("DescribeKey", br#"{"KeyId":5}"#),
+        (
+            "Encrypt",
+            br#"{"KeyId":"alias/x","Plaintext":"%%%not base64%%%"}"#,
+        ),
+        ("ListKeys", br#"{"Limit":"two"}"#),
+        ("CreateKey", b"[]"),
+    ] {
+        let resp = kms_call(&server, op, body).await;
+        assert_error(&resp, 400, "SerializationException");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn serialization_errors_do_not_echo_secrets() {
+    let server = start_server().await;
+    let resp = kms_call(
+        &server,
+        "Encrypt",
+        br#"{"KeyId":"alias/x","Plaintext":987654321}"#,
+    )
+    .await;
+    let json = assert_error(&resp, 400, "SerializationException");
+    assert!(
+        !json["message"].as_str().unwrap().contains("987654321"),
+        "{json}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_required_member_is_validation_exception() {
+    let server = start_server().await;
+    let resp = kms_call(&server, "DescribeKey", b"{}").await;
+    let json = assert_error(&resp, 400, "ValidationException");
+    assert_eq!(
+        json["message"],
+        "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn modeled_errors_are_http_400() {
+    let server = start_server().await;
+    let resp = kms_call(
+        &server,
+        "DescribeKey",
+        br#"{"KeyId":"11111111-2222-4333-8444-555555555555"}"#,
+    )
+    .await;
+    let json = assert_error(&resp, 400, "NotFoundException");
+    assert_eq!(
+        json["message"],
+        "Key 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-4333-8444-555555555555' does not exist"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_response_has_protocol_headers() {
+    let server = start_server().await;
+    let mut ids = HashSet::new();
+    let responses = vec![
+        kms_call(&server, "CreateKey", b"{}").await,
+        kms_call(&server, "ListKeys", b"{}").await,
+        kms_call(&server, "GenerateRandom", br#"{"NumberOfBytes":8}"#).await,
+        kms_call(&server, "DescribeKey", b"{}").await,
+        kms_call(&server, "DescribeKey", br#"{"KeyId":"fake-key-id"}"#).await,
+        kms_call(&server, "ListKeys", b"{oops").await,
+        kms_call(&server, "NoSuchOperation", b"{}").await,
+    ];
+    for resp in &responses {
+        assert_protocol_headers(resp);
+        ids.insert(resp.header("x-amzn-requestid").unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), responses.len(), "request IDs are unique");
+    assert_eq!(responses[0].status, 200);
+    assert_eq!(responses[1].status, 200);
+    assert_eq!(responses[2].status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_and_server_survives() {
+    let server = start_server().await;
+    let mut body = br#"{"KeyId":"alias/x","Plaintext":""#.to_vec();
+    body.extend(std::iter::repeat_n(b'A', 2 * 1024 * 1024));
+    body.extend_from_slice(br#""}"#);
+    let resp = kms_call(&server, "Encrypt", &body).await;
+    assert_eq!(resp.status, 413);
+    assert_protocol_headers(&resp);
+
+    let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    let list = kms_call(&server, "ListKeys", b"{}").await;
+    assert_eq!(list.status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_fields_are_ignored() {
+    let server = start_server().await;
+    let resp = kms_call(
+        &server,
+        "ListKeys",
+        br#"{"Whatever":1,"Nested":{"a":[1,2]}}"#,
+    )
+    .await;
+    assert_eq!(
+        resp.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    let resp = kms_call(
+        &server,
+        "CreateKey",
+        br#"{"Description":"d","NotAMember":true}"#,
+    )
+    .await;
+    assert_eq!(
+        resp.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    assert_eq!(resp.json()["KeyMetadata"]["Description"], "d");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn empty_body_is_accepted_for_list_keys() {
+    let server = start_server().await;
+    let resp = kms_call(&server, "ListKeys", b"").await;
+    assert_eq!(
+        resp.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    assert_protocol_headers(&resp);
+    let json = resp.json();
+    assert_eq!(json["Keys"], serde_json::json!([]));
+    assert_eq!(json["Truncated"], false);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn reset_wipes_keys() {
+    let server = start_server().await;
+    for _ in 0..3 {
+        assert_eq!(kms_call(&server, "CreateKey", b"{}").await.status, 200);
+    }
+    let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.json()["keys"], 3);
+
+    let reset = http_request(&server, "POST", "/_kms/reset", &[], b"").await;
+    assert_eq!(reset.status, 200);
+    assert_eq!(reset.json()["status"], "reset");
+
+    let list = kms_call(&server, "ListKeys", b"{}").await;
+    assert_eq!(list.json()["Keys"], serde_json::json!([]));
+    let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.json()["keys"], 0);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn health_reports_status_and_version() {
+    let server = start_server().await;
+    let resp = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(resp.status, 200);
+    let json = resp.json();
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["keys"], 0);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn other_paths_answer_in_aws_error_shape() {
+    let server = start_server().await;
+    let resp = http_request(&server, "POST", "/not-kms", &[], b"{}").await;
+    assert_eq!(resp.status, 404);
+    assert_protocol_headers(&resp);
+    assert_eq!(resp.json()["__type"], "UnknownOperationException");
+    server.shutdown().await;
+}
+
+/// The SigV4 credential scope selects the Region and a 12-digit access key the account.
+#[tokio::test]
+async fn credential_scope_selects_account_and_region() {
+    let server = start_server().await;
+    let auth = "AWS4-HMAC-SHA256 Credential=000000000042/20260101/eu-west-2/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc";
+    let resp = http_request(
+        &server,
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", "TrentService.CreateKey"),
+            ("Content-Type", JSON_11),
+            ("Authorization", auth),
+        ],
+        b"{}",
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    let md = &resp.json()["KeyMetadata"];
+    assert_eq!(md["AWSAccountId"], "000000000042");
+    let id = md["KeyId"].as_str().unwrap();
+    assert_eq!(
+        md["Arn"],
+        format!("arn:aws:kms:eu-west-2:000000000042:key/{id}")
+    );
+    // Unsigned requests use the default account and Region: the key is not there.
+    let list = kms_call(&server, "ListKeys", b"{}").await;
+    assert_eq!(list.json()["Keys"], serde_json::json!([]));
+    server.shutdown().await;
+}
