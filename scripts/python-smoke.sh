@@ -59,7 +59,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$KMS_BIN" --listen "127.0.0.1:$PORT" --account-id 111122223333 --region us-east-1 >"$LOG" 2>&1 &
+"$KMS_BIN" --listen "127.0.0.1:$PORT" --account-id 111122223333 --region us-east-1 --throttle off >"$LOG" 2>&1 &
 SERVER_PID=$!
 
 healthy() {

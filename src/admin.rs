@@ -1,6 +1,6 @@
 //! The admin API under `/_kms/`, outside AWS's surface: health and reset.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -83,3 +83,126 @@ pub async fn advance_clock(State(state): State<AppState>, body: axum::body::Byte
 
 /// One call moves time by at most 100 years.
 const MAX_ADVANCE_SECONDS: i64 = 100 * 365 * 86_400;
+
+/// Which scope `GET /_kms/quotas` describes.
+#[derive(Debug, serde::Deserialize)]
+pub struct ScopeQuery {
+    account: Option<String>,
+    region: Option<String>,
+}
+
+/// `GET /_kms/quotas[?account=&region=]`: whether throttling is on, the effective rate of
+/// every quota in the scope (default account and Region unless given), the overrides, and
+/// the current use of every quota that has seen requests.
+pub async fn quotas(State(state): State<AppState>, Query(q): Query<ScopeQuery>) -> Response {
+    let scope = kms_api::Scope::new(
+        q.account
+            .unwrap_or_else(|| state.config.default_account.clone()),
+        q.region
+            .unwrap_or_else(|| state.config.default_region.clone()),
+    );
+    Json(quotas_json(&state, &scope)).into_response()
+}
+
+fn quotas_json(state: &AppState, scope: &kms_api::Scope) -> serde_json::Value {
+    let effective: serde_json::Map<String, serde_json::Value> = state
+        .throttle
+        .effective(scope)
+        .into_iter()
+        .map(|(name, rate)| (name, json!(rate)))
+        .collect();
+    let overrides: Vec<serde_json::Value> = state
+        .throttle
+        .table()
+        .overrides()
+        .into_iter()
+        .map(|(account, region, quota, rate)| json!({"account": account, "region": region, "quota": quota, "rate": rate}))
+        .collect();
+    let usage: Vec<serde_json::Value> = state
+        .throttle
+        .usage()
+        .into_iter()
+        .map(|u| json!({"account": u.account, "region": u.region, "quota": u.quota, "limit": u.limit, "used": u.used, "throttled": u.throttled}))
+        .collect();
+    json!({
+        "throttle": if state.throttle.is_enabled() { "aws" } else { "off" },
+        "account": scope.account(),
+        "region": scope.region(),
+        "quotas": effective,
+        "overrides": overrides,
+        "usage": usage,
+    })
+}
+
+/// `PUT /_kms/quotas`: `{"CreateKey": 10, "symmetric": 500, "DescribeKey": null}` sets (or with
+/// `null` removes) overrides for every account and Region; `"account"` and/or `"region"`
+/// members narrow them to one scope; `"throttle": "aws" | "off"` switches throttling. All or
+/// nothing: any bad member is a 400 and changes nothing. Takes effect for the next request.
+pub async fn put_quotas(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let bad = |message: String| {
+        (StatusCode::BAD_REQUEST, Json(json!({"message": message}))).into_response()
+    };
+    let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice::<serde_json::Value>(&body)
+    else {
+        return bad("expected a JSON object of quota name -> rate".into());
+    };
+    let text = |key: &str| -> Result<Option<String>, String> {
+        match doc.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(format!("{key} must be a string, got {other}")),
+        }
+    };
+    let (account, region, mode) = match (text("account"), text("region"), text("throttle")) {
+        (Ok(a), Ok(r), Ok(m)) => (a, r, m),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return bad(e),
+    };
+    let enable = match mode.as_deref() {
+        None => None,
+        Some("aws") => Some(true),
+        Some("off") => Some(false),
+        Some(other) => {
+            return bad(format!(
+                "throttle must be \"aws\" or \"off\", got {other:?}"
+            ))
+        }
+    };
+    let mut changes = Vec::new();
+    for (name, value) in doc
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "account" | "region" | "throttle"))
+    {
+        let quota = match crate::throttle::table::parse_name(name) {
+            Ok(q) => q,
+            Err(e) => return bad(e),
+        };
+        let rate = match value {
+            serde_json::Value::Null => None,
+            v => match v
+                .as_f64()
+                .ok_or_else(|| format!("{name}: the rate must be a number or null"))
+                .and_then(|r| {
+                    crate::throttle::table::check_rate(r)
+                        .map(|()| r)
+                        .map_err(|e| format!("{name}: {e}"))
+                }) {
+                Ok(r) => Some(r),
+                Err(e) => return bad(e),
+            },
+        };
+        changes.push((quota, rate));
+    }
+    state.throttle.update(|table| {
+        for (quota, rate) in changes {
+            table.set(account.as_deref(), region.as_deref(), quota, rate);
+        }
+    });
+    if let Some(enable) = enable {
+        state.throttle.set_enabled(enable);
+    }
+    let scope = kms_api::Scope::new(
+        account.unwrap_or_else(|| state.config.default_account.clone()),
+        region.unwrap_or_else(|| state.config.default_region.clone()),
+    );
+    Json(quotas_json(&state, &scope)).into_response()
+}

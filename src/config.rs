@@ -1,5 +1,7 @@
 //! [`Config`]: what the server needs to know besides the engine: default account and Region,
-//! and the request body limit.
+//! the request body limit, and throttling.
+
+use crate::throttle::QuotaTable;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -10,6 +12,11 @@ pub struct Config {
     pub default_region: String,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Whether to throttle like AWS (`--throttle aws`). [`Config::default`] does not throttle,
+    /// so tests that embed the server are not throttled by surprise; the CLI does by default.
+    pub throttle: bool,
+    /// Quota overrides on top of AWS's defaults.
+    pub quotas: QuotaTable,
 }
 
 /// 1 MiB: far above any valid KMS request (the largest blob member is 6144 bytes).
@@ -21,6 +28,8 @@ impl Default for Config {
             default_account: "111122223333".into(),
             default_region: "us-east-1".into(),
             body_limit: DEFAULT_BODY_LIMIT,
+            throttle: false,
+            quotas: QuotaTable::default(),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod config;
 pub mod credential;
 pub mod protocol;
 pub mod scheduler;
+pub mod throttle;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
+use throttle::Throttle;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -43,14 +45,18 @@ pub struct AppState {
     pub kms: Kms,
     /// Server settings.
     pub config: Arc<Config>,
+    /// Admission control per (account, Region, quota).
+    pub throttle: Arc<Throttle>,
 }
 
 impl AppState {
     /// State over `kms` with `config`.
     pub fn new(kms: Kms, config: Config) -> Self {
+        let throttle = Arc::new(Throttle::new(config.quotas.clone(), config.throttle));
         Self {
             kms,
             config: Arc::new(config),
+            throttle,
         }
     }
 }
@@ -62,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .route("/_kms/health", get(admin::health).post(admin::health))
         .route("/_kms/reset", post(admin::reset))
         .route("/_kms/clock", get(admin::clock).post(admin::advance_clock))
+        .route("/_kms/quotas", get(admin::quotas).put(admin::put_quotas))
         .fallback(protocol::fallback)
         .with_state(state)
 }

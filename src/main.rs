@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use kms_emulator::config::{is_account_id, Config, DEFAULT_BODY_LIMIT};
+use kms_emulator::throttle::QuotaTable;
 use kms_emulator::AppState;
 use tracing_subscriber::EnvFilter;
 
@@ -31,6 +32,25 @@ struct Args {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "KMS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+
+    /// Throttle like AWS (`aws`) or never (`off`).
+    #[arg(long, env = "KMS_THROTTLE", default_value = "aws", value_parser = ["aws", "off"])]
+    throttle: String,
+
+    /// Override a request quota for every account and Region: NAME=RATE (requests per second;
+    /// fractions allowed). NAME is an operation (CreateKey, DescribeKey, ...), a shared class
+    /// (symmetric, rsa, ecc, ml-dsa) or GenerateDataKeyPair:<spec>. Repeatable.
+    #[arg(
+        long = "quota",
+        env = "KMS_QUOTA",
+        value_delimiter = ',',
+        value_name = "NAME=RATE"
+    )]
+    quotas: Vec<String>,
+
+    /// A TOML file of per-Region and per-account quotas (see README, "Throttling").
+    #[arg(long = "quotas", env = "KMS_QUOTAS_FILE", value_name = "FILE")]
+    quotas_file: Option<std::path::PathBuf>,
 
     /// Start with emulated time this many seconds ahead of the system clock.
     #[arg(long, env = "KMS_CLOCK_OFFSET_SECONDS", default_value_t = 0)]
@@ -65,17 +85,36 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
+    let mut quotas = QuotaTable::default();
+    for flag in &args.quotas {
+        if let Err(e) = quotas.apply_flag(flag) {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    if let Some(path) = &args.quotas_file {
+        let applied = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| quotas.apply_toml(&text));
+        if let Err(e) = applied {
+            eprintln!("error: quotas file {}: {e}", path.display());
+            return std::process::ExitCode::from(2);
+        }
+    }
     let config = Config {
         default_account: args.account_id,
         default_region: args.region,
         body_limit: args.body_limit,
+        throttle: args.throttle == "aws",
+        quotas,
     };
     tracing::info!(
-        "kms-emulator {} listening on http://{} (account {}, region {}, storage: in memory; keys are lost on exit)",
+        "kms-emulator {} listening on http://{} (account {}, region {}, throttling {}, storage: in memory; keys are lost on exit)",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr().map_or(addr, |a| a),
         config.default_account,
         config.default_region,
+        if config.throttle { "as AWS" } else { "off" },
     );
     let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(
         args.clock_offset_seconds,

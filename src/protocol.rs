@@ -10,9 +10,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kms_api::{KmsError, Operation};
+use kms_api::{KmsError, Operation, Scope};
 
 use crate::credential::scope_of;
+use crate::throttle::quota_for;
 use crate::AppState;
 
 /// The content type of every KMS request and response.
@@ -36,7 +37,7 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
                 StatusCode::PAYLOAD_TOO_LARGE,
                 too_large(state.config.body_limit),
             )),
-            Ok(bytes) => run(&state, &headers, op, &bytes),
+            Ok(bytes) => admit_and_run(&state, &headers, op, &bytes),
         },
     };
     let (status, body, outcome) = match result {
@@ -60,17 +61,48 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
     respond(status, body, request_id)
 }
 
-/// Runs the engine, turning a panic into `KMSInternalException` so one bad request can never
-/// take the server down.
-fn run(
+/// Throttles, then runs the engine. A throttled request does no work.
+fn admit_and_run(
     state: &AppState,
     headers: &HeaderMap,
     op: Operation,
     body: &Bytes,
 ) -> Result<Vec<u8>, (StatusCode, KmsError)> {
     let scope = scope_of(headers, &state.config);
+    if state.throttle.is_enabled() {
+        let quota = quota_for(op, None, key_pair_spec(op, body).as_deref());
+        if !state.throttle.admit(&scope, quota) {
+            return Err((StatusCode::BAD_REQUEST, KmsError::Throttling));
+        }
+    }
+    run(state, &scope, op, body)
+}
+
+/// The `KeyPairSpec` of a GenerateDataKeyPair request, which chooses its quota.
+fn key_pair_spec(op: Operation, body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct KeyPair {
+        #[serde(rename = "KeyPairSpec")]
+        spec: Option<String>,
+    }
+    match op {
+        Operation::GenerateDataKeyPair | Operation::GenerateDataKeyPairWithoutPlaintext => {
+            serde_json::from_slice::<KeyPair>(body).ok()?.spec
+        }
+        _ => None,
+    }
+}
+
+/// Runs the engine, turning a panic into `KMSInternalException` so one bad request can never
+/// take the server down.
+fn run(
+    state: &AppState,
+    scope: &Scope,
+    op: Operation,
+    body: &Bytes,
+) -> Result<Vec<u8>, (StatusCode, KmsError)> {
     let outcome =
-        std::panic::catch_unwind(AssertUnwindSafe(|| state.kms.dispatch(&scope, op, body)));
+        std::panic::catch_unwind(AssertUnwindSafe(|| state.kms.dispatch(scope, op, body)));
     match outcome {
         Ok(Ok(body)) => Ok(body),
         Ok(Err(err)) => Err((status_of(&err), err)),

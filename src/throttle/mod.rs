@@ -1,0 +1,10 @@
+//! Throttling like AWS: the quota tables ([`quotas`]), their configuration ([`table`]) and
+//! admission per (account, Region, quota) ([`limiter`]).
+
+pub mod limiter;
+pub mod quotas;
+pub mod table;
+
+pub use limiter::{QuotaUse, Throttle};
+pub use quotas::{quota_for, QuotaId};
+pub use table::QuotaTable;
