@@ -18,8 +18,11 @@
 //! - [`config`]: server settings.
 
 pub mod admin;
+pub mod audit;
 pub mod config;
 pub mod credential;
+pub mod faults;
+pub mod metrics;
 pub mod protocol;
 pub mod scheduler;
 pub mod throttle;
@@ -47,6 +50,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Admission control per (account, Region, quota).
     pub throttle: Arc<Throttle>,
+    /// Injected faults.
+    pub faults: Arc<faults::Faults>,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
+    /// The CloudTrail-like audit log.
+    pub audit: Arc<audit::AuditLog>,
 }
 
 impl AppState {
@@ -57,7 +66,16 @@ impl AppState {
             kms,
             config: Arc::new(config),
             throttle,
+            faults: Arc::new(faults::Faults::default()),
+            metrics: Arc::new(metrics::Metrics::new()),
+            audit: Arc::new(audit::AuditLog::disabled()),
         }
+    }
+
+    /// The same state writing its audit log to `audit`.
+    pub fn with_audit(mut self, audit: audit::AuditLog) -> Self {
+        self.audit = Arc::new(audit);
+        self
     }
 }
 
@@ -69,6 +87,11 @@ pub fn app(state: AppState) -> Router {
         .route("/_kms/reset", post(admin::reset))
         .route("/_kms/clock", get(admin::clock).post(admin::advance_clock))
         .route("/_kms/quotas", get(admin::quotas).put(admin::put_quotas))
+        .route("/metrics", get(metrics::scrape))
+        .route(
+            "/_kms/faults",
+            get(faults::get).put(faults::put).delete(faults::delete),
+        )
         .fallback(protocol::fallback)
         .with_state(state)
 }

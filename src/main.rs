@@ -52,6 +52,10 @@ struct Args {
     #[arg(long = "quotas", env = "KMS_QUOTAS_FILE", value_name = "FILE")]
     quotas_file: Option<std::path::PathBuf>,
 
+    /// Write a CloudTrail-like JSON line per request to this file (`-` for stdout).
+    #[arg(long, env = "KMS_AUDIT_LOG", value_name = "PATH")]
+    audit_log: Option<String>,
+
     /// Start with emulated time this many seconds ahead of the system clock.
     #[arg(long, env = "KMS_CLOCK_OFFSET_SECONDS", default_value_t = 0)]
     clock_offset_seconds: i64,
@@ -119,7 +123,16 @@ async fn main() -> std::process::ExitCode {
     let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(
         args.clock_offset_seconds,
     ));
-    let state = AppState::new(kms_api::Kms::builder().clock(clock).build(), config);
+    let mut state = AppState::new(kms_api::Kms::builder().clock(clock).build(), config);
+    if let Some(path) = &args.audit_log {
+        match kms_emulator::audit::AuditLog::open(path) {
+            Ok(log) => state = state.with_audit(log),
+            Err(e) => {
+                eprintln!("error: cannot open the audit log {path}: {e}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    }
     match kms_emulator::serve(listener, state, shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

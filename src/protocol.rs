@@ -12,7 +12,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kms_api::{KmsError, Operation, Scope};
 
-use crate::credential::scope_of;
+use crate::audit::AuditEvent;
+use crate::credential::{access_key_id, scope_of};
 use crate::throttle::quota_for;
 use crate::AppState;
 
@@ -30,6 +31,8 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
         .and_then(|v| v.to_str().ok())
         .and_then(Operation::from_target);
     let name = operation.map_or("unknown", Operation::name);
+    let scope = scope_of(&headers, &state.config);
+    let mut request_body = Bytes::new();
     let result = match operation {
         None => Err((StatusCode::BAD_REQUEST, KmsError::UnknownOperation)),
         Some(op) => match axum::body::to_bytes(body, state.config.body_limit).await {
@@ -37,45 +40,69 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
                 StatusCode::PAYLOAD_TOO_LARGE,
                 too_large(state.config.body_limit),
             )),
-            Ok(bytes) => admit_and_run(&state, &headers, op, &bytes),
+            Ok(bytes) => {
+                request_body = bytes;
+                admit_and_run(&state, &scope, op, &request_body).await
+            }
         },
     };
-    let (status, body, outcome) = match result {
-        Ok(body) => (StatusCode::OK, body, "ok"),
+    let (status, body, error_code) = match result {
+        Ok(body) => (StatusCode::OK, body, None),
         Err((status, err)) => {
             if err.is_server_fault() {
                 tracing::error!(%request_id, operation = name, error = %err, "request failed");
             }
-            (status, error_body(&err), err.aws_type())
+            (status, error_body(&err), Some(err.aws_type()))
         }
     };
+    let elapsed = started.elapsed();
+    state.metrics.request(operation, error_code, elapsed);
+    if state.audit.is_enabled() {
+        state.audit.record(AuditEvent {
+            time: chrono::Utc::now(),
+            operation,
+            access_key_id: access_key_id(&headers).map(str::to_owned),
+            scope,
+            request_id,
+            error_code,
+            body: request_body,
+        });
+    }
     if tracing::enabled!(tracing::Level::DEBUG) {
         tracing::debug!(
             %request_id,
             operation = name,
-            outcome,
-            latency_us = started.elapsed().as_micros() as u64,
+            outcome = error_code.unwrap_or("ok"),
+            latency_us = elapsed.as_micros() as u64,
             "request"
         );
     }
     respond(status, body, request_id)
 }
 
-/// Throttles, then runs the engine. A throttled request does no work.
-fn admit_and_run(
+/// Throttles, applies injected faults, then runs the engine. A throttled request does no work.
+async fn admit_and_run(
     state: &AppState,
-    headers: &HeaderMap,
+    scope: &Scope,
     op: Operation,
     body: &Bytes,
 ) -> Result<Vec<u8>, (StatusCode, KmsError)> {
-    let scope = scope_of(headers, &state.config);
     if state.throttle.is_enabled() {
         let quota = quota_for(op, None, key_pair_spec(op, body).as_deref());
-        if !state.throttle.admit(&scope, quota) {
+        if !state.throttle.admit(scope, quota) {
+            state.metrics.throttled(quota);
             return Err((StatusCode::BAD_REQUEST, KmsError::Throttling));
         }
     }
-    run(state, &scope, op, body)
+    if let Some(fault) = state.faults.decide(op, body) {
+        if let Some(delay) = fault.latency {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(err) = fault.error {
+            return Err((status_of(&err), err));
+        }
+    }
+    run(state, scope, op, body)
 }
 
 /// The `KeyPairSpec` of a GenerateDataKeyPair request, which chooses its quota.

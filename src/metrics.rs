@@ -1,0 +1,204 @@
+//! Prometheus metrics at `GET /metrics`, recorded with the `metrics` crate's handles.
+//!
+//! - `kms_requests_total{operation,outcome}`: outcome `ok` or the AWS error code
+//! - `kms_request_duration_seconds{operation}`: histogram
+//! - `kms_throttled_total{quota}`
+//! - `kms_quota_limit{quota,account,region}` and `kms_quota_used{...}` (requests admitted in
+//!   the current second), for every quota that has seen requests; `kms_keys`.
+//!
+//! Each server has its own recorder (no global state, so several servers can share a
+//! process). Counter and histogram handles are created once per series and cached in
+//! `OnceLock` slots, so recording a request is a few atomic operations: no lock, no map
+//! lookup, no allocation.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use kms_api::Operation;
+use metrics::{Counter, Histogram, Key, Label, Recorder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+
+use crate::throttle::quotas::QUOTA_COUNT;
+use crate::throttle::QuotaId;
+use crate::AppState;
+
+/// Every error code the server can answer, for the per-outcome counter slots.
+const OUTCOMES: [&str; 28] = [
+    "ok",
+    "AccessDeniedException",
+    "AlreadyExistsException",
+    "CustomKeyStoreNotFoundException",
+    "DependencyTimeoutException",
+    "DisabledException",
+    "DryRunOperationException",
+    "IncorrectKeyException",
+    "KMSInternalException",
+    "InvalidAliasNameException",
+    "InvalidArnException",
+    "InvalidCiphertextException",
+    "InvalidGrantTokenException",
+    "InvalidKeyUsageException",
+    "InvalidMarkerException",
+    "KMSInvalidStateException",
+    "KeyUnavailableException",
+    "LimitExceededException",
+    "MalformedPolicyDocumentException",
+    "NotAuthorizedException",
+    "NotFoundException",
+    "SerializationException",
+    "TagException",
+    "ThrottlingException",
+    "UnknownOperationException",
+    "UnsupportedOperationException",
+    "ValidationException",
+    "other",
+];
+/// Operations plus one slot for requests that named none.
+const OPERATION_SLOTS: usize = Operation::ALL.len() + 1;
+
+/// The server's metrics.
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    requests: Vec<OnceLock<Counter>>,
+    durations: Vec<OnceLock<Histogram>>,
+    throttled: Vec<OnceLock<Counter>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry.
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full("kms_request_duration_seconds".into()),
+                &[
+                    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
+                    0.1, 0.25, 0.5, 1.0,
+                ],
+            )
+            .map(PrometheusBuilder::build_recorder)
+            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        let handle = recorder.handle();
+        Self {
+            recorder,
+            handle,
+            requests: (0..OPERATION_SLOTS * OUTCOMES.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            durations: (0..OPERATION_SLOTS).map(|_| OnceLock::new()).collect(),
+            throttled: (0..QUOTA_COUNT).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// Records one answered request.
+    pub fn request(
+        &self,
+        operation: Option<Operation>,
+        error_code: Option<&str>,
+        elapsed: Duration,
+    ) {
+        let op = operation.map_or(Operation::ALL.len(), operation_index);
+        let name = operation.map_or("unknown", Operation::name);
+        let outcome = match error_code {
+            None => 0,
+            Some(code) => OUTCOMES
+                .iter()
+                .position(|o| *o == code)
+                .unwrap_or(OUTCOMES.len() - 1),
+        };
+        self.requests[op * OUTCOMES.len() + outcome]
+            .get_or_init(|| {
+                self.counter(
+                    "kms_requests_total",
+                    vec![
+                        Label::new("operation", name),
+                        Label::new("outcome", OUTCOMES[outcome]),
+                    ],
+                )
+            })
+            .increment(1);
+        self.durations[op]
+            .get_or_init(|| {
+                let key = Key::from_parts(
+                    "kms_request_duration_seconds",
+                    vec![Label::new("operation", name)],
+                );
+                self.recorder.register_histogram(&key, &metadata())
+            })
+            .record(elapsed.as_secs_f64());
+    }
+
+    /// Records one throttled request.
+    pub fn throttled(&self, quota: QuotaId) {
+        self.throttled[quota.index()]
+            .get_or_init(|| {
+                self.counter(
+                    "kms_throttled_total",
+                    vec![Label::new("quota", quota.name())],
+                )
+            })
+            .increment(1);
+    }
+
+    fn counter(&self, name: &'static str, labels: Vec<Label>) -> Counter {
+        self.recorder
+            .register_counter(&Key::from_parts(name, labels), &metadata())
+    }
+
+    /// The Prometheus text exposition, with gauges read from `state` now.
+    pub fn render(&self, state: &AppState) -> String {
+        let gauge = |name: &'static str, labels: Vec<Label>, value: f64| {
+            self.recorder
+                .register_gauge(&Key::from_parts(name, labels), &metadata())
+                .set(value);
+        };
+        gauge("kms_keys", Vec::new(), state.kms.key_count() as f64);
+        for u in state.throttle.usage() {
+            let labels = vec![
+                Label::new("quota", u.quota.clone()),
+                Label::new("account", u.account.clone()),
+                Label::new("region", u.region.clone()),
+            ];
+            gauge("kms_quota_limit", labels.clone(), u.limit);
+            gauge("kms_quota_used", labels, u.used as f64);
+        }
+        self.handle.render()
+    }
+}
+
+fn operation_index(op: Operation) -> usize {
+    Operation::ALL.iter().position(|o| *o == op).unwrap_or(0)
+}
+
+fn metadata() -> metrics::Metadata<'static> {
+    metrics::Metadata::new(module_path!(), metrics::Level::INFO, None)
+}
+
+/// `GET /metrics`.
+pub async fn scrape(State(state): State<AppState>) -> Response {
+    let text = state.metrics.render(&state);
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// Shared handle type in [`AppState`].
+pub type SharedMetrics = Arc<Metrics>;
