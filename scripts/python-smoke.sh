@@ -18,6 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 KMS_BIN="${KMS_BIN:-target/release/kms-emulator}"
+export KMS_BIN
 VENV="${KMS_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 REQ="tests/python/requirements.txt"

@@ -1,0 +1,246 @@
+//! Throttling over HTTP: AWS's quotas and exact ThrottlingException, run-time quota changes,
+//! independence of accounts, SDK retries turning throttles into successes, and the metrics.
+
+mod common;
+
+use std::time::Duration;
+
+use aws_sdk_kms::config::retry::RetryConfig;
+use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kms::Client;
+use common::*;
+use kms_emulator::throttle::QuotaTable;
+use kms_emulator::{Config, RunningServer};
+
+const THROTTLED: &str =
+    "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.";
+
+async fn throttled_server(flags: &[&str]) -> RunningServer {
+    let mut quotas = QuotaTable::default();
+    for f in flags {
+        quotas.apply_flag(f).unwrap();
+    }
+    let config = Config {
+        throttle: true,
+        quotas,
+        ..Config::default()
+    };
+    kms_emulator::start(config, kms_api::Kms::new(), "127.0.0.1:0")
+        .await
+        .unwrap()
+}
+
+/// Sends `n` CreateKey calls as fast as possible; returns (ok, throttled).
+async fn create_burst(client: &Client, n: usize) -> (usize, usize) {
+    let mut ok = 0;
+    let mut throttled = 0;
+    for _ in 0..n {
+        match client.create_key().send().await {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                let (code, message) = err_parts(e);
+                assert_eq!(
+                    (code.as_str(), message.as_str()),
+                    ("ThrottlingException", THROTTLED)
+                );
+                throttled += 1;
+            }
+        }
+    }
+    (ok, throttled)
+}
+
+async fn key_count(client: &Client) -> usize {
+    client
+        .list_keys()
+        .limit(1000)
+        .send()
+        .await
+        .unwrap()
+        .keys
+        .unwrap_or_default()
+        .len()
+}
+
+#[tokio::test]
+async fn a_create_key_burst_is_throttled_with_aws_error() {
+    let server = throttled_server(&[]).await;
+    let client = client(&server);
+    let (ok, throttled) = create_burst(&client, 12).await;
+    // AWS's CreateKey quota is 5/s: a burst admits one second's worth (plus a refill if the
+    // burst took longer than 200 ms).
+    assert!((5..=6).contains(&ok), "admitted {ok}");
+    assert_eq!(ok + throttled, 12);
+    assert_eq!(
+        key_count(&client).await,
+        ok,
+        "throttled requests created nothing"
+    );
+
+    let raw = kms_call(&server, "CreateKey", b"{}").await;
+    assert_eq!(raw.status, 400);
+    assert_eq!(
+        raw.json(),
+        serde_json::json!({"__type": "ThrottlingException", "message": THROTTLED})
+    );
+    assert!(raw.header("x-amzn-requestid").is_some());
+}
+
+#[tokio::test]
+async fn put_quotas_changes_the_admitted_rate_at_once() {
+    let server = throttled_server(&["CreateKey=1"]).await;
+    let client = client(&server);
+    assert_eq!(create_burst(&client, 5).await.0, 1);
+    let resp = http_request(&server, "PUT", "/_kms/quotas", &[], br#"{"CreateKey": 20}"#).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["quotas"]["CreateKey"], 20.0);
+    let (ok, _) = create_burst(&client, 25).await;
+    assert!((20..=21).contains(&ok), "admitted {ok}");
+
+    let bad = http_request(
+        &server,
+        "PUT",
+        "/_kms/quotas",
+        &[],
+        br#"{"CreateKey": -1, "Nope": 3}"#,
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    let table = http_request(&server, "GET", "/_kms/quotas", &[], b"")
+        .await
+        .json();
+    assert_eq!(
+        table["quotas"]["CreateKey"], 20.0,
+        "a rejected update changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn accounts_regions_and_quotas_are_independent() {
+    let server = throttled_server(&["CreateKey=2"]).await;
+    let resp = http_request(
+        &server,
+        "PUT",
+        "/_kms/quotas",
+        &[],
+        br#"{"account":"000000000042","CreateKey":0}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    let default_account = client(&server);
+    let blocked = client_for(&server, OTHER_ACCOUNT, REGION);
+    let other_region = client_for(&server, "AKIDEXAMPLE", OTHER_REGION);
+    assert_eq!(
+        create_burst(&blocked, 3).await.0,
+        0,
+        "a quota of 0 refuses everything"
+    );
+    assert_eq!(create_burst(&default_account, 3).await.0, 2);
+    assert_eq!(create_burst(&other_region, 3).await.0, 2);
+    // Another quota of the same account is untouched.
+    for _ in 0..10 {
+        default_account.list_keys().send().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn quotas_endpoint_reports_aws_defaults_and_usage() {
+    let server = throttled_server(&[]).await;
+    let table = http_request(&server, "GET", "/_kms/quotas", &[], b"")
+        .await
+        .json();
+    assert_eq!(table["throttle"], "aws");
+    assert_eq!(table["quotas"]["symmetric"], 100000.0);
+    assert_eq!(table["quotas"]["CreateKey"], 5.0);
+    assert_eq!(table["quotas"]["DescribeKey"], 2000.0);
+    assert_eq!(table["quotas"]["GenerateDataKeyPair:RSA_4096"], 1.0);
+    let eu = http_request(&server, "GET", "/_kms/quotas?region=eu-west-2", &[], b"")
+        .await
+        .json();
+    assert_eq!(eu["quotas"]["symmetric"], 20000.0);
+    let client = client(&server);
+    create_key(&client).await;
+    let table = http_request(&server, "GET", "/_kms/quotas", &[], b"")
+        .await
+        .json();
+    let usage = table["usage"].as_array().unwrap();
+    assert!(
+        usage
+            .iter()
+            .any(|u| u["quota"] == "CreateKey" && u["used"] == 1 && u["limit"] == 5.0),
+        "{usage:?}"
+    );
+}
+
+#[tokio::test]
+async fn sdk_standard_retries_turn_throttles_into_successes() {
+    let server = throttled_server(&["CreateKey=4"]).await;
+    let config = aws_sdk_kms::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(server.url())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(10)
+                .with_max_backoff(Duration::from_millis(500)),
+        )
+        .build();
+    let client = Client::from_conf(config);
+    for _ in 0..8 {
+        client
+            .create_key()
+            .send()
+            .await
+            .expect("retried until admitted");
+    }
+    assert_eq!(key_count(&client).await, 8);
+    let metrics = http_request(&server, "GET", "/metrics", &[], b"").await;
+    let text = String::from_utf8(metrics.body).unwrap();
+    let throttled = metric(&text, "kms_throttled_total{quota=\"CreateKey\"}");
+    let ok = metric(
+        &text,
+        "kms_requests_total{operation=\"CreateKey\",outcome=\"ok\"}",
+    );
+    let refused = metric(
+        &text,
+        "kms_requests_total{operation=\"CreateKey\",outcome=\"ThrottlingException\"}",
+    );
+    assert_eq!(ok, 8.0);
+    assert!(
+        throttled >= 1.0,
+        "the burst of 8 against 4/s was throttled at least once"
+    );
+    assert_eq!(throttled, refused, "metrics agree with each other");
+}
+
+#[tokio::test]
+async fn throttling_off_admits_everything() {
+    let server = throttled_server(&["CreateKey=0"]).await;
+    let resp = http_request(
+        &server,
+        "PUT",
+        "/_kms/quotas",
+        &[],
+        br#"{"throttle":"off"}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["throttle"], "off");
+    assert_eq!(create_burst(&client(&server), 3).await.0, 3);
+}
+
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(series)
+                .map(|v| v.trim().parse::<f64>().unwrap())
+        })
+        .unwrap_or(0.0)
+}
