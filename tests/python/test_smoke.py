@@ -190,11 +190,19 @@ def expect_error(call, code: str, message: str | None = None, status: int = 400)
     return excinfo.value
 
 
+def emulated_now() -> dt.datetime:
+    """The emulator's current time (``GET /_kms/clock``). Emulated time only moves forward and
+    test_rotation.py moves it ahead of the host clock, so timestamps are checked against it."""
+    status, body = admin("GET", "/_kms/clock")
+    assert status == 200, f"GET /_kms/clock -> {status} {body!r}"
+    return dt.datetime.fromisoformat(json.loads(body)["now"].replace("Z", "+00:00"))
+
+
 def assert_recent(ts: dt.datetime, slack: float = 300.0) -> None:
     assert isinstance(ts, dt.datetime)
     assert ts.tzinfo is not None
-    delta = abs((dt.datetime.now(dt.timezone.utc) - ts).total_seconds())
-    assert delta < slack, f"timestamp {ts} is {delta:.0f}s away from now"
+    delta = abs((emulated_now() - ts).total_seconds())
+    assert delta < slack, f"timestamp {ts} is {delta:.0f}s away from the emulator's now"
 
 
 def only_response(resp: dict) -> dict:
@@ -521,7 +529,7 @@ def test_disable_and_enable_key(kms, key):
 
 
 def test_schedule_and_cancel_key_deletion(kms, key):
-    before = dt.datetime.now(dt.timezone.utc)
+    before = emulated_now()
     resp = kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     assert set(only_response(resp)) == {"KeyId", "DeletionDate", "KeyState", "PendingWindowInDays"}
     assert resp["KeyId"] == key["Arn"]
