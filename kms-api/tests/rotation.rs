@@ -340,3 +340,39 @@ fn decrypt_of_the_oldest_of_26_versions_works() {
     assert_eq!(decrypt(&kms, &oldest).plaintext.unwrap().as_slice(), b"v1");
     assert_eq!(decrypt(&kms, &newest).plaintext.unwrap().as_slice(), b"v26");
 }
+
+#[test]
+fn disabled_keys_do_not_rotate_and_rotate_once_when_enabled_again() {
+    let (kms, clock, key) = engine();
+    kms.enable_key_rotation(
+        &scope(),
+        EnableKeyRotationRequest {
+            key_id: Some(key.key_id.clone()),
+            rotation_period_in_days: Some(90),
+        },
+    )
+    .unwrap();
+    kms.disable_key(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap();
+    clock.advance_seconds(365 * DAY);
+    assert_eq!(
+        kms.run_scheduled().rotations,
+        0,
+        "a disabled key is not rotated"
+    );
+    kms.enable_key(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap();
+    assert_eq!(
+        kms.run_scheduled().rotations,
+        1,
+        "one overdue rotation, not four"
+    );
+    let status = kms
+        .get_key_rotation_status(&scope(), KeyIdRequest::new(&key.key_id))
+        .unwrap();
+    assert_eq!(
+        status.next_rotation_date.unwrap().timestamp(),
+        NOW + 365 * DAY + 90 * DAY,
+        "the schedule restarts"
+    );
+}

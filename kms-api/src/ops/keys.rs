@@ -282,8 +282,15 @@ impl Kms {
         let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
         v.finish()?;
         let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let now = self.now();
         self.update_key(&key, |k| match k.state {
             KeyState::Enabled | KeyState::Disabled | KeyState::Unavailable => {
+                // A rotation that came due while the key was disabled happens once, right
+                // after it is enabled again, and the schedule restarts from then (AWS).
+                let overdue = k.rotation.next_rotation.is_some_and(|d| d < now);
+                if target == KeyState::Enabled && k.state != KeyState::Enabled && overdue {
+                    k.rotation.next_rotation = Some(now);
+                }
                 k.state = target;
                 Ok(())
             }

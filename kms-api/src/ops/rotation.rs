@@ -265,14 +265,19 @@ impl Kms {
             ..Default::default()
         };
         for key in self.all_keys() {
-            if !key.rotation.enabled || key.rotation.next_rotation.is_none_or(|d| d > now) {
+            // AWS does not rotate a key that is disabled or pending deletion; rotation resumes
+            // when the key is enabled again (see `set_enabled`).
+            if key.state != KeyState::Enabled
+                || !key.rotation.enabled
+                || key.rotation.next_rotation.is_none_or(|d| d > now)
+            {
                 continue;
             }
             let rotated = self.update_key(&key, |k| {
                 let mut done = 0;
                 while done < MAX_CATCH_UP_PER_SWEEP
                     && k.rotation.enabled
-                    && k.state != KeyState::PendingDeletion
+                    && k.state == KeyState::Enabled
                 {
                     let Some(due) = k.rotation.next_rotation.filter(|d| *d <= now) else {
                         break;
