@@ -14,7 +14,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "keys": state.kms.key_count(),
-        "storage": "memory",
+        "storage": state.config.data_dir.as_ref().map_or("memory".to_owned(), |d| d.display().to_string()),
     }))
     .into_response()
 }

@@ -17,6 +17,9 @@ pub struct Config {
     pub throttle: bool,
     /// Quota overrides on top of AWS's defaults.
     pub quotas: QuotaTable,
+    /// The data directory of a durable store, `None` in memory. With a store, mutating
+    /// operations run on the blocking pool, so their synced commits never hold up a worker.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// 1 MiB: far above any valid KMS request (the largest blob member is 6144 bytes).
@@ -30,6 +33,7 @@ impl Default for Config {
             body_limit: DEFAULT_BODY_LIMIT,
             throttle: false,
             quotas: QuotaTable::default(),
+            data_dir: None,
         }
     }
 }

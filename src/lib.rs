@@ -25,6 +25,7 @@ pub mod faults;
 pub mod metrics;
 pub mod protocol;
 pub mod scheduler;
+pub mod store;
 pub mod throttle;
 
 use std::future::Future;

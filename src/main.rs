@@ -56,6 +56,29 @@ struct Args {
     #[arg(long, env = "KMS_AUDIT_LOG", value_name = "PATH")]
     audit_log: Option<String>,
 
+    /// Keep all state durably in this directory (created if missing). Without it the emulator
+    /// runs in memory.
+    #[arg(long, env = "KMS_DATA_PATH", value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
+
+    /// File holding the 256-bit root key (base64) that wraps key material at rest.
+    #[arg(long, env = "KMS_ROOT_KEY_FILE", value_name = "FILE")]
+    root_key_file: Option<std::path::PathBuf>,
+
+    /// The root key itself, base64. With neither this nor --root-key-file, one is generated
+    /// into the data directory (mode 0600) on first start.
+    #[arg(
+        long,
+        env = "KMS_ROOT_KEY",
+        hide_env_values = true,
+        value_name = "BASE64"
+    )]
+    root_key: Option<String>,
+
+    /// Seed keys and aliases from a local-kms seed YAML (or the same structure in JSON).
+    #[arg(long, env = "KMS_SEED_PATH", value_name = "FILE")]
+    seed: Option<std::path::PathBuf>,
+
     /// Start with emulated time this many seconds ahead of the system clock.
     #[arg(long, env = "KMS_CLOCK_OFFSET_SECONDS", default_value_t = 0)]
     clock_offset_seconds: i64,
@@ -106,24 +129,77 @@ async fn main() -> std::process::ExitCode {
         }
     }
     let config = Config {
-        default_account: args.account_id,
-        default_region: args.region,
+        default_account: args.account_id.clone(),
+        default_region: args.region.clone(),
         body_limit: args.body_limit,
         throttle: args.throttle == "aws",
         quotas,
+        data_dir: args.data_dir.clone(),
     };
+    let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(
+        args.clock_offset_seconds,
+    ));
+    let mut builder = kms_api::Kms::builder().clock(clock);
+    let mut store = None;
+    if let Some(dir) = &args.data_dir {
+        match open_store(dir, &args) {
+            Ok(s) => {
+                builder = builder.persistence(s.clone());
+                store = Some(s);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    }
+    let kms = builder.build();
+    let storage = match &store {
+        Some(s) => match s.restore_into(&kms) {
+            Ok((keys, aliases)) => {
+                format!("{} ({keys} keys, {aliases} aliases)", s.dir().display())
+            }
+            Err(e) => {
+                eprintln!("error: cannot load {}: {e}", s.dir().display());
+                return std::process::ExitCode::from(2);
+            }
+        },
+        None => "in memory; keys are lost on exit".to_owned(),
+    };
+    if let Some(seed) = &args.seed {
+        let scope = kms_api::Scope::new(
+            config.default_account.as_str(),
+            config.default_region.as_str(),
+        );
+        match kms_emulator::store::seed::apply(seed, &kms, store.as_deref(), &scope) {
+            Ok(out) => {
+                tracing::info!(
+                    "seeded from {}: {} keys added, {} kept, {} aliases added, {} kept",
+                    seed.display(),
+                    out.keys_added,
+                    out.keys_kept,
+                    out.aliases_added,
+                    out.aliases_kept
+                );
+                for section in out.skipped_sections {
+                    tracing::warn!("seed file section {section} skipped: only symmetric keys can be seeded so far");
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    }
     tracing::info!(
-        "kms-emulator {} listening on http://{} (account {}, region {}, throttling {}, storage: in memory; keys are lost on exit)",
+        "kms-emulator {} listening on http://{} (account {}, region {}, throttling {}, storage: {storage})",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr().map_or(addr, |a| a),
         config.default_account,
         config.default_region,
         if config.throttle { "as AWS" } else { "off" },
     );
-    let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(
-        args.clock_offset_seconds,
-    ));
-    let mut state = AppState::new(kms_api::Kms::builder().clock(clock).build(), config);
+    let mut state = AppState::new(kms, config);
     if let Some(path) = &args.audit_log {
         match kms_emulator::audit::AuditLog::open(path) {
             Ok(log) => state = state.with_audit(log),
@@ -162,4 +238,22 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Opens the data directory's store with the chosen root key.
+fn open_store(
+    dir: &std::path::Path,
+    args: &Args,
+) -> Result<std::sync::Arc<kms_emulator::store::Store>, String> {
+    use kms_emulator::store::root_key::{RootKey, RootKeySource};
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let (root, source) =
+        RootKey::load(args.root_key_file.as_deref(), args.root_key.as_deref(), dir)?;
+    if let RootKeySource::Generated(path) = &source {
+        tracing::warn!(
+            "generated a new root key into {} (mode 0600); keep it with the data, or pass --root-key-file / KMS_ROOT_KEY",
+            path.display()
+        );
+    }
+    kms_emulator::store::Store::open(dir, root).map(std::sync::Arc::new)
 }

@@ -102,6 +102,19 @@ async fn admit_and_run(
             return Err((status_of(&err), err));
         }
     }
+    if state.config.data_dir.is_some() && !op.is_cryptographic() {
+        // A durable store syncs each mutation to disk: run it on the blocking pool so the
+        // async workers keep serving cryptographic requests meanwhile.
+        let (st, scope, body) = (state.clone(), scope.clone(), body.clone());
+        return tokio::task::spawn_blocking(move || run(&st, &scope, op, &body))
+            .await
+            .unwrap_or_else(|e| {
+                Err((
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    KmsError::Internal(format!("{op} task failed: {e}")),
+                ))
+            });
+    }
     run(state, scope, op, body)
 }
 

@@ -3,7 +3,7 @@
 //! and release the map at once, so they never wait on one another; mutations replace a record
 //! whole after the [`Persistence`] hook accepted it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
@@ -48,6 +48,10 @@ struct Shared {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     persistence: Arc<dyn Persistence>,
+    /// Held while a mutation is committed and applied, so memory and the store change in the
+    /// same order. Crypto operations never take it; with a durable store mutations are
+    /// serialized by its single-writer commit anyway, so this adds no waiting beyond it.
+    mutation: Mutex<()>,
 }
 
 /// The keys and aliases of one (account, Region).
@@ -114,6 +118,7 @@ impl KmsBuilder {
                 clock: self.clock,
                 random: self.random,
                 persistence: self.persistence,
+                mutation: Mutex::new(()),
             }),
         }
     }
@@ -168,6 +173,7 @@ impl Kms {
     /// # Errors
     /// `KMSInternalException` when the persistence hook fails; memory is then unchanged.
     pub fn reset(&self) -> Result<(), KmsError> {
+        let _mutation = self.mutation_guard();
         self.shared
             .persistence
             .reset()
@@ -193,6 +199,15 @@ impl Kms {
 
     pub(crate) fn scope_state(&self, scope: &Scope) -> Option<Arc<ScopeState>> {
         self.shared.scopes.get(scope).map(|s| Arc::clone(&s))
+    }
+
+    /// The mutation lock (see `Shared::mutation`). Never take it while calling `resolve` or
+    /// `find_key`, which may complete a due deletion.
+    pub(crate) fn mutation_guard(&self) -> MutexGuard<'_, ()> {
+        self.shared
+            .mutation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn scope_state_or_default(&self, scope: &Scope) -> Arc<ScopeState> {
@@ -279,6 +294,14 @@ impl Kms {
     /// Deletes a key whose waiting period is over, with its aliases. Best effort towards the
     /// store: if the store refuses, the key is still due and is deleted again after a restart.
     pub(crate) fn complete_deletion(&self, state: &ScopeState, key: &KeyRecord) {
+        let _mutation = self.mutation_guard();
+        if !state
+            .keys
+            .get(&key.id)
+            .is_some_and(|k| k.is_due_for_deletion(self.now()))
+        {
+            return; // already deleted, or cancelled meanwhile
+        }
         if let Err(e) = self.persistence().delete_key(key) {
             tracing::warn!(key = %key.arn(), error = %e, "could not delete a key from the store");
             return;
@@ -325,6 +348,7 @@ impl Kms {
 
     /// Adds a new key after the store accepted it.
     pub(crate) fn insert_key(&self, key: KeyRecord) -> Result<Arc<KeyRecord>, KmsError> {
+        let _mutation = self.mutation_guard();
         debug_assert!({
             key.check_invariants();
             true
@@ -349,6 +373,7 @@ impl Kms {
     ) -> Result<(T, Arc<KeyRecord>), KmsError> {
         let not_found = || KmsError::NotFound(format!("Key '{}' does not exist", key.arn()));
         let state = self.scope_state(&key.scope).ok_or_else(not_found)?;
+        let _mutation = self.mutation_guard();
         let mut entry = state.keys.get_mut(&key.id).ok_or_else(not_found)?;
         let mut next = KeyRecord::clone(&entry);
         let out = f(&mut next)?;
@@ -362,6 +387,13 @@ impl Kms {
         let next = Arc::new(next);
         *entry = Arc::clone(&next);
         Ok((out, next))
+    }
+
+    /// A copy of a key's record, material and all (for exporting to a store).
+    #[doc(hidden)]
+    pub fn export_key(&self, scope: &Scope, key_id: &str) -> Result<KeyRecord, KmsError> {
+        self.resolve(scope, key_id, true)
+            .map(|k| KeyRecord::clone(&k))
     }
 
     /// Inserts an already-built key record as it is (restoring from a store or a seed).

@@ -18,6 +18,11 @@ use crate::scope::Scope;
 pub trait Persistence: Send + Sync + 'static {
     /// Stores `key` (new or changed), material and all.
     fn put_key(&self, key: &KeyRecord) -> Result<(), String>;
+    /// Stores several keys, all or nothing (the scheduler's batches). A store with
+    /// transactions should override this to commit once.
+    fn put_keys(&self, keys: &[KeyRecord]) -> Result<(), String> {
+        keys.iter().try_for_each(|k| self.put_key(k))
+    }
     /// Removes a key whose deletion completed.
     fn delete_key(&self, key: &KeyRecord) -> Result<(), String>;
     /// Stores an alias (new or re-pointed).

@@ -1,5 +1,13 @@
-//! One version of a key's material: the secret bytes, their ready-to-use AES-256-GCM key
-//! schedule, and the `KeyMaterialId` AWS reports for it. Zeroized on drop, never `Debug`-printed.
+//! One version of a key's material: the secret bytes and the `KeyMaterialId` AWS reports for
+//! it. Zeroized on drop, never `Debug`-printed.
+//!
+//! The AES-256-GCM key schedule is expanded on first use and kept ([`KeyMaterial::cipher`]): an
+//! expanded schedule takes about 1 KB (the portable fallback's fixsliced round keys share its
+//! layout), so building it eagerly for every version of 100,000 restored keys would be most of
+//! the emulator's memory, while expanding it on every call would double the cost of a small
+//! Encrypt or Decrypt.
+
+use std::sync::OnceLock;
 
 use aes_gcm::{Aes256Gcm, KeyInit};
 use chrono::{DateTime, Utc};
@@ -18,9 +26,9 @@ pub struct KeyMaterial {
     material_id: String,
     created_at: DateTime<Utc>,
     bytes: Zeroizing<[u8; MATERIAL_LEN]>,
-    /// The expanded AES key, built once so crypto calls do not redo the key schedule
-    /// (`aes` zeroizes it on drop with the `zeroize` feature).
-    cipher: Aes256Gcm,
+    /// The expanded key, built on first use (`aes` zeroizes it on drop with its `zeroize`
+    /// feature).
+    cipher: OnceLock<Box<Aes256Gcm>>,
 }
 
 impl KeyMaterial {
@@ -40,13 +48,12 @@ impl KeyMaterial {
         created_at: DateTime<Utc>,
         bytes: Zeroizing<[u8; MATERIAL_LEN]>,
     ) -> Self {
-        let cipher = Aes256Gcm::new(bytes.as_ref().into());
         Self {
             version,
             material_id,
             created_at,
             bytes,
-            cipher,
+            cipher: OnceLock::new(),
         }
     }
 
@@ -71,8 +78,10 @@ impl KeyMaterial {
         &self.bytes
     }
 
+    /// The AES-256-GCM cipher for this material, expanded on first use.
     pub(crate) fn cipher(&self) -> &Aes256Gcm {
-        &self.cipher
+        self.cipher
+            .get_or_init(|| Box::new(Aes256Gcm::new(self.bytes.as_ref().into())))
     }
 }
 

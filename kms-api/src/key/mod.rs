@@ -4,4 +4,5 @@
 pub(crate) mod id;
 pub mod material;
 pub mod record;
+pub mod snapshot;
 pub mod spec;

@@ -34,6 +34,7 @@ impl Kms {
         v.finish()?;
         let name = checked_alias_name(name.unwrap_or_default())?;
         let key = self.alias_target(scope, target.unwrap_or_default())?;
+        let _mutation = self.mutation_guard();
         let state = self.scope_state_or_default(scope);
         if state.aliases.iter().filter(|a| a.target == key.id).count() >= MAX_ALIASES_PER_KEY {
             return Err(KmsError::LimitExceeded(format!(
@@ -82,6 +83,7 @@ impl Kms {
         let key = self.alias_target(scope, target.unwrap_or_default())?;
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
+        let _mutation = self.mutation_guard();
         let state = self.scope_state(scope).ok_or_else(not_found)?;
         let mut alias = state.aliases.get_mut(name).ok_or_else(not_found)?;
         let mut next = alias.clone();
@@ -110,6 +112,7 @@ impl Kms {
         let name = checked_alias_name(name.unwrap_or_default())?;
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
+        let _mutation = self.mutation_guard();
         let state = self.scope_state(scope).ok_or_else(not_found)?;
         if !state.aliases.contains_key(name) {
             return Err(not_found());

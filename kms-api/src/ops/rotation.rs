@@ -22,6 +22,8 @@ pub const DEFAULT_ROTATION_PERIOD_DAYS: u32 = 365;
 /// At most this many overdue automatic rotations of one key are caught up per sweep, so a
 /// huge clock jump cannot stall the scheduler; the next sweep continues.
 const MAX_CATCH_UP_PER_SWEEP: usize = 100;
+/// Keys rotated per store transaction in a sweep.
+const SWEEP_BATCH: usize = 1000;
 
 /// What one sweep of the scheduler did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -264,35 +266,59 @@ impl Kms {
             deletions: self.purge_due_deletions(),
             ..Default::default()
         };
-        for key in self.all_keys() {
-            // AWS does not rotate a key that is disabled or pending deletion; rotation resumes
-            // when the key is enabled again (see `set_enabled`).
-            if key.state != KeyState::Enabled
-                || !key.rotation.enabled
-                || key.rotation.next_rotation.is_none_or(|d| d > now)
-            {
-                continue;
-            }
-            let rotated = self.update_key(&key, |k| {
+        // AWS does not rotate a key that is disabled or pending deletion; rotation resumes
+        // when the key is enabled again (see `set_enabled`).
+        let due = |k: &KeyRecord| {
+            k.state == KeyState::Enabled
+                && k.rotation.enabled
+                && k.rotation.next_rotation.is_some_and(|d| d <= now)
+        };
+        let candidates: Vec<Arc<KeyRecord>> =
+            self.all_keys().into_iter().filter(|k| due(k)).collect();
+        for batch in candidates.chunks(SWEEP_BATCH) {
+            // One store transaction per batch; the mutation lock keeps memory and store in step.
+            let _mutation = self.mutation_guard();
+            let mut rotated = Vec::with_capacity(batch.len());
+            let mut count = 0;
+            for key in batch {
+                let Some(current) = self
+                    .scope_state(&key.scope)
+                    .and_then(|s| s.keys.get(&key.id).map(|k| Arc::clone(&k)))
+                else {
+                    continue;
+                };
+                if !due(&current) {
+                    continue;
+                }
+                let mut next = KeyRecord::clone(&current);
                 let mut done = 0;
-                while done < MAX_CATCH_UP_PER_SWEEP
-                    && k.rotation.enabled
-                    && k.state == KeyState::Enabled
-                {
-                    let Some(due) = k.rotation.next_rotation.filter(|d| *d <= now) else {
+                while done < MAX_CATCH_UP_PER_SWEEP {
+                    let Some(when) = next.rotation.next_rotation.filter(|d| *d <= now) else {
                         break;
                     };
-                    self.add_version(k, due, false);
-                    k.rotation.next_rotation =
-                        Some(due + Duration::days(i64::from(k.rotation.period_days)));
+                    self.add_version(&mut next, when, false);
+                    next.rotation.next_rotation =
+                        Some(when + Duration::days(i64::from(next.rotation.period_days)));
                     done += 1;
                 }
-                Ok(done)
-            });
-            match rotated {
-                Ok((n, _)) => work.rotations += n,
+                debug_assert!({
+                    next.check_invariants();
+                    true
+                });
+                count += done;
+                rotated.push(next);
+            }
+            match self.persistence().put_keys(&rotated) {
+                Ok(()) => {
+                    for next in rotated {
+                        if let Some(state) = self.scope_state(&next.scope) {
+                            state.keys.insert(next.id, Arc::new(next));
+                        }
+                    }
+                    work.rotations += count;
+                }
                 Err(e) => {
-                    tracing::warn!(key = %key.arn, error = %e, "automatic rotation failed; retrying next sweep")
+                    tracing::warn!(error = %e, keys = rotated.len(), "automatic rotations failed; retrying next sweep")
                 }
             }
         }

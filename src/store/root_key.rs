@@ -1,0 +1,209 @@
+//! The root key that wraps key material at rest (AES key wrap with padding, RFC 5649): from
+//! `--root-key-file`, `KMS_ROOT_KEY` (base64), or generated on first start into the data
+//! directory with mode 0600.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use aes_kw::KekAes256;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use kms_api::key::material::MATERIAL_LEN;
+
+/// The file a generated root key is kept in, inside the data directory.
+pub const ROOT_KEY_FILE: &str = "root.key";
+
+/// A 256-bit key-encryption key.
+pub struct RootKey {
+    kek: KekAes256,
+}
+
+/// Where the root key came from, for the start-up log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootKeySource {
+    /// `--root-key-file`.
+    File(PathBuf),
+    /// `KMS_ROOT_KEY`.
+    Environment,
+    /// Read from the data directory, where an earlier start generated it.
+    DataDir(PathBuf),
+    /// Generated now into the data directory.
+    Generated(PathBuf),
+}
+
+impl std::fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RootKey(<secret>)")
+    }
+}
+
+impl RootKey {
+    /// A root key from 32 bytes.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Self {
+        Self {
+            kek: KekAes256::from(*bytes),
+        }
+    }
+
+    /// Parses base64 (or, from a file, 32 raw bytes).
+    pub fn parse(text: &[u8]) -> Result<Self, String> {
+        if text.len() == 32 && std::str::from_utf8(text).is_err() {
+            let mut k = Zeroizing::new([0u8; 32]);
+            k.copy_from_slice(text);
+            return Ok(Self::from_bytes(&k));
+        }
+        let trimmed = std::str::from_utf8(text)
+            .map_err(|_| "the root key is neither base64 nor 32 raw bytes".to_owned())?
+            .trim();
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(trimmed)
+                .map_err(|_| "the root key is not valid base64".to_owned())?,
+        );
+        let arr: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| format!("the root key must be 32 bytes, got {}", bytes.len()))?;
+        let arr = Zeroizing::new(arr);
+        Ok(Self::from_bytes(&arr))
+    }
+
+    /// Chooses the root key: the file, else the environment value, else the data directory's
+    /// (generating one there on first start).
+    pub fn load(
+        file: Option<&Path>,
+        env: Option<&str>,
+        data_dir: &Path,
+    ) -> Result<(Self, RootKeySource), String> {
+        if let Some(path) = file {
+            let text =
+                Zeroizing::new(fs::read(path).map_err(|e| {
+                    format!("cannot read the root key file {}: {e}", path.display())
+                })?);
+            return Ok((
+                Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?,
+                RootKeySource::File(path.to_owned()),
+            ));
+        }
+        if let Some(value) = env {
+            return Ok((
+                Self::parse(value.as_bytes()).map_err(|e| format!("KMS_ROOT_KEY: {e}"))?,
+                RootKeySource::Environment,
+            ));
+        }
+        let path = data_dir.join(ROOT_KEY_FILE);
+        if path.exists() {
+            let text = Zeroizing::new(
+                fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            );
+            return Ok((
+                Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?,
+                RootKeySource::DataDir(path),
+            ));
+        }
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        kms_api::RandomSource::fill(&kms_api::OsRandom, bytes.as_mut());
+        write_private(&path, STANDARD.encode(bytes.as_ref()).as_bytes())?;
+        Ok((Self::from_bytes(&bytes), RootKeySource::Generated(path)))
+    }
+
+    /// Wraps one material secret.
+    pub fn wrap(&self, secret: &[u8; MATERIAL_LEN]) -> Result<Vec<u8>, String> {
+        self.kek
+            .wrap_with_padding_vec(secret)
+            .map_err(|e| format!("key wrap failed: {e:?}"))
+    }
+
+    /// Unwraps one material secret; a wrong root key or a damaged value fails its integrity check.
+    pub fn unwrap(&self, wrapped: &[u8]) -> Result<Zeroizing<[u8; MATERIAL_LEN]>, String> {
+        let plain = Zeroizing::new(
+            self.kek
+                .unwrap_with_padding_vec(wrapped)
+                .map_err(|_| "key unwrap failed: wrong root key or damaged data".to_owned())?,
+        );
+        let arr: [u8; MATERIAL_LEN] = plain
+            .as_slice()
+            .try_into()
+            .map_err(|_| "unwrapped material has the wrong length".to_owned())?;
+        Ok(Zeroizing::new(arr))
+    }
+
+    /// Wraps arbitrary bytes (the store's root-key check value).
+    pub(crate) fn wrap_bytes(&self, data: &[u8]) -> Result<Vec<u8>, String> {
+        self.kek
+            .wrap_with_padding_vec(data)
+            .map_err(|e| format!("key wrap failed: {e:?}"))
+    }
+
+    /// Unwraps arbitrary bytes.
+    pub(crate) fn unwrap_bytes(&self, data: &[u8]) -> Option<Vec<u8>> {
+        self.kek.unwrap_with_padding_vec(data).ok()
+    }
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_round_trips_and_the_wrong_key_fails() {
+        let a = RootKey::from_bytes(&[1u8; 32]);
+        let b = RootKey::from_bytes(&[2u8; 32]);
+        let wrapped = a.wrap(&[9u8; 32]).unwrap();
+        assert_ne!(&wrapped[..], &[9u8; 32][..]);
+        assert_eq!(*a.unwrap(&wrapped).unwrap(), [9u8; 32]);
+        assert!(b.unwrap(&wrapped).is_err());
+    }
+
+    #[test]
+    fn parses_base64_and_rejects_bad_lengths() {
+        assert!(RootKey::parse(STANDARD.encode([7u8; 32]).as_bytes()).is_ok());
+        assert!(RootKey::parse(format!("{}\n", STANDARD.encode([7u8; 32])).as_bytes()).is_ok());
+        assert!(RootKey::parse(STANDARD.encode([7u8; 16]).as_bytes())
+            .unwrap_err()
+            .contains("32 bytes"));
+        assert!(RootKey::parse(b"%%%").is_err());
+    }
+
+    #[test]
+    fn a_generated_key_is_private_and_reused() {
+        let dir = std::env::temp_dir().join(format!("kms-root-{}", uuid::Uuid::new_v4()));
+        fs::create_dir_all(&dir).unwrap();
+        let (first, source) = RootKey::load(None, None, &dir).unwrap();
+        assert!(matches!(source, RootKeySource::Generated(_)));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.join(ROOT_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (second, source) = RootKey::load(None, None, &dir).unwrap();
+        assert!(matches!(source, RootKeySource::DataDir(_)));
+        let wrapped = first.wrap(&[3u8; 32]).unwrap();
+        assert_eq!(*second.unwrap(&wrapped).unwrap(), [3u8; 32]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
