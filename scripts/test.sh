@@ -16,3 +16,4 @@ cargo test --locked --workspace --doc
 echo "== python smoke test (boto3, AWS CLI)"
 cargo build --locked --bin kms-emulator
 KMS_BIN=target/debug/kms-emulator scripts/python-smoke.sh
+echo "== bulk_upload with bucket keys against the emulator (symmetric quota 200/s)" && scripts/bulk-upload-check.sh

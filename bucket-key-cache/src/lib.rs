@@ -1,0 +1,79 @@
+//! S3 Bucket Keys as a library.
+//!
+//! With SSE-KMS every object costs a KMS call on write (GenerateDataKey) and on read (Decrypt),
+//! so bulk uploads hit KMS quotas. S3 Bucket Keys fix this: one short-lived bucket-level key from
+//! KMS creates unique data keys for many objects. This crate does the same for any service:
+//!
+//! - a [`BucketKeyCache`] holds one live bucket key per (bucket, KMS key, requester partition),
+//!   obtained with encryption context `{"aws:s3:arn": "arn:aws:s3:::<bucket>"}` as S3 does, for a
+//!   bounded time ([`DEFAULT_TTL`]) and optionally a bounded number of objects; near expiry
+//!   exactly one caller refreshes it while the others keep using it, and callers that find none
+//!   wait on the one fetch;
+//! - each object is sealed under its own key, derived from the bucket key with NIST SP 800-108
+//!   counter-mode HMAC-SHA256 over a random salt, the bucket and the object name ([`derive`](mod@derive)),
+//!   in a versioned [`envelope`] that carries the bucket key's KMS ciphertext, so reading never
+//!   depends on the cache;
+//! - reading caches bucket keys by their ciphertext: 100,000 objects under one bucket key cost
+//!   one KMS Decrypt.
+//!
+//! KMS is reached only through the [`KeyProvider`] trait: [`AwsSdkProvider`] (feature `aws-sdk`,
+//! on by default) over the official `aws-sdk-kms` client, [`InProcessProvider`] (feature
+//! `in-process`) over the `kms-api` engine, [`MockProvider`] for tests.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let kms = Arc::new(MockProvider::new());
+//! let cache = BucketKeyCache::new(kms.clone());
+//! let photos = BucketScope::new("photos", "alias/s3");
+//! let sealed = cache.seal(&photos, "cat.jpg", b"meow").await?;
+//! assert_eq!(cache.open("photos", "cat.jpg", &sealed).await?, b"meow");
+//! assert!(cache.open("photos", "dog.jpg", &sealed).await.is_err()); // the name is authenticated
+//! assert_eq!(kms.calls(), 2); // one GenerateDataKey, one Decrypt
+//! # Ok::<(), bucket_key_cache::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Observability
+//! Counters through the `metrics` crate (install a recorder before building the cache):
+//! `bucket_key_cache_hits_total{side}`, `bucket_key_cache_misses_total{side}`,
+//! `bucket_key_cache_refreshes_total{side}`, `bucket_key_cache_evictions_total{side}`,
+//! `bucket_key_cache_kms_calls_total{operation}` and, from the providers,
+//! `bucket_key_cache_kms_requests_total`, `bucket_key_cache_throttles_total`,
+//! `bucket_key_cache_retries_total`. [`BucketKeyCache::stats`] returns the same numbers.
+//!
+//! # Layout
+//! - [`cache`]: [`BucketKeyCache`], [`BucketKey`], [`BucketScope`], settings and stats.
+//! - [`derive`](mod@derive): the per-object key derivation.
+//! - [`envelope`]: the sealed-object format.
+//! - [`provider`]: the [`KeyProvider`] trait and its implementations.
+//! - [`clock`]: [`SystemClock`] and [`ManualClock`].
+//! - [`error`]: [`Error`] and [`ProviderError`].
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod clock;
+pub mod derive;
+pub mod envelope;
+pub mod error;
+pub mod mock;
+pub mod provider;
+mod slots;
+
+pub use cache::{
+    bucket_arn, BucketKey, BucketKeyCache, BucketScope, Builder, CacheConfig, CacheStats,
+    KeyGeneration, DEFAULT_CAPACITY, DEFAULT_GRACE_INTERVAL, DEFAULT_GRACE_PERIOD,
+    DEFAULT_PARTITION, DEFAULT_TTL,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, ProviderError};
+pub use mock::MockProvider;
+#[cfg(feature = "in-process")]
+pub use provider::in_process::InProcessProvider;
+#[cfg(feature = "aws-sdk")]
+pub use provider::sdk::{AwsSdkProvider, ThrottleRetry};
+pub use provider::{KeyProvider, ProviderStats};

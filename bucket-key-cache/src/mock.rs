@@ -1,0 +1,171 @@
+//! [`MockProvider`]: an in-memory stand-in for KMS that counts calls, can answer late and can be
+//! told to fail, for tests and benchmarks of code that uses a [`BucketKeyCache`](crate::BucketKeyCache).
+//! Its "ciphertexts" are lookup handles, not encryption: never use it outside tests.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use crate::error::ProviderError;
+use crate::provider::{
+    BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, EncryptionContext, KeyProvider,
+    ProviderStats, WrappedDataKey,
+};
+
+/// A mock data key: its plaintext and the context it is bound to.
+type MockKey = (Zeroizing<Vec<u8>>, EncryptionContext);
+
+/// A counting fake KMS.
+///
+/// ```
+/// use std::time::Duration;
+/// use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider};
+/// use std::sync::Arc;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let kms = Arc::new(MockProvider::new().with_delay(Duration::from_millis(1)));
+/// let cache = BucketKeyCache::new(kms.clone());
+/// let scope = BucketScope::new("b", "alias/k");
+/// for i in 0..100 {
+///     cache.seal(&scope, &i.to_string(), b"x").await.unwrap();
+/// }
+/// assert_eq!(kms.generate_calls(), 1);
+/// # });
+/// ```
+#[derive(Debug, Default)]
+pub struct MockProvider {
+    delay: Duration,
+    keys: Mutex<HashMap<Vec<u8>, MockKey>>,
+    next: AtomicU64,
+    generate: AtomicU64,
+    generate_without_plaintext: AtomicU64,
+    decrypt: AtomicU64,
+    failures: Mutex<Vec<ProviderError>>,
+}
+
+/// The ARN every mock data key claims to be under.
+pub const MOCK_KEY_ARN: &str =
+    "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000";
+
+impl MockProvider {
+    /// A mock that answers at once.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The same mock answering after `delay` (tokio time, so paused-time tests work).
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// The next calls fail with these errors, in order, one call each.
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = ProviderError>) {
+        let mut f = self.failures.lock().expect("not poisoned");
+        let mut errors: Vec<_> = errors.into_iter().collect();
+        errors.reverse();
+        errors.extend(f.drain(..));
+        *f = errors;
+    }
+
+    /// GenerateDataKey calls so far.
+    pub fn generate_calls(&self) -> u64 {
+        self.generate.load(Ordering::SeqCst)
+    }
+
+    /// GenerateDataKeyWithoutPlaintext calls so far.
+    pub fn generate_without_plaintext_calls(&self) -> u64 {
+        self.generate_without_plaintext.load(Ordering::SeqCst)
+    }
+
+    /// Decrypt calls so far.
+    pub fn decrypt_calls(&self) -> u64 {
+        self.decrypt.load(Ordering::SeqCst)
+    }
+
+    /// All calls so far.
+    pub fn calls(&self) -> u64 {
+        self.generate_calls() + self.generate_without_plaintext_calls() + self.decrypt_calls()
+    }
+
+    async fn answer(&self, counter: &AtomicU64) -> Result<(), ProviderError> {
+        counter.fetch_add(1, Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        match self.failures.lock().expect("not poisoned").pop() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn new_key(&self, context: &EncryptionContext) -> (Zeroizing<Vec<u8>>, Vec<u8>) {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let mut plaintext = Zeroizing::new(vec![0u8; 32]);
+        getrandom::getrandom(&mut plaintext).expect("OS randomness");
+        let ciphertext = format!("mock-ciphertext-{n}").into_bytes();
+        self.keys
+            .lock()
+            .expect("not poisoned")
+            .insert(ciphertext.clone(), (plaintext.clone(), context.clone()));
+        (plaintext, ciphertext)
+    }
+}
+
+impl KeyProvider for MockProvider {
+    fn generate_data_key<'a>(
+        &'a self,
+        req: DataKeyRequest<'a>,
+    ) -> BoxFuture<'a, Result<DataKey, ProviderError>> {
+        Box::pin(async move {
+            self.answer(&self.generate).await?;
+            let (plaintext, ciphertext) = self.new_key(req.encryption_context);
+            Ok(DataKey {
+                key_arn: MOCK_KEY_ARN.into(),
+                plaintext,
+                ciphertext,
+            })
+        })
+    }
+
+    fn generate_data_key_without_plaintext<'a>(
+        &'a self,
+        req: DataKeyRequest<'a>,
+    ) -> BoxFuture<'a, Result<WrappedDataKey, ProviderError>> {
+        Box::pin(async move {
+            self.answer(&self.generate_without_plaintext).await?;
+            let (_, ciphertext) = self.new_key(req.encryption_context);
+            Ok(WrappedDataKey {
+                key_arn: MOCK_KEY_ARN.into(),
+                ciphertext,
+            })
+        })
+    }
+
+    fn decrypt<'a>(
+        &'a self,
+        req: DecryptRequest<'a>,
+    ) -> BoxFuture<'a, Result<Decrypted, ProviderError>> {
+        Box::pin(async move {
+            self.answer(&self.decrypt).await?;
+            let keys = self.keys.lock().expect("not poisoned");
+            match keys.get(req.ciphertext) {
+                Some((plaintext, context)) if context == req.encryption_context => Ok(Decrypted {
+                    key_arn: MOCK_KEY_ARN.into(),
+                    plaintext: plaintext.clone(),
+                }),
+                _ => Err(ProviderError::kms("InvalidCiphertextException", "")),
+            }
+        })
+    }
+
+    fn stats(&self) -> ProviderStats {
+        ProviderStats {
+            requests: self.calls(),
+            ..ProviderStats::default()
+        }
+    }
+}

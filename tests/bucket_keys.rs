@@ -1,0 +1,95 @@
+//! Bucket keys against the started emulator under a symmetric quota of 200 requests/s: the
+//! `bulk_upload` example's workload with bucket keys is never throttled and costs three KMS
+//! calls (CreateKey, one GenerateDataKey, one Decrypt); without them the same workload is
+//! throttled, and every object still completes and verifies.
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/bulk_upload.rs"]
+mod bulk_upload;
+
+use bulk_upload::Args;
+use clap::Parser;
+use kms_emulator::throttle::QuotaTable;
+use kms_emulator::{Config, RunningServer};
+
+const OBJECTS: usize = 300;
+
+async fn server_with_symmetric_quota_of_200() -> RunningServer {
+    let mut quotas = QuotaTable::default();
+    quotas.apply_flag("symmetric=200").unwrap();
+    let config = Config {
+        throttle: true,
+        quotas,
+        ..Config::default()
+    };
+    kms_emulator::start(config, kms_api::Kms::new(), "127.0.0.1:0")
+        .await
+        .unwrap()
+}
+
+fn args(server: &RunningServer, bucket_key: &str) -> Args {
+    Args::parse_from([
+        "bulk_upload",
+        "--endpoint",
+        &server.url(),
+        "--objects",
+        &OBJECTS.to_string(),
+        "--concurrency",
+        "16",
+        "--object-size",
+        "256",
+        "--bucket-key",
+        bucket_key,
+        "--no-progress",
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_bucket_keys_a_bulk_upload_is_never_throttled() {
+    let server = server_with_symmetric_quota_of_200().await;
+    let summary = bulk_upload::run(&args(&server, "on")).await.unwrap();
+    assert_eq!(summary.objects, OBJECTS);
+    assert_eq!(summary.verified, OBJECTS);
+    assert_eq!(summary.throttled, 0, "{summary}");
+    assert_eq!(summary.retries, 0, "{summary}");
+    assert_eq!(
+        summary.kms_calls, 3,
+        "CreateKey + GenerateDataKey + Decrypt: {summary}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_bucket_keys_the_same_workload_is_throttled_but_completes() {
+    let server = server_with_symmetric_quota_of_200().await;
+    let summary = bulk_upload::run(&args(&server, "off")).await.unwrap();
+    assert_eq!(summary.objects, OBJECTS);
+    assert_eq!(
+        summary.verified, OBJECTS,
+        "every object completes: {summary}"
+    );
+    assert!(summary.throttled > 0, "{summary}");
+    assert!(summary.retries >= summary.throttled, "{summary}");
+    assert_eq!(
+        summary.kms_calls,
+        1 + 2 * OBJECTS as u64 + summary.retries,
+        "one GenerateDataKey and one Decrypt per object, plus retries: {summary}"
+    );
+    server.shutdown().await;
+}
+
+#[test]
+fn the_summary_line_has_the_documented_shape() {
+    let s = bulk_upload::Summary {
+        objects: 5,
+        verified: 5,
+        kms_calls: 3,
+        throttled: 0,
+        retries: 0,
+        elapsed_ms: 12,
+    };
+    assert_eq!(
+        s.to_string(),
+        "objects=5 verified=5 kms_calls=3 throttled=0 retries=0 elapsed_ms=12"
+    );
+}
