@@ -3,8 +3,9 @@
 //! - `kms_requests_total{operation,outcome}`: outcome `ok` or the AWS error code
 //! - `kms_request_duration_seconds{operation}`: histogram
 //! - `kms_throttled_total{quota}`
-//! - `kms_quota_limit{quota,account,region}` and `kms_quota_used{...}` (requests admitted in
-//!   the current second), for every quota that has seen requests; `kms_keys`.
+//! - `kms_quota_limit{quota,account,region}` for every quota of the default account and Region
+//!   and of every scope that has seen requests, and `kms_quota_used{...}` (requests admitted in
+//!   the current second) for every quota that has seen requests; `kms_keys`.
 //!
 //! Each server has its own recorder (no global state, so several servers can share a
 //! process). Counter and histogram handles are created once per series and cached in
@@ -168,6 +169,20 @@ impl Metrics {
                 .set(value);
         };
         gauge("kms_keys", Vec::new(), state.kms.key_count() as f64);
+        // Every quota's limit in the default account and Region, then limit and use of every
+        // quota that has seen requests anywhere.
+        let default_scope = kms_api::Scope::new(
+            state.config.default_account.as_str(),
+            state.config.default_region.as_str(),
+        );
+        for (quota, limit) in state.throttle.effective(&default_scope) {
+            let labels = vec![
+                Label::new("quota", quota),
+                Label::new("account", state.config.default_account.clone()),
+                Label::new("region", state.config.default_region.clone()),
+            ];
+            gauge("kms_quota_limit", labels, limit);
+        }
         for u in state.throttle.usage() {
             let labels = vec![
                 Label::new("quota", u.quota.clone()),

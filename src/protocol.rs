@@ -57,6 +57,16 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
     };
     let elapsed = started.elapsed();
     state.metrics.request(operation, error_code, elapsed);
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(
+            %request_id,
+            operation = name,
+            key = key_named_in(&request_body).unwrap_or("-"),
+            outcome = error_code.unwrap_or("ok"),
+            latency_us = elapsed.as_micros() as u64,
+            "request"
+        );
+    }
     if state.audit.is_enabled() {
         state.audit.record(AuditEvent {
             time: chrono::Utc::now(),
@@ -67,15 +77,6 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
             error_code,
             body: request_body,
         });
-    }
-    if tracing::enabled!(tracing::Level::DEBUG) {
-        tracing::debug!(
-            %request_id,
-            operation = name,
-            outcome = error_code.unwrap_or("ok"),
-            latency_us = elapsed.as_micros() as u64,
-            "request"
-        );
     }
     respond(status, body, request_id)
 }
@@ -116,6 +117,27 @@ async fn admit_and_run(
             });
     }
     run(state, scope, op, body)
+}
+
+/// The key a request names, for the debug log (only parsed when debug logging is on).
+fn key_named_in(body: &[u8]) -> Option<&str> {
+    #[derive(serde::Deserialize)]
+    struct Named<'a> {
+        #[serde(rename = "KeyId", borrow)]
+        key_id: Option<&'a str>,
+        #[serde(rename = "DestinationKeyId", borrow)]
+        destination: Option<&'a str>,
+        #[serde(rename = "TargetKeyId", borrow)]
+        target: Option<&'a str>,
+        #[serde(rename = "AliasName", borrow)]
+        alias: Option<&'a str>,
+    }
+    let named: Named<'_> = serde_json::from_slice(body).ok()?;
+    named
+        .key_id
+        .or(named.destination)
+        .or(named.target)
+        .or(named.alias)
 }
 
 /// The `KeyPairSpec` of a GenerateDataKeyPair request, which chooses its quota.
