@@ -21,7 +21,15 @@ pub async fn health(State(state): State<AppState>) -> Response {
 
 /// `POST /_kms/reset`: removes every key and alias in every account and Region.
 pub async fn reset(State(state): State<AppState>) -> Response {
-    match state.kms.reset() {
+    let kms = state.kms.clone();
+    let outcome = tokio::task::spawn_blocking(move || kms.reset())
+        .await
+        .unwrap_or_else(|e| {
+            Err(kms_api::KmsError::Internal(format!(
+                "reset task failed: {e}"
+            )))
+        });
+    match outcome {
         Ok(()) => Json(json!({"status": "reset"})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "reset failed");
@@ -68,18 +76,32 @@ pub async fn advance_clock(State(state): State<AppState>, body: axum::body::Byte
     if seconds > MAX_ADVANCE_SECONDS {
         return bad("advance_seconds must be at most 3153600000 (100 years) per call");
     }
+    if state.kms.clock().offset().saturating_add(seconds) > MAX_TOTAL_OFFSET_SECONDS {
+        return bad("emulated time may run at most 1000 years ahead of the system clock");
+    }
     if !state.kms.clock().advance(seconds) {
         return bad("this engine's clock cannot be moved");
     }
     let kms = state.kms.clone();
-    let work = tokio::task::spawn_blocking(move || kms.run_scheduled())
-        .await
-        .unwrap_or_default();
+    let work = match tokio::task::spawn_blocking(move || kms.run_scheduled()).await {
+        Ok(work) => work,
+        Err(e) => {
+            tracing::error!(error = %e, "scheduler sweep failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"message": "the scheduler sweep failed"})),
+            )
+                .into_response();
+        }
+    };
     let mut out = clock_json(&state.kms);
     out["rotations"] = json!(work.rotations);
     out["deletions"] = json!(work.deletions);
     Json(out).into_response()
 }
+
+/// Emulated time stays within 1000 years of the system clock.
+pub const MAX_TOTAL_OFFSET_SECONDS: i64 = 1000 * 365 * 86_400;
 
 /// One call moves time by at most 100 years.
 const MAX_ADVANCE_SECONDS: i64 = 100 * 365 * 86_400;

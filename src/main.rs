@@ -95,6 +95,10 @@ async fn main() -> std::process::ExitCode {
         .with_env_filter(EnvFilter::try_new(&args.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_target(false)
         .init();
+    if args.clock_offset_seconds.abs() > kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS {
+        eprintln!("error: --clock-offset-seconds must be within 1000 years (31536000000 s)");
+        return std::process::ExitCode::from(2);
+    }
     if !is_account_id(&args.account_id) {
         eprintln!(
             "error: --account-id must be 12 digits, got {:?}",

@@ -69,7 +69,7 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
     }
     if state.audit.is_enabled() {
         state.audit.record(AuditEvent {
-            time: chrono::Utc::now(),
+            time: state.kms.now(),
             operation,
             access_key_id: access_key_id(&headers).map(str::to_owned),
             scope,
@@ -103,7 +103,7 @@ async fn admit_and_run(
             return Err((status_of(&err), err));
         }
     }
-    if state.config.data_dir.is_some() && !op.is_cryptographic() {
+    if state.config.data_dir.is_some() && op.is_mutating() {
         // A durable store syncs each mutation to disk: run it on the blocking pool so the
         // async workers keep serving cryptographic requests meanwhile.
         let (st, scope, body) = (state.clone(), scope.clone(), body.clone());

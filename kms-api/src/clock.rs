@@ -51,9 +51,13 @@ impl SystemClock {
         }
     }
 
-    /// Moves emulated time forward by `seconds`.
+    /// Moves emulated time forward by `seconds` (saturating).
     pub fn advance_seconds(&self, seconds: i64) {
-        self.offset_seconds.fetch_add(seconds, Ordering::SeqCst);
+        let _ = self
+            .offset_seconds
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                Some(o.saturating_add(seconds))
+            });
     }
 
     /// How far emulated time is ahead of the system clock.
@@ -64,7 +68,11 @@ impl SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+        let offset = Duration::try_seconds(self.offset_seconds.load(Ordering::Relaxed))
+            .unwrap_or(Duration::MAX);
+        Utc::now()
+            .checked_add_signed(offset)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     fn advance(&self, seconds: i64) -> bool {

@@ -93,8 +93,8 @@ where
         .map_err(|e| KmsError::Internal(format!("response serialization failed: {e}")))
 }
 
-/// A parse error message that says what was wrong without echoing the request (which may
-/// hold plaintext).
+/// A parse error message that says where the body went wrong without echoing any of it
+/// (serde's own text quotes values, which may be plaintext, grant tokens or context).
 fn serialization_message(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match e.classify() {
@@ -103,21 +103,11 @@ fn serialization_message(e: &serde_json::Error) -> String {
             e.line(),
             e.column()
         ),
-        Category::Data => {
-            let text = e.to_string();
-            // serde's data errors name the expected type ("invalid type: integer `5`, expected
-            // a string"); keep the part before the value to avoid echoing secrets.
-            let kind = text.split(" at line").next().unwrap_or("invalid value");
-            let kind = match kind.find('`') {
-                Some(i) => format!(
-                    "{}…{}",
-                    &kind[..i],
-                    kind.rfind('`').map_or("", |j| &kind[j + 1..])
-                ),
-                None => kind.to_owned(),
-            };
-            format!("Request body does not match the operation's input shape: {kind}.")
-        }
+        Category::Data => format!(
+            "Request body does not match the operation's input shape (a member has the wrong type or an invalid base64 value; line {}, column {}).",
+            e.line(),
+            e.column()
+        ),
         Category::Io => "Request body could not be read.".into(),
     }
 }
@@ -155,6 +145,17 @@ mod tests {
     #[test]
     fn secrets_are_not_echoed_in_parse_errors() {
         let kms = Kms::new();
+        for body in [
+            &br#"{"KeyId":"k","EncryptionContext":"secret-context"}"#[..],
+            br#"{"KeyId":"k","GrantTokens":"secret-token"}"#,
+            br#"{"KeyId":["secret-id"]}"#,
+        ] {
+            let err = kms
+                .dispatch(&scope(), Operation::Encrypt, body)
+                .unwrap_err();
+            assert_eq!(err.aws_type(), "SerializationException");
+            assert!(!err.message().contains("secret"), "{}", err.message());
+        }
         let err = kms
             .dispatch(
                 &scope(),

@@ -241,6 +241,21 @@ impl Kms {
                     self.find_key(&scope.with_account(account), id)
                 }
             }
+            KeyRef::MultiRegion {
+                region,
+                account,
+                id,
+            } => {
+                if let Some(region) = region.filter(|r| *r != scope.region()) {
+                    return Err(KmsError::NotFound(format!("Invalid arn {region}")));
+                }
+                Err(KmsError::NotFound(format!(
+                    "Key 'arn:{}:kms:{}:{}:key/{id}' does not exist",
+                    scope.partition(),
+                    scope.region(),
+                    account.unwrap_or(scope.account())
+                )))
+            }
             KeyRef::AliasName(_) | KeyRef::AliasArn { .. } if !allow_alias => {
                 Err(KmsError::NotFound(format!("Invalid keyId '{key_id}'")))
             }
@@ -272,11 +287,23 @@ impl Kms {
             .get(&id)
             .map(|k| Arc::clone(&k))
             .ok_or_else(not_found)?;
+        // A key whose waiting period is over is gone; the scheduler removes it (within a
+        // second), so a cryptographic request never waits for a store write here.
         if key.is_due_for_deletion(self.now()) {
-            self.complete_deletion(&state, &key);
             return Err(not_found());
         }
         Ok(key)
+    }
+
+    /// Whether `scope` has a key `id` that is not past its deletion date.
+    pub fn has_key(&self, scope: &Scope, id: Uuid) -> bool {
+        self.find_key(scope, id).is_ok()
+    }
+
+    /// Whether `scope` has an alias called `name`.
+    pub fn has_alias(&self, scope: &Scope, name: &str) -> bool {
+        self.scope_state(scope)
+            .is_some_and(|s| s.aliases.contains_key(name))
     }
 
     fn find_alias_target(&self, scope: &Scope, name: &str) -> Result<Arc<KeyRecord>, KmsError> {
@@ -302,23 +329,19 @@ impl Kms {
         {
             return; // already deleted, or cancelled meanwhile
         }
-        if let Err(e) = self.persistence().delete_key(key) {
-            tracing::warn!(key = %key.arn(), error = %e, "could not delete a key from the store");
-            return;
-        }
-        state
-            .keys
-            .remove_if(&key.id, |_, k| k.is_due_for_deletion(self.now()));
-        let names: Vec<String> = state
+        let aliases: Vec<String> = state
             .aliases
             .iter()
             .filter(|a| a.target == key.id)
             .map(|a| a.name.clone())
             .collect();
-        for name in names {
-            if self.persistence().delete_alias(&key.scope, &name).is_ok() {
-                state.aliases.remove(&name);
-            }
+        if let Err(e) = self.persistence().delete_key_and_aliases(key, &aliases) {
+            tracing::warn!(key = %key.arn(), error = %e, "could not delete a key from the store; retrying next sweep");
+            return;
+        }
+        state.keys.remove(&key.id);
+        for name in aliases {
+            state.aliases.remove(&name);
         }
     }
 
@@ -372,10 +395,16 @@ impl Kms {
         f: impl FnOnce(&mut KeyRecord) -> Result<T, KmsError>,
     ) -> Result<(T, Arc<KeyRecord>), KmsError> {
         let not_found = || KmsError::NotFound(format!("Key '{}' does not exist", key.arn()));
-        let state = self.scope_state(&key.scope).ok_or_else(not_found)?;
+        // The mutation lock first (a reset may replace the scope meanwhile), and no map guard
+        // across the store commit: readers of the same shard never wait for a disk sync.
         let _mutation = self.mutation_guard();
-        let mut entry = state.keys.get_mut(&key.id).ok_or_else(not_found)?;
-        let mut next = KeyRecord::clone(&entry);
+        let state = self.scope_state(&key.scope).ok_or_else(not_found)?;
+        let current = state
+            .keys
+            .get(&key.id)
+            .map(|k| Arc::clone(&k))
+            .ok_or_else(not_found)?;
+        let mut next = KeyRecord::clone(&current);
         let out = f(&mut next)?;
         debug_assert!({
             next.check_invariants();
@@ -385,7 +414,7 @@ impl Kms {
             .put_key(&next)
             .map_err(KmsError::Internal)?;
         let next = Arc::new(next);
-        *entry = Arc::clone(&next);
+        state.keys.insert(key.id, Arc::clone(&next));
         Ok((out, next))
     }
 

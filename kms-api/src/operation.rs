@@ -320,6 +320,15 @@ impl Operation {
         }
     }
 
+    /// Whether the operation can change state (not cryptographic, not Describe/Get/List).
+    pub fn is_mutating(self) -> bool {
+        let name = self.name();
+        !self.is_cryptographic()
+            && !name.starts_with("Describe")
+            && !name.starts_with("Get")
+            && !name.starts_with("List")
+    }
+
     /// Whether the operation draws on a shared cryptographic-operations quota rather than a
     /// per-API one.
     pub fn is_cryptographic(self) -> bool {

@@ -25,6 +25,15 @@ pub trait Persistence: Send + Sync + 'static {
     }
     /// Removes a key whose deletion completed.
     fn delete_key(&self, key: &KeyRecord) -> Result<(), String>;
+    /// Removes a key whose deletion completed together with its aliases, all or nothing. A
+    /// store with transactions should override this; the default removes the aliases first,
+    /// so an interruption leaves a due key that the next sweep deletes again.
+    fn delete_key_and_aliases(&self, key: &KeyRecord, aliases: &[String]) -> Result<(), String> {
+        for name in aliases {
+            self.delete_alias(key.scope(), name)?;
+        }
+        self.delete_key(key)
+    }
     /// Stores an alias (new or re-pointed).
     fn put_alias(&self, scope: &Scope, alias: &AliasEntry) -> Result<(), String>;
     /// Removes an alias.

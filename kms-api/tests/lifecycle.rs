@@ -81,6 +81,11 @@ fn deletion_completes_when_the_clock_passes_the_deletion_date() {
         .list_aliases(&scope(), ListAliasesRequest::default())
         .unwrap();
     assert!(aliases.aliases.is_empty(), "the key's aliases go with it");
+    assert_eq!(
+        kms.run_scheduled().deletions,
+        1,
+        "the scheduler removes it for good"
+    );
     assert_eq!(kms.key_count(), 0);
 }
 
@@ -280,4 +285,48 @@ fn concurrent_crypto_and_state_changes_do_not_interfere() {
             .key_state,
         "Enabled"
     );
+}
+
+#[test]
+fn well_formed_multi_region_ids_do_not_exist_and_malformed_ones_are_invalid() {
+    let (kms, _) = engine();
+    let id = "mrk-1234abcd12ab34cd56ef1234567890ab";
+    assert_eq!(
+        kms.describe_key(&scope(), KeyIdRequest::new(id))
+            .unwrap_err(),
+        KmsError::NotFound(format!(
+            "Key 'arn:aws:kms:us-east-1:111122223333:key/{id}' does not exist"
+        ))
+    );
+    assert_eq!(
+        kms.describe_key(&scope(), KeyIdRequest::new("mrk-fake-key-id"))
+            .unwrap_err(),
+        KmsError::NotFound("Invalid keyId 'mrk-fake-key-id'".into())
+    );
+}
+
+#[test]
+fn a_key_past_its_deletion_date_is_gone_before_the_scheduler_runs() {
+    let (kms, clock) = engine();
+    let key = create(&kms);
+    kms.schedule_key_deletion(
+        &scope(),
+        ScheduleKeyDeletionRequest {
+            key_id: Some(key.key_id.clone()),
+            pending_window_in_days: Some(7),
+        },
+    )
+    .unwrap();
+    clock.advance_seconds(7 * 86_400);
+    assert!(matches!(
+        encrypt(&kms, &key.key_id),
+        Err(KmsError::NotFound(_))
+    ));
+    assert!(kms
+        .list_keys(&scope(), ListKeysRequest::default())
+        .unwrap()
+        .keys
+        .is_empty());
+    assert_eq!(kms.purge_due_deletions(), 1);
+    assert_eq!(kms.key_count(), 0);
 }

@@ -25,9 +25,11 @@ use root_key::RootKey;
 
 const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 const ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("aliases");
-const DB_FILE: &str = "kms.redb";
+/// The database file.
+pub const DB_FILE: &str = "kms.redb";
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
-const CHECK_FILE: &str = "root.check";
+/// Holds a value wrapped under the root key; its presence marks an initialised directory.
+pub const CHECK_FILE: &str = "root.check";
 const CHECK_VALUE: &[u8] = b"kms-emulator root key check, format 1";
 
 /// The durable store.
@@ -72,6 +74,7 @@ impl Store {
                     ));
                 }
                 write_synced(&check_path, &root.wrap_bytes(CHECK_VALUE)?)?;
+                sync_dir(dir)?;
             }
             Err(e) => return Err(format!("cannot read {}: {e}", check_path.display())),
         }
@@ -221,6 +224,22 @@ impl Persistence for Store {
         })
     }
 
+    fn delete_key_and_aliases(&self, key: &KeyRecord, aliases: &[String]) -> Result<(), String> {
+        let id = record_key(key.scope(), &key.id().to_string());
+        let names: Vec<String> = aliases.iter().map(|n| alias_key(key.scope(), n)).collect();
+        self.write(|txn| {
+            txn.open_table(KEYS)
+                .map_err(err)?
+                .remove(id.as_str())
+                .map_err(err)?;
+            let mut table = txn.open_table(ALIASES).map_err(err)?;
+            for name in &names {
+                table.remove(name.as_str()).map_err(err)?;
+            }
+            Ok(())
+        })
+    }
+
     fn put_alias(&self, scope: &Scope, alias: &AliasEntry) -> Result<(), String> {
         let value =
             serde_json::to_vec(&AliasSnapshot::of(scope, alias)).map_err(|e| e.to_string())?;
@@ -266,6 +285,13 @@ fn alias_key(scope: &Scope, name: &str) -> String {
 
 fn err(e: impl std::fmt::Display) -> String {
     format!("store: {e}")
+}
+
+/// Syncs a directory, so a file just created in it survives a power loss.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), String> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))
 }
 
 /// Writes a new file and syncs it.

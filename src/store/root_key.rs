@@ -104,9 +104,16 @@ impl RootKey {
                 RootKeySource::DataDir(path),
             ));
         }
+        if data_dir.join(super::CHECK_FILE).exists() || data_dir.join(super::DB_FILE).exists() {
+            return Err(format!(
+                "{} holds data but no {ROOT_KEY_FILE}: give the root key it was created with (--root-key-file or KMS_ROOT_KEY)",
+                data_dir.display()
+            ));
+        }
         let mut bytes = Zeroizing::new([0u8; 32]);
         kms_api::RandomSource::fill(&kms_api::OsRandom, bytes.as_mut());
         write_private(&path, STANDARD.encode(bytes.as_ref()).as_bytes())?;
+        super::sync_dir(data_dir)?;
         Ok((Self::from_bytes(&bytes), RootKeySource::Generated(path)))
     }
 

@@ -161,10 +161,7 @@ pub fn apply_text(
             .iter()
             .map(|hex| parse_backing_key(hex).map_err(|e| format!("{}key {id_text}: {e}", at(hex))))
             .collect::<Result<Vec<_>, _>>()?;
-        if kms
-            .describe_key(scope, kms_api::wire::keys::KeyIdRequest::new(id_text))
-            .is_ok()
-        {
+        if kms.has_key(scope, id) {
             outcome.keys_kept += 1;
             continue;
         }
@@ -201,29 +198,14 @@ pub fn apply_text(
                 alias.target_key_id
             )
         })?;
-        let known = seeded_ids.contains(&target)
-            || kms
-                .describe_key(
-                    scope,
-                    kms_api::wire::keys::KeyIdRequest::new(target.to_string()),
-                )
-                .is_ok();
+        let known = seeded_ids.contains(&target) || kms.has_key(scope, target);
         if !known {
             return Err(format!(
                 "{}alias {name} targets {target}, which is neither seeded nor existing",
                 at(name)
             ));
         }
-        let exists = kms
-            .list_aliases(
-                scope,
-                kms_api::wire::aliases::ListAliasesRequest {
-                    limit: Some(1000),
-                    ..Default::default()
-                },
-            )
-            .map(|l| l.aliases.iter().any(|a| a.alias_name == name))
-            .unwrap_or(false);
+        let exists = kms.has_alias(scope, name);
         if exists
             || new_aliases
                 .iter()

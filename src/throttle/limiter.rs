@@ -130,9 +130,12 @@ impl<C: Clock + Clone> Throttle<C> {
                 }
             })
             .collect();
-        drop(table);
+        // Inserted while the table is still read-locked, so an update (which clears the map
+        // under the write lock) cannot be overtaken by limiters built from the old table.
         let fresh = Arc::new(ScopeLimiters { slots });
-        Arc::clone(&self.scopes.entry(scope.clone()).or_insert(fresh))
+        let limiters = Arc::clone(&self.scopes.entry(scope.clone()).or_insert(fresh));
+        drop(table);
+        limiters
     }
 
     fn second(&self) -> u64 {

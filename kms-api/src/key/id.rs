@@ -25,6 +25,13 @@ pub(crate) enum KeyRef<'a> {
         account: &'a str,
         name: &'a str,
     },
+    /// A well-formed multi-Region key ID (`mrk-` and 32 hex digits), bare or in a key ARN.
+    /// Multi-Region keys are not emulated yet, so it never names an existing key.
+    MultiRegion {
+        region: Option<&'a str>,
+        account: Option<&'a str>,
+        id: &'a str,
+    },
 }
 
 impl<'a> KeyRef<'a> {
@@ -47,6 +54,13 @@ impl<'a> KeyRef<'a> {
                 return Err(invalid());
             }
             if let Some(id) = resource.strip_prefix("key/") {
+                if is_multi_region_id(id) {
+                    return Ok(Self::MultiRegion {
+                        region: Some(region),
+                        account: Some(account),
+                        id,
+                    });
+                }
                 let id = parse_key_id(id).ok_or_else(invalid)?;
                 return Ok(Self::KeyArn {
                     region,
@@ -66,8 +80,25 @@ impl<'a> KeyRef<'a> {
         if input.starts_with("alias/") {
             return Ok(Self::AliasName(input));
         }
+        if is_multi_region_id(input) {
+            return Ok(Self::MultiRegion {
+                region: None,
+                account: None,
+                id: input,
+            });
+        }
         parse_key_id(input).map(Self::Id).ok_or_else(invalid)
     }
+}
+
+/// `mrk-` followed by 32 lowercase hex digits.
+fn is_multi_region_id(s: &str) -> bool {
+    s.strip_prefix("mrk-").is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// A key ID is a hyphenated UUID; AWS rejects the 32-hex form without dashes.
@@ -130,6 +161,20 @@ mod tests {
                 name: "alias/a:b"
             }
         );
+    }
+
+    #[test]
+    fn multi_region_ids_are_well_formed_ids() {
+        let id = "mrk-1234abcd12ab34cd56ef1234567890ab";
+        assert_eq!(
+            KeyRef::parse(id).unwrap(),
+            KeyRef::MultiRegion {
+                region: None,
+                account: None,
+                id
+            }
+        );
+        assert!(KeyRef::parse("mrk-1234").is_err());
     }
 
     #[test]

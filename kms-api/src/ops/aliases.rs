@@ -1,7 +1,5 @@
 //! Alias operations: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
 
-use dashmap::mapref::entry::Entry;
-
 use crate::error::KmsError;
 use crate::key::id::alias_arn;
 use crate::kms::{AliasEntry, Kms};
@@ -35,34 +33,34 @@ impl Kms {
         let name = checked_alias_name(name.unwrap_or_default())?;
         let key = self.alias_target(scope, target.unwrap_or_default())?;
         let _mutation = self.mutation_guard();
+        self.check_target_still_valid(&key)?;
         let state = self.scope_state_or_default(scope);
+        if state.aliases.contains_key(name) {
+            return Err(KmsError::AlreadyExists(format!(
+                "An alias with the name {} already exists",
+                alias_arn(scope, name)
+            )));
+        }
         if state.aliases.iter().filter(|a| a.target == key.id).count() >= MAX_ALIASES_PER_KEY {
             return Err(KmsError::LimitExceeded(format!(
                 "Cannot create more than {MAX_ALIASES_PER_KEY} aliases for key {}.",
                 key.arn
             )));
         }
-        let result = match state.aliases.entry(name.to_owned()) {
-            Entry::Occupied(_) => Err(KmsError::AlreadyExists(format!(
-                "An alias with the name {} already exists",
-                alias_arn(scope, name)
-            ))),
-            Entry::Vacant(slot) => {
-                let now = self.now();
-                let alias = AliasEntry {
-                    name: name.to_owned(),
-                    target: key.id,
-                    created_at: now,
-                    updated_at: now,
-                };
-                self.persistence()
-                    .put_alias(scope, &alias)
-                    .map_err(KmsError::Internal)?;
-                slot.insert(alias);
-                Ok(Empty {})
-            }
+        let now = self.now();
+        let alias = AliasEntry {
+            name: name.to_owned(),
+            target: key.id,
+            created_at: now,
+            updated_at: now,
         };
-        result
+        // Under the mutation lock no other writer can add the name; no map guard is held
+        // across the store commit.
+        self.persistence()
+            .put_alias(scope, &alias)
+            .map_err(KmsError::Internal)?;
+        state.aliases.insert(name.to_owned(), alias);
+        Ok(Empty {})
     }
 
     /// Points an existing alias at another key.
@@ -84,15 +82,19 @@ impl Kms {
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
         let _mutation = self.mutation_guard();
+        self.check_target_still_valid(&key)?;
         let state = self.scope_state(scope).ok_or_else(not_found)?;
-        let mut alias = state.aliases.get_mut(name).ok_or_else(not_found)?;
-        let mut next = alias.clone();
+        let mut next = state
+            .aliases
+            .get(name)
+            .map(|a| a.clone())
+            .ok_or_else(not_found)?;
         next.target = key.id;
         next.updated_at = self.now();
         self.persistence()
             .put_alias(scope, &next)
             .map_err(KmsError::Internal)?;
-        *alias = next;
+        state.aliases.insert(name.to_owned(), next);
         Ok(Empty {})
     }
 
@@ -155,10 +157,19 @@ impl Kms {
                 truncated: false,
             });
         };
+        let now = self.now();
         let mut all: Vec<AliasEntry> = state
             .aliases
             .iter()
             .filter(|a| only.is_none_or(|id| a.target == id))
+            // Aliases of a key past its deletion date are gone with it (the scheduler removes
+            // them for good within a second).
+            .filter(|a| {
+                state
+                    .keys
+                    .get(&a.target)
+                    .is_some_and(|k| !k.is_due_for_deletion(now))
+            })
             .map(|a| a.clone())
             .collect();
         all.sort_unstable_by(|a, b| a.name.cmp(&b.name));
@@ -190,6 +201,13 @@ impl Kms {
             aliases: page,
             truncated,
         })
+    }
+
+    /// Under the mutation lock: the alias target still exists and is not pending deletion
+    /// (it was checked before the lock was taken).
+    fn check_target_still_valid(&self, key: &crate::KeyRecord) -> Result<(), KmsError> {
+        let current = self.find_key(&key.scope, key.id)?;
+        current.check_not_pending_deletion()
     }
 
     /// The key an alias may point to: named by key ID or ARN (not another alias), not pending

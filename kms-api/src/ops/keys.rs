@@ -192,10 +192,16 @@ impl Kms {
             Some(m) => Some(uuid::Uuid::try_parse(m).map_err(|_| invalid_marker())?),
             None => None,
         };
-        self.purge_due_deletions_in(scope);
+        let now = self.now();
         let mut ids: Vec<(uuid::Uuid, Arc<str>)> = self
             .scope_state(scope)
-            .map(|s| s.keys.iter().map(|k| (k.id, Arc::clone(&k.arn))).collect())
+            .map(|s| {
+                s.keys
+                    .iter()
+                    .filter(|k| !k.is_due_for_deletion(now))
+                    .map(|k| (k.id, Arc::clone(&k.arn)))
+                    .collect()
+            })
             .unwrap_or_default();
         ids.sort_unstable_by_key(|(id, _)| *id);
         let start = after.map_or(0, |m| ids.partition_point(|(id, _)| *id <= m));
@@ -374,22 +380,6 @@ impl Kms {
         Ok(KeyIdResponse {
             key_id: key.arn.to_string(),
         })
-    }
-
-    fn purge_due_deletions_in(&self, scope: &Scope) {
-        let Some(state) = self.scope_state(scope) else {
-            return;
-        };
-        let now = self.now();
-        let due: Vec<Arc<KeyRecord>> = state
-            .keys
-            .iter()
-            .filter(|k| k.is_due_for_deletion(now))
-            .map(|k| Arc::clone(&k))
-            .collect();
-        for key in due {
-            self.complete_deletion(&state, &key);
-        }
     }
 }
 
