@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Load test: GenerateDataKey over loopback with wrk, against a release build of the emulator.
+# Load test over loopback with wrk, against a release build of the emulator.
 #   scripts/load.sh [duration, default 10s] [connections, default 32]
+# SCRIPT=generate_data_key (default) or create_key picks scripts/load/<SCRIPT>.lua;
+# KMS_EMULATOR_ARGS adds server flags (e.g. "--throttle off", "--data-dir /tmp/kms-load").
 # Needs wrk (apt-get install wrk). Starts its own server on a free port and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +19,6 @@ key=$(curl -sf "http://127.0.0.1:$port/" -H 'Content-Type: application/x-amz-jso
   -H 'X-Amz-Target: TrentService.CreateKey' \
   -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0' \
   -d '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["KeyMetadata"]["KeyId"])')
-echo "GenerateDataKey, wrk -t1 -c$connections -d$duration, key $key"
-KMS_KEY_ID=$key wrk -t1 -c"$connections" -d"$duration" -s scripts/load/generate_data_key.lua "http://127.0.0.1:$port/"
+script=${SCRIPT:-generate_data_key}
+echo "$script, wrk -t1 -c$connections -d$duration, key $key, server flags: ${KMS_EMULATOR_ARGS:-none}"
+KMS_KEY_ID=$key wrk -t1 -c"$connections" -d"$duration" -s "scripts/load/$script.lua" "http://127.0.0.1:$port/"

@@ -3,7 +3,7 @@
 use crate::error::KmsError;
 use crate::key::id::alias_arn;
 use crate::kms::{AliasEntry, Kms};
-use crate::ops::page_limit;
+use crate::ops::{invalid_marker, page_limit};
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::aliases::*;
@@ -175,11 +175,7 @@ impl Kms {
         all.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         let start = match req.marker.as_deref() {
             Some(m) if m.starts_with("alias/") => all.partition_point(|a| a.name.as_str() <= m),
-            Some(_) => {
-                return Err(KmsError::InvalidMarker(
-                    "The marker is not valid for this request.".into(),
-                ))
-            }
+            Some(_) => return Err(invalid_marker()),
             None => 0,
         };
         let page: Vec<AliasListEntry> = all[start..]

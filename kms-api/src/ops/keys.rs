@@ -11,7 +11,7 @@ use crate::key::material::KeyMaterial;
 use crate::key::record::{KeyRecord, RotationSchedule};
 use crate::key::spec::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::Kms;
-use crate::ops::{page_limit, policies, tags};
+use crate::ops::{invalid_marker, page_limit, policies, tags};
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::keys::*;
@@ -284,10 +284,7 @@ impl Kms {
         req: KeyIdRequest,
         target: KeyState,
     ) -> Result<Empty, KmsError> {
-        let mut v = Violations::new();
-        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-        v.finish()?;
-        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let key = self.key_named(scope, &req.key_id)?;
         let now = self.now();
         self.update_key(&key, |k| match k.state {
             KeyState::Enabled | KeyState::Disabled | KeyState::Unavailable => {
@@ -361,10 +358,7 @@ impl Kms {
         scope: &Scope,
         req: KeyIdRequest,
     ) -> Result<KeyIdResponse, KmsError> {
-        let mut v = Violations::new();
-        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-        v.finish()?;
-        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let key = self.key_named(scope, &req.key_id)?;
         let (_, key) = self.update_key(&key, |k| {
             if k.state != KeyState::PendingDeletion {
                 return Err(KmsError::InvalidState(format!(
@@ -381,10 +375,6 @@ impl Kms {
             key_id: key.arn.to_string(),
         })
     }
-}
-
-fn invalid_marker() -> KmsError {
-    KmsError::InvalidMarker("The marker is not valid for this request.".into())
 }
 
 /// The `KeyMetadata` AWS returns for `key`.

@@ -11,7 +11,7 @@ use crate::key::material::KeyMaterial;
 use crate::key::record::{KeyRecord, RotationEntry, MAX_ON_DEMAND_ROTATIONS};
 use crate::key::spec::{KeySpec, KeyState, Origin};
 use crate::kms::Kms;
-use crate::ops::page_limit;
+use crate::ops::{index_marker, page_limit};
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::keys::{Empty, KeyIdRequest, KeyIdResponse};
@@ -89,10 +89,7 @@ impl Kms {
         scope: &Scope,
         req: KeyIdRequest,
     ) -> Result<Empty, KmsError> {
-        let mut v = Violations::new();
-        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-        v.finish()?;
-        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let key = self.key_named(scope, &req.key_id)?;
         self.update_key(&key, |k| {
             check_rotatable(k)?;
             k.rotation.enabled = false;
@@ -116,10 +113,7 @@ impl Kms {
         scope: &Scope,
         req: KeyIdRequest,
     ) -> Result<GetKeyRotationStatusResponse, KmsError> {
-        let mut v = Violations::new();
-        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-        v.finish()?;
-        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let key = self.key_named(scope, &req.key_id)?;
         check_spec_rotatable(&key)?;
         let enabled = key.rotation.enabled;
         Ok(GetKeyRotationStatusResponse {
@@ -147,10 +141,7 @@ impl Kms {
         scope: &Scope,
         req: KeyIdRequest,
     ) -> Result<KeyIdResponse, KmsError> {
-        let mut v = Violations::new();
-        let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-        v.finish()?;
-        let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
+        let key = self.key_named(scope, &req.key_id)?;
         let now = self.now();
         let (_, key) = self.update_key(&key, |k| {
             check_rotatable(k)?;
@@ -236,17 +227,7 @@ impl Kms {
                 .iter()
                 .filter_map(|r| entry(r.version, Some(r))),
         );
-        let start = match req.marker.as_deref() {
-            None => 0,
-            Some(m) => match m.parse::<usize>() {
-                Ok(i) if i <= all.len() => i,
-                _ => {
-                    return Err(KmsError::InvalidMarker(
-                        "The marker is not valid for this request.".into(),
-                    ))
-                }
-            },
-        };
+        let start = index_marker(req.marker.as_deref(), all.len())?;
         let limit = page_limit(req.limit, 100);
         let end = (start + limit).min(all.len());
         let truncated = end < all.len();

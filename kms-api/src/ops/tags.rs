@@ -3,7 +3,7 @@
 
 use crate::error::KmsError;
 use crate::kms::Kms;
-use crate::ops::page_limit;
+use crate::ops::{index_marker, page_limit};
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::keys::Empty;
@@ -96,17 +96,7 @@ impl Kms {
         v.finish()?;
         let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
         let limit = page_limit(req.limit, 50);
-        let start = match req.marker.as_deref() {
-            None => 0,
-            Some(m) => match m.parse::<usize>() {
-                Ok(i) if i <= key.tags.len() => i,
-                _ => {
-                    return Err(KmsError::InvalidMarker(
-                        "The marker is not valid for this request.".into(),
-                    ))
-                }
-            },
-        };
+        let start = index_marker(req.marker.as_deref(), key.tags.len())?;
         let page: Vec<Tag> = key.tags[start..]
             .iter()
             .take(limit)
