@@ -216,3 +216,53 @@ async fn rotation_of_a_disabled_key_is_refused_with_aws_text() {
         &format!("{} is disabled.", key_arn(REGION, DEFAULT_ACCOUNT, &key_id)),
     );
 }
+
+#[tokio::test]
+async fn disable_key_rotation_stops_the_schedule() {
+    let (server, client) = setup().await;
+    let key_id = create_key(&client).await;
+    client
+        .enable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let on = client
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(on.key_rotation_enabled);
+    assert_eq!(on.rotation_period_in_days, Some(365));
+    client
+        .disable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    let off = client
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(!off.key_rotation_enabled);
+    assert_eq!(
+        (off.rotation_period_in_days, off.next_rotation_date),
+        (None, None)
+    );
+    assert_eq!(
+        off.key_id.as_deref(),
+        Some(key_arn(REGION, DEFAULT_ACCOUNT, &key_id).as_str())
+    );
+    let clock = advance(&server, 400 * DAY).await;
+    assert_eq!(clock["rotations"], 0, "no rotation once disabled");
+    let rotations = client
+        .list_key_rotations()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(rotations.rotations.unwrap_or_default().is_empty());
+}
