@@ -309,13 +309,83 @@ impl Kms {
     fn find_alias_target(&self, scope: &Scope, name: &str) -> Result<Arc<KeyRecord>, KmsError> {
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
-        let state = self.scope_state(scope).ok_or_else(not_found)?;
-        let target = state
-            .aliases
-            .get(name)
-            .map(|a| a.target)
-            .ok_or_else(not_found)?;
-        self.find_key(scope, target).map_err(|_| not_found())
+        let target = self
+            .scope_state(scope)
+            .and_then(|state| state.aliases.get(name).map(|a| a.target));
+        match target {
+            Some(target) => self.find_key(scope, target).map_err(|_| not_found()),
+            None if is_aws_managed_alias(name) => self.create_aws_managed_key(scope, name),
+            None => Err(not_found()),
+        }
+    }
+
+    /// AWS creates an AWS managed key (`alias/aws/<service>`) in an account the first time it
+    /// is used; so does this engine, the first time such an alias is named.
+    fn create_aws_managed_key(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Arc<KeyRecord>, KmsError> {
+        let _mutation = self.mutation_guard();
+        let state = self.scope_state_or_default(scope);
+        if let Some(target) = state.aliases.get(name).map(|a| a.target) {
+            return state
+                .keys
+                .get(&target)
+                .map(|k| Arc::clone(&k))
+                .ok_or_else(|| {
+                    KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)))
+                });
+        }
+        let now = self.now();
+        let id = self.new_key_id();
+        let service = name.trim_start_matches("alias/aws/");
+        let record = KeyRecord {
+            id,
+            arn: Arc::from(key_arn(scope, id)),
+            scope: scope.clone(),
+            created_at: now,
+            description: format!(
+                "Default key that protects my {service} data when no other key is defined"
+            ),
+            key_spec: crate::KeySpec::SymmetricDefault,
+            key_usage: crate::KeyUsage::EncryptDecrypt,
+            origin: crate::Origin::AwsKms,
+            state: crate::KeyState::Enabled,
+            deletion_date: None,
+            pending_window_days: None,
+            versions: vec![Arc::new(crate::key::material::KeyMaterial::generate(
+                1,
+                now,
+                self.random(),
+            ))],
+            tags: Vec::new(),
+            policy: crate::ops::policies::default_policy(scope),
+            // AWS managed keys rotate every year.
+            rotation: crate::key::record::RotationSchedule {
+                enabled: true,
+                period_days: 365,
+                next_rotation: Some(now + chrono::Duration::days(365)),
+                history: Vec::new(),
+            },
+            aws_managed: true,
+        };
+        let alias = AliasEntry {
+            name: name.to_owned(),
+            target: id,
+            created_at: now,
+            updated_at: now,
+        };
+        self.persistence()
+            .put_key(&record)
+            .map_err(KmsError::Internal)?;
+        self.persistence()
+            .put_alias(scope, &alias)
+            .map_err(KmsError::Internal)?;
+        let record = Arc::new(record);
+        state.keys.insert(id, Arc::clone(&record));
+        state.aliases.insert(name.to_owned(), alias);
+        Ok(record)
     }
 
     /// Deletes a key whose waiting period is over, with its aliases. Best effort towards the
@@ -440,4 +510,15 @@ impl Kms {
             .aliases
             .insert(alias.name.clone(), alias);
     }
+}
+
+/// `alias/aws/<service>`: the name of an AWS managed key.
+fn is_aws_managed_alias(name: &str) -> bool {
+    name.strip_prefix("alias/aws/").is_some_and(|service| {
+        !service.is_empty()
+            && service.len() <= 240
+            && service
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+    })
 }

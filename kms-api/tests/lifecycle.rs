@@ -330,3 +330,55 @@ fn a_key_past_its_deletion_date_is_gone_before_the_scheduler_runs() {
     assert_eq!(kms.purge_due_deletions(), 1);
     assert_eq!(kms.key_count(), 0);
 }
+
+#[test]
+fn aws_managed_keys_are_created_on_first_use() {
+    let (kms, _) = engine();
+    let first = encrypt(&kms, "alias/aws/s3").unwrap();
+    let second = encrypt(&kms, "alias/aws/s3").unwrap();
+    assert_eq!(
+        first.key_id, second.key_id,
+        "one AWS managed key per service"
+    );
+    let meta = kms
+        .describe_key(&scope(), KeyIdRequest::new("alias/aws/s3"))
+        .unwrap()
+        .key_metadata;
+    assert_eq!(meta.key_manager, "AWS");
+    assert_eq!(meta.arn, first.key_id);
+    let status = kms
+        .get_key_rotation_status(&scope(), KeyIdRequest::new(&meta.key_id))
+        .unwrap();
+    assert!(
+        status.key_rotation_enabled,
+        "AWS managed keys rotate yearly"
+    );
+    let aliases = kms
+        .list_aliases(&scope(), ListAliasesRequest::default())
+        .unwrap()
+        .aliases;
+    assert_eq!(aliases.len(), 1);
+    assert_eq!(
+        (
+            aliases[0].alias_name.as_str(),
+            aliases[0].target_key_id.as_str()
+        ),
+        ("alias/aws/s3", meta.key_id.as_str())
+    );
+    // Customers still cannot create aliases in that space, and odd names are not created.
+    let err = kms
+        .create_alias(
+            &scope(),
+            AliasRequest {
+                alias_name: Some("alias/aws/mine".into()),
+                target_key_id: Some(meta.key_id),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.aws_type(), "NotAuthorizedException");
+    assert!(matches!(
+        encrypt(&kms, "alias/aws/"),
+        Err(KmsError::NotFound(_))
+    ));
+    assert_eq!(kms.key_count(), 1);
+}

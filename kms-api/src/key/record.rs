@@ -38,6 +38,8 @@ pub struct KeyRecord {
     pub(crate) tags: Vec<(String, String)>,
     pub(crate) policy: String,
     pub(crate) rotation: RotationSchedule,
+    /// An AWS managed key (`alias/aws/<service>`), created on first use; `KeyManager` `AWS`.
+    pub(crate) aws_managed: bool,
 }
 
 /// Automatic rotation settings and the history of rotations.

@@ -35,6 +35,9 @@ pub struct KeySnapshot {
     pub policy: String,
     pub rotation: RotationSnapshot,
     pub materials: Vec<MaterialSnapshot>,
+    /// An AWS managed key (absent in stores written before it existed).
+    #[serde(default)]
+    pub aws_managed: bool,
 }
 
 /// The rotation schedule and history.
@@ -146,6 +149,7 @@ impl KeyRecord {
                     .collect(),
             },
             materials,
+            aws_managed: self.aws_managed,
         })
     }
 
@@ -211,6 +215,7 @@ impl KeyRecord {
                     })
                     .collect(),
             },
+            aws_managed: s.aws_managed,
         })
     }
 
@@ -259,6 +264,7 @@ impl KeyRecord {
                 next_rotation,
                 history: Vec::new(),
             },
+            aws_managed: false,
         }
     }
 }

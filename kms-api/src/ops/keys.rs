@@ -138,6 +138,7 @@ impl Kms {
                 period_days: 365,
                 ..Default::default()
             },
+            aws_managed: false,
         };
         let key = self.insert_key(record)?;
         Ok(CreateKeyResponse {
@@ -391,7 +392,7 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
         key_state: key.state.as_str().into(),
         deletion_date: key.deletion_date,
         origin: key.origin.as_str().into(),
-        key_manager: "CUSTOMER".into(),
+        key_manager: if key.aws_managed { "AWS" } else { "CUSTOMER" }.into(),
         customer_master_key_spec: key.key_spec.as_str().into(),
         key_spec: key.key_spec.as_str().into(),
         encryption_algorithms: (key.key_usage == KeyUsage::EncryptDecrypt && symmetric)
