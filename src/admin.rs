@@ -79,12 +79,10 @@ pub async fn advance_clock(State(state): State<AppState>, body: axum::body::Byte
     if state.kms.clock().offset().saturating_add(seconds) > MAX_TOTAL_OFFSET_SECONDS {
         return bad("emulated time may run at most 1000 years ahead of the system clock");
     }
-    if !state.kms.clock().advance(seconds) {
-        return bad("this engine's clock cannot be moved");
-    }
     let kms = state.kms.clone();
-    let work = match tokio::task::spawn_blocking(move || kms.run_scheduled()).await {
-        Ok(work) => work,
+    let work = match tokio::task::spawn_blocking(move || kms.advance_clock(seconds)).await {
+        Ok(Some(work)) => work,
+        Ok(None) => return bad("this engine's clock cannot be moved"),
         Err(e) => {
             tracing::error!(error = %e, "scheduler sweep failed");
             return (

@@ -97,15 +97,21 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` completes.
+/// Serves `app(state)` on `listener` until `shutdown` completes, with the scheduler
+/// (automatic rotations and deletions) and the metrics upkeep running in the background.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let scheduler = scheduler::spawn(state.kms.clone());
+    let upkeep = metrics::spawn_upkeep(state.metrics.clone());
+    let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    scheduler.abort();
+    upkeep.abort();
+    result
 }
 
 /// A server running in the background.

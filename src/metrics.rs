@@ -161,6 +161,13 @@ impl Metrics {
             .register_counter(&Key::from_parts(name, labels), &metadata())
     }
 
+    /// Folds recorded histogram samples into their buckets. The exporter keeps raw samples
+    /// until then, so this must run periodically (the server does, every few seconds), or
+    /// memory grows with every request.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
     /// The Prometheus text exposition, with gauges read from `state` now.
     pub fn render(&self, state: &AppState) -> String {
         let gauge = |name: &'static str, labels: Vec<Label>, value: f64| {
@@ -213,6 +220,20 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+/// How often the server runs [`Metrics::upkeep`].
+pub const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs [`Metrics::upkeep`] every [`UPKEEP_INTERVAL`]; abort the handle to stop.
+pub fn spawn_upkeep(metrics: Arc<Metrics>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
+        loop {
+            tick.tick().await;
+            metrics.upkeep();
+        }
+    })
 }
 
 /// Shared handle type in [`AppState`].

@@ -266,3 +266,72 @@ async fn disable_key_rotation_stops_the_schedule() {
         .unwrap();
     assert!(rotations.rotations.unwrap_or_default().is_empty());
 }
+
+#[tokio::test]
+async fn the_background_scheduler_rotates_and_deletes_without_being_asked() {
+    // The engine's clock is moved directly, not through /_kms/clock, so only the server's
+    // once-a-second scheduler can notice that work came due.
+    let clock = std::sync::Arc::new(kms_api::ManualClock::at_epoch_seconds(1_800_000_000));
+    let kms = kms_api::Kms::builder().clock(clock.clone()).build();
+    let server = kms_emulator::start(kms_emulator::Config::default(), kms.clone(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = client(&server);
+    let rotating = create_key(&client).await;
+    let doomed = create_key(&client).await;
+    client
+        .enable_key_rotation()
+        .key_id(&rotating)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .unwrap();
+    client
+        .schedule_key_deletion()
+        .key_id(&doomed)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let before = client
+        .describe_key()
+        .key_id(&rotating)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .current_key_material_id;
+
+    clock.advance_seconds(90 * DAY);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let listed = client
+            .list_key_rotations()
+            .key_id(&rotating)
+            .send()
+            .await
+            .unwrap()
+            .rotations
+            .unwrap_or_default();
+        if listed.len() == 1 && kms.key_count() == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler did not run within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let after = client
+        .describe_key()
+        .key_id(&rotating)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .current_key_material_id;
+    assert_ne!(before, after);
+    server.shutdown().await;
+}

@@ -52,6 +52,9 @@ struct Shared {
     /// same order. Crypto operations never take it; with a durable store mutations are
     /// serialized by its single-writer commit anyway, so this adds no waiting beyond it.
     mutation: Mutex<()>,
+    /// Held by a scheduler sweep, so two sweeps (the background one and a clock move's) never
+    /// interleave.
+    sweep: Mutex<()>,
 }
 
 /// The keys and aliases of one (account, Region).
@@ -119,6 +122,7 @@ impl KmsBuilder {
                 random: self.random,
                 persistence: self.persistence,
                 mutation: Mutex::new(()),
+                sweep: Mutex::new(()),
             }),
         }
     }
@@ -208,6 +212,10 @@ impl Kms {
             .mutation
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn sweep_guard(&self) -> MutexGuard<'_, ()> {
+        self.shared.sweep.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn scope_state_or_default(&self, scope: &Scope) -> Arc<ScopeState> {

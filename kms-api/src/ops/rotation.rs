@@ -242,6 +242,22 @@ impl Kms {
     /// on the engine's clock (dated when it was due) and completes every deletion whose
     /// waiting period is over. The server runs it every second and after the clock moves.
     pub fn run_scheduled(&self) -> ScheduledWork {
+        let _sweep = self.sweep_guard();
+        self.sweep()
+    }
+
+    /// Moves the engine's clock forward by `seconds` and runs the work that came due, as one
+    /// step: no other sweep runs in between, so the returned work is all that the move caused.
+    /// `None` when the clock cannot be moved.
+    pub fn advance_clock(&self, seconds: i64) -> Option<ScheduledWork> {
+        let _sweep = self.sweep_guard();
+        if !self.clock().advance(seconds) {
+            return None;
+        }
+        Some(self.sweep())
+    }
+
+    fn sweep(&self) -> ScheduledWork {
         let now = self.now();
         let mut work = ScheduledWork {
             deletions: self.purge_due_deletions(),
