@@ -140,27 +140,26 @@ impl Store {
         keys: &[KeyRecord],
         aliases: &[(Scope, AliasEntry)],
     ) -> Result<(), String> {
-        self.check_writable()?;
-        let encoded_keys = keys
+        let keys = keys
             .iter()
             .map(|k| self.encode_key(k))
             .collect::<Result<Vec<_>, _>>()?;
-        let txn = self.db.begin_write().map_err(err)?;
-        {
-            let mut table = txn.open_table(KEYS).map_err(err)?;
-            for (id, value) in &encoded_keys {
-                table.insert(id.as_str(), value.as_slice()).map_err(err)?;
+        let aliases = aliases
+            .iter()
+            .map(|(scope, alias)| encode_alias(scope, alias))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write(|txn| {
+            for (table, rows) in [(KEYS, &keys), (ALIASES, &aliases)] {
+                if rows.is_empty() {
+                    continue;
+                }
+                let mut table = txn.open_table(table).map_err(err)?;
+                for (id, value) in rows {
+                    table.insert(id.as_str(), value.as_slice()).map_err(err)?;
+                }
             }
-            let mut table = txn.open_table(ALIASES).map_err(err)?;
-            for (scope, alias) in aliases {
-                let value = serde_json::to_vec(&AliasSnapshot::of(scope, alias))
-                    .map_err(|e| e.to_string())?;
-                table
-                    .insert(alias_key(scope, &alias.name).as_str(), value.as_slice())
-                    .map_err(err)?;
-            }
-        }
-        txn.commit().map_err(err)
+            Ok(())
+        })
     }
 
     /// Makes every following write fail (`true`) or work again; for failure tests.
@@ -200,17 +199,7 @@ impl Persistence for Store {
     }
 
     fn put_keys(&self, keys: &[KeyRecord]) -> Result<(), String> {
-        let encoded = keys
-            .iter()
-            .map(|k| self.encode_key(k))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.write(|txn| {
-            let mut table = txn.open_table(KEYS).map_err(err)?;
-            for (id, value) in &encoded {
-                table.insert(id.as_str(), value.as_slice()).map_err(err)?;
-            }
-            Ok(())
-        })
+        self.put_batch(keys, &[])
     }
 
     fn delete_key(&self, key: &KeyRecord) -> Result<(), String> {
@@ -241,16 +230,7 @@ impl Persistence for Store {
     }
 
     fn put_alias(&self, scope: &Scope, alias: &AliasEntry) -> Result<(), String> {
-        let value =
-            serde_json::to_vec(&AliasSnapshot::of(scope, alias)).map_err(|e| e.to_string())?;
-        let name = alias_key(scope, &alias.name);
-        self.write(|txn| {
-            txn.open_table(ALIASES)
-                .map_err(err)?
-                .insert(name.as_str(), value.as_slice())
-                .map_err(err)?;
-            Ok(())
-        })
+        self.put_batch(&[], &[(scope.clone(), alias.clone())])
     }
 
     fn delete_alias(&self, scope: &Scope, name: &str) -> Result<(), String> {
@@ -277,6 +257,12 @@ impl Persistence for Store {
 
 fn record_key(scope: &Scope, id: &str) -> String {
     format!("{}/{}/{id}", scope.account(), scope.region())
+}
+
+/// An alias row: its key and JSON value.
+fn encode_alias(scope: &Scope, alias: &AliasEntry) -> Result<(String, Vec<u8>), String> {
+    let value = serde_json::to_vec(&AliasSnapshot::of(scope, alias)).map_err(|e| e.to_string())?;
+    Ok((alias_key(scope, &alias.name), value))
 }
 
 fn alias_key(scope: &Scope, name: &str) -> String {
