@@ -16,6 +16,10 @@ use kms_api::key::material::MATERIAL_LEN;
 /// The file a generated root key is kept in, inside the data directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
 
+// The root key's AES key schedule is wiped on drop only with `aes`'s `zeroize` feature.
+const _: fn() = assert_zeroize_on_drop::<aes::Aes256>;
+fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
 /// A 256-bit key-encryption key.
 pub struct RootKey {
     kek: KekAes256,

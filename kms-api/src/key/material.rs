@@ -15,6 +15,11 @@ use zeroize::Zeroizing;
 
 use crate::random::RandomSource;
 
+// The cached cipher wipes its expanded key schedule on drop only with `aes`'s `zeroize`
+// feature (and GHASH's key with `polyval`'s); fail the build if that is ever lost.
+const _: fn() = assert_zeroize_on_drop::<aes::Aes256>;
+fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
 /// The length of symmetric key material in bytes (AES-256).
 pub const MATERIAL_LEN: usize = 32;
 
