@@ -81,8 +81,16 @@ pub async fn advance_clock(State(state): State<AppState>, body: axum::body::Byte
     }
     let kms = state.kms.clone();
     let work = match tokio::task::spawn_blocking(move || kms.advance_clock(seconds)).await {
-        Ok(Some(work)) => work,
-        Ok(None) => return bad("this engine's clock cannot be moved"),
+        Ok(Ok(work)) => work,
+        Ok(Err(e)) if !e.is_server_fault() => return bad(e.message()),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the clock could not be moved");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"message": "the new clock offset could not be stored"})),
+            )
+                .into_response();
+        }
         Err(e) => {
             tracing::error!(error = %e, "scheduler sweep failed");
             return (

@@ -140,16 +140,18 @@ async fn main() -> std::process::ExitCode {
         quotas,
         data_dir: args.data_dir.clone(),
     };
-    let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(
-        args.clock_offset_seconds,
-    ));
-    let mut builder = kms_api::Kms::builder().clock(clock);
+    let mut builder = kms_api::Kms::builder();
     let mut store = None;
+    let mut clock_offset = args.clock_offset_seconds;
     if let Some(dir) = &args.data_dir {
-        match open_store(dir, &args) {
-            Ok(s) => {
+        match open_store(dir, &args).and_then(|s| {
+            let offset = s.start_clock_offset(clock_offset)?;
+            Ok((s, offset))
+        }) {
+            Ok((s, offset)) => {
                 builder = builder.persistence(s.clone());
                 store = Some(s);
+                clock_offset = offset;
             }
             Err(e) => {
                 eprintln!("error: {e}");
@@ -157,7 +159,8 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
-    let kms = builder.build();
+    let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(clock_offset));
+    let kms = builder.clock(clock).build();
     let storage = match &store {
         Some(s) => match s.restore_into(&kms) {
             Ok((keys, aliases)) => {

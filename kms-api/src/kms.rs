@@ -3,7 +3,7 @@
 //! and release the map at once, so they never wait on one another; mutations replace a record
 //! whole after the [`Persistence`] hook accepted it.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
@@ -13,7 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::KmsError;
 use crate::key::id::{alias_arn, key_arn, KeyRef};
 use crate::key::record::KeyRecord;
-use crate::persist::{InMemory, Persistence};
+use crate::persist::{key_update_changes, new_key_changes, Change, InMemory, Persistence};
 use crate::random::{OsRandom, RandomSource};
 use crate::scope::Scope;
 
@@ -48,10 +48,12 @@ struct Shared {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     persistence: Arc<dyn Persistence>,
-    /// Held while a mutation is committed and applied, so memory and the store change in the
-    /// same order. Crypto operations never take it; with a durable store mutations are
-    /// serialized by its single-writer commit anyway, so this adds no waiting beyond it.
-    mutation: Mutex<()>,
+    /// Every mutation holds it shared, a reset exclusively: a reset never interleaves with a
+    /// mutation. Crypto operations never take it.
+    reset: RwLock<()>,
+    /// Held per key while a mutation of that key is committed and applied, so memory and the
+    /// store see one key's changes in the same order, while mutations of other keys go on.
+    key_locks: KeyLocks,
     /// Held by a scheduler sweep, so two sweeps (the background one and a clock move's) never
     /// interleave.
     sweep: Mutex<()>,
@@ -62,6 +64,56 @@ struct Shared {
 pub(crate) struct ScopeState {
     pub(crate) keys: DashMap<Uuid, Arc<KeyRecord>>,
     pub(crate) aliases: DashMap<String, AliasEntry>,
+    /// Held while an alias of this scope is committed and applied; always taken after any key
+    /// lock, never before one.
+    pub(crate) alias_lock: Mutex<()>,
+}
+
+impl ScopeState {
+    /// The alias lock (see `alias_lock`).
+    pub(crate) fn alias_guard(&self) -> MutexGuard<'_, ()> {
+        self.alias_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Striped per-key mutation locks: a key's lock is the stripe its ID falls in, so two keys
+/// rarely share one, and no per-key state has to be created or cleaned up. Several stripes
+/// are always taken in ascending order, so lockers never deadlock.
+struct KeyLocks {
+    stripes: Box<[Mutex<()>]>,
+}
+
+/// Stripes of [`KeyLocks`]; a power of two.
+const KEY_LOCK_STRIPES: usize = 1024;
+
+impl KeyLocks {
+    fn new() -> Self {
+        Self {
+            stripes: (0..KEY_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    fn stripe(id: Uuid) -> usize {
+        // Key IDs are random, so their low bits spread evenly.
+        (id.as_u128() as usize) & (KEY_LOCK_STRIPES - 1)
+    }
+
+    /// Locks the stripes of `ids`, each once, in ascending order.
+    fn lock(&self, ids: impl IntoIterator<Item = Uuid>) -> Vec<MutexGuard<'_, ()>> {
+        let mut stripes: Vec<usize> = ids.into_iter().map(Self::stripe).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        stripes
+            .into_iter()
+            .map(|i| self.stripes[i].lock().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
+}
+
+/// Held while a mutation of some keys is committed and applied (see [`Kms::key_guard`]).
+pub(crate) struct KeyGuard<'a> {
+    _keys: Vec<MutexGuard<'a, ()>>,
+    _no_reset: RwLockReadGuard<'a, ()>,
 }
 
 /// An alias: a name in one (account, Region) pointing at one key there.
@@ -121,7 +173,8 @@ impl KmsBuilder {
                 clock: self.clock,
                 random: self.random,
                 persistence: self.persistence,
-                mutation: Mutex::new(()),
+                reset: RwLock::new(()),
+                key_locks: KeyLocks::new(),
                 sweep: Mutex::new(()),
             }),
         }
@@ -177,7 +230,7 @@ impl Kms {
     /// # Errors
     /// `KMSInternalException` when the persistence hook fails; memory is then unchanged.
     pub fn reset(&self) -> Result<(), KmsError> {
-        let _mutation = self.mutation_guard();
+        let _exclusive = self.shared.reset.write().unwrap_or_else(|e| e.into_inner());
         self.shared
             .persistence
             .reset()
@@ -190,8 +243,12 @@ impl Kms {
         &*self.shared.random
     }
 
-    pub(crate) fn persistence(&self) -> &dyn Persistence {
-        &*self.shared.persistence
+    /// Commits one mutation's changes to the persistence hook, all or nothing.
+    pub(crate) fn commit(&self, changes: &[Change<'_>]) -> Result<(), KmsError> {
+        self.shared
+            .persistence
+            .commit(changes)
+            .map_err(KmsError::Internal)
     }
 
     /// A fresh random (version 4) key ID.
@@ -205,13 +262,19 @@ impl Kms {
         self.shared.scopes.get(scope).map(|s| Arc::clone(&s))
     }
 
-    /// The mutation lock (see `Shared::mutation`). Never take it while calling `resolve` or
-    /// `find_key`, which may complete a due deletion.
-    pub(crate) fn mutation_guard(&self) -> MutexGuard<'_, ()> {
-        self.shared
-            .mutation
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    /// Held by every mutation: no reset meanwhile.
+    pub(crate) fn no_reset_guard(&self) -> RwLockReadGuard<'_, ()> {
+        self.shared.reset.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The locks of the keys `ids` (and no reset meanwhile), for a mutation of those keys.
+    /// Take it before any scope's alias lock.
+    pub(crate) fn key_guard(&self, ids: impl IntoIterator<Item = Uuid>) -> KeyGuard<'_> {
+        let no_reset = self.no_reset_guard();
+        KeyGuard {
+            _keys: self.shared.key_locks.lock(ids),
+            _no_reset: no_reset,
+        }
     }
 
     pub(crate) fn sweep_guard(&self) -> MutexGuard<'_, ()> {
@@ -334,8 +397,9 @@ impl Kms {
         scope: &Scope,
         name: &str,
     ) -> Result<Arc<KeyRecord>, KmsError> {
-        let _mutation = self.mutation_guard();
+        let _no_reset = self.no_reset_guard();
         let state = self.scope_state_or_default(scope);
+        let _aliases = state.alias_guard();
         if let Some(target) = state.aliases.get(name).map(|a| a.target) {
             return state
                 .keys
@@ -344,6 +408,15 @@ impl Kms {
                 .ok_or_else(|| {
                     KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)))
                 });
+        }
+        // Inside the limits of CreateKey: the keys of a scope, and a bound on the AWS managed
+        // keys a caller can summon by naming aliases.
+        crate::ops::keys::check_key_limit(&state)?;
+        let managed = state.keys.iter().filter(|k| k.aws_managed).count();
+        if managed >= MAX_AWS_MANAGED_KEYS_PER_SCOPE {
+            return Err(KmsError::LimitExceeded(format!(
+                "The request was rejected because the account has reached the limit of {MAX_AWS_MANAGED_KEYS_PER_SCOPE} AWS managed keys in this Region."
+            )));
         }
         let now = self.now();
         let id = self.new_key_id();
@@ -373,7 +446,7 @@ impl Kms {
             rotation: crate::key::record::RotationSchedule {
                 enabled: true,
                 period_days: 365,
-                next_rotation: Some(now + chrono::Duration::days(365)),
+                next_rotation: Some(crate::clock::days_after(now, 365)),
                 history: Vec::new(),
             },
             aws_managed: true,
@@ -384,12 +457,10 @@ impl Kms {
             created_at: now,
             updated_at: now,
         };
-        self.persistence()
-            .put_key(&record)
-            .map_err(KmsError::Internal)?;
-        self.persistence()
-            .put_alias(scope, &alias)
-            .map_err(KmsError::Internal)?;
+        // The key, its material and its alias in one commit: a crash never orphans a key.
+        let mut changes = new_key_changes(&record);
+        changes.push(Change::PutAlias(scope, &alias));
+        self.commit(&changes)?;
         let record = Arc::new(record);
         state.keys.insert(id, Arc::clone(&record));
         state.aliases.insert(name.to_owned(), alias);
@@ -399,7 +470,8 @@ impl Kms {
     /// Deletes a key whose waiting period is over, with its aliases. Best effort towards the
     /// store: if the store refuses, the key is still due and is deleted again after a restart.
     pub(crate) fn complete_deletion(&self, state: &ScopeState, key: &KeyRecord) {
-        let _mutation = self.mutation_guard();
+        let _key = self.key_guard([key.id]);
+        let _aliases = state.alias_guard();
         if !state
             .keys
             .get(&key.id)
@@ -413,7 +485,13 @@ impl Kms {
             .filter(|a| a.target == key.id)
             .map(|a| a.name.clone())
             .collect();
-        if let Err(e) = self.persistence().delete_key_and_aliases(key, &aliases) {
+        let mut changes = vec![Change::DeleteKey(key)];
+        changes.extend(
+            aliases
+                .iter()
+                .map(|name| Change::DeleteAlias(&key.scope, name)),
+        );
+        if let Err(e) = self.shared.persistence.commit(&changes) {
             tracing::warn!(key = %key.arn(), error = %e, "could not delete a key from the store; retrying next sweep");
             return;
         }
@@ -449,14 +527,12 @@ impl Kms {
 
     /// Adds a new key after the store accepted it.
     pub(crate) fn insert_key(&self, key: KeyRecord) -> Result<Arc<KeyRecord>, KmsError> {
-        let _mutation = self.mutation_guard();
+        let _key = self.key_guard([key.id]);
         debug_assert!({
             key.check_invariants();
             true
         });
-        self.persistence()
-            .put_key(&key)
-            .map_err(KmsError::Internal)?;
+        self.commit(&new_key_changes(&key))?;
         let key = Arc::new(key);
         self.scope_state_or_default(&key.scope)
             .keys
@@ -473,9 +549,9 @@ impl Kms {
         f: impl FnOnce(&mut KeyRecord) -> Result<T, KmsError>,
     ) -> Result<(T, Arc<KeyRecord>), KmsError> {
         let not_found = || KmsError::NotFound(format!("Key '{}' does not exist", key.arn()));
-        // The mutation lock first (a reset may replace the scope meanwhile), and no map guard
+        // The key's lock first (a reset may replace the scope meanwhile), and no map guard
         // across the store commit: readers of the same shard never wait for a disk sync.
-        let _mutation = self.mutation_guard();
+        let _key = self.key_guard([key.id]);
         let state = self.scope_state(&key.scope).ok_or_else(not_found)?;
         let current = state
             .keys
@@ -488,9 +564,7 @@ impl Kms {
             next.check_invariants();
             true
         });
-        self.persistence()
-            .put_key(&next)
-            .map_err(KmsError::Internal)?;
+        self.commit(&key_update_changes(&current, &next))?;
         let next = Arc::new(next);
         state.keys.insert(key.id, Arc::clone(&next));
         Ok((out, next))
@@ -519,6 +593,10 @@ impl Kms {
             .insert(alias.name.clone(), alias);
     }
 }
+
+/// At most this many AWS managed keys per (account, Region): AWS has one per integrated
+/// service (a few dozen), and each is created merely by naming its alias.
+pub const MAX_AWS_MANAGED_KEYS_PER_SCOPE: usize = 256;
 
 /// `alias/aws/<service>`: the name of an AWS managed key.
 fn is_aws_managed_alias(name: &str) -> bool {

@@ -49,6 +49,6 @@ pub use key::record::KeyRecord;
 pub use key::spec::{DataKeySpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
 pub use kms::{AliasEntry, Kms, KmsBuilder};
 pub use operation::Operation;
-pub use persist::{InMemory, Persistence};
+pub use persist::{Change, InMemory, Persistence};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use scope::Scope;

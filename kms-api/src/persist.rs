@@ -1,44 +1,61 @@
-//! The [`Persistence`] hook: every mutation is handed to it before the engine acknowledges it,
-//! so a durable store can commit first. Crypto operations never call it. In memory it does
-//! nothing ([`InMemory`]).
+//! The [`Persistence`] hook: every mutation is handed to it as one list of [`Change`]s before
+//! the engine acknowledges it, so a durable store can commit the whole mutation as one
+//! transaction first. Crypto operations never call it. In memory it does nothing
+//! ([`InMemory`]).
+//!
+//! A key is stored as its metadata ([`Change::PutKey`]) and one row per material version
+//! ([`Change::PutMaterial`]), so a rotation writes one small row and the key's metadata, never
+//! the key's whole history again.
 
 use crate::key::record::KeyRecord;
 use crate::kms::AliasEntry;
 use crate::scope::Scope;
 
+/// One part of a mutation. A mutation is a slice of changes committed all or nothing.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// A key's metadata, new or changed (state, tags, policy, rotation schedule, ...); never
+    /// its material.
+    PutKey(&'a KeyRecord),
+    /// Material version `u32` (1-based) of the key, new; with the rotation that created it.
+    PutMaterial(&'a KeyRecord, u32),
+    /// A key whose deletion completed: its metadata and every material version.
+    DeleteKey(&'a KeyRecord),
+    /// An alias, new or re-pointed.
+    PutAlias(&'a Scope, &'a AliasEntry),
+    /// An alias removed.
+    DeleteAlias(&'a Scope, &'a str),
+    /// The emulated clock's offset from the system clock in seconds, so that emulated time
+    /// never moves back across a restart.
+    ClockOffset(i64),
+}
+
 /// Where mutations go before they are acknowledged. A returned error aborts the mutation:
 /// memory stays as it was and the caller gets `KMSInternalException`.
 ///
 /// ```
-/// use kms_api::{InMemory, Kms, Persistence};
+/// use kms_api::{Change, InMemory, Kms, Persistence};
 /// use std::sync::Arc;
-/// let kms = Kms::builder().persistence(Arc::new(InMemory)).build();
-/// # let _ = kms;
+///
+/// struct Counting(std::sync::atomic::AtomicUsize);
+/// impl Persistence for Counting {
+///     fn commit(&self, changes: &[Change<'_>]) -> Result<(), String> {
+///         self.0.fetch_add(changes.len(), std::sync::atomic::Ordering::SeqCst);
+///         Ok(())
+///     }
+///     fn reset(&self) -> Result<(), String> { Ok(()) }
+/// }
+/// let counting = Arc::new(Counting(Default::default()));
+/// let kms = Kms::builder().persistence(counting.clone()).build();
+/// let scope = kms_api::Scope::new("111122223333", "us-east-1");
+/// kms.create_key(&scope, Default::default()).unwrap();
+/// // The key's metadata and its first material version, in one commit.
+/// assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 2);
 /// ```
 pub trait Persistence: Send + Sync + 'static {
-    /// Stores `key` (new or changed), material and all.
-    fn put_key(&self, key: &KeyRecord) -> Result<(), String>;
-    /// Stores several keys, all or nothing (the scheduler's batches). A store with
-    /// transactions should override this to commit once.
-    fn put_keys(&self, keys: &[KeyRecord]) -> Result<(), String> {
-        keys.iter().try_for_each(|k| self.put_key(k))
-    }
-    /// Removes a key whose deletion completed.
-    fn delete_key(&self, key: &KeyRecord) -> Result<(), String>;
-    /// Removes a key whose deletion completed together with its aliases, all or nothing. A
-    /// store with transactions should override this; the default removes the aliases first,
-    /// so an interruption leaves a due key that the next sweep deletes again.
-    fn delete_key_and_aliases(&self, key: &KeyRecord, aliases: &[String]) -> Result<(), String> {
-        for name in aliases {
-            self.delete_alias(key.scope(), name)?;
-        }
-        self.delete_key(key)
-    }
-    /// Stores an alias (new or re-pointed).
-    fn put_alias(&self, scope: &Scope, alias: &AliasEntry) -> Result<(), String>;
-    /// Removes an alias.
-    fn delete_alias(&self, scope: &Scope, name: &str) -> Result<(), String>;
-    /// Removes everything.
+    /// Applies `changes` all or nothing, durably, before returning `Ok`.
+    fn commit(&self, changes: &[Change<'_>]) -> Result<(), String>;
+    /// Removes everything (keys, material, aliases; the clock offset stays).
     fn reset(&self) -> Result<(), String>;
 }
 
@@ -47,19 +64,38 @@ pub trait Persistence: Send + Sync + 'static {
 pub struct InMemory;
 
 impl Persistence for InMemory {
-    fn put_key(&self, _: &KeyRecord) -> Result<(), String> {
-        Ok(())
-    }
-    fn delete_key(&self, _: &KeyRecord) -> Result<(), String> {
-        Ok(())
-    }
-    fn put_alias(&self, _: &Scope, _: &AliasEntry) -> Result<(), String> {
-        Ok(())
-    }
-    fn delete_alias(&self, _: &Scope, _: &str) -> Result<(), String> {
+    fn commit(&self, _: &[Change<'_>]) -> Result<(), String> {
         Ok(())
     }
     fn reset(&self) -> Result<(), String> {
         Ok(())
     }
+}
+
+/// The changes that store a new key: its metadata and every material version.
+///
+/// ```
+/// use kms_api::{persist::new_key_changes, Change, Kms, Scope};
+/// let kms = Kms::new();
+/// let scope = Scope::new("111122223333", "us-east-1");
+/// let id = kms.create_key(&scope, Default::default()).unwrap().key_metadata.key_id;
+/// let key = kms.export_key(&scope, &id).unwrap();
+/// assert!(matches!(new_key_changes(&key)[..], [Change::PutKey(_), Change::PutMaterial(_, 1)]));
+/// ```
+pub fn new_key_changes(key: &KeyRecord) -> Vec<Change<'_>> {
+    let mut changes = Vec::with_capacity(1 + key.versions.len());
+    changes.push(Change::PutKey(key));
+    changes.extend((1..=key.versions.len() as u32).map(|v| Change::PutMaterial(key, v)));
+    changes
+}
+
+/// The changes that turn `before` into `after` (the same key): its metadata and the material
+/// versions `after` added. Versions are never removed or changed in place.
+pub(crate) fn key_update_changes<'a>(before: &KeyRecord, after: &'a KeyRecord) -> Vec<Change<'a>> {
+    let old = before.versions.len() as u32;
+    let new = after.versions.len() as u32;
+    let mut changes = Vec::with_capacity(1 + new.saturating_sub(old) as usize);
+    changes.push(Change::PutKey(after));
+    changes.extend((old + 1..=new).map(|v| Change::PutMaterial(after, v)));
+    changes
 }

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use kms_api::wire::aliases::{AliasRequest, ListAliasesRequest};
 use kms_api::wire::crypto::{DecryptRequest, EncryptRequest, EncryptResponse};
 use kms_api::wire::keys::*;
-use kms_api::{
-    AliasEntry, KeyRecord, Kms, KmsError, ManualClock, Persistence, Scope, SeededRandom,
-};
+use kms_api::{Change, Kms, KmsError, ManualClock, Persistence, Scope, SeededRandom};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -180,16 +178,7 @@ impl FlakyStore {
 }
 
 impl Persistence for FlakyStore {
-    fn put_key(&self, _: &KeyRecord) -> Result<(), String> {
-        self.check()
-    }
-    fn delete_key(&self, _: &KeyRecord) -> Result<(), String> {
-        self.check()
-    }
-    fn put_alias(&self, _: &Scope, _: &AliasEntry) -> Result<(), String> {
-        self.check()
-    }
-    fn delete_alias(&self, _: &Scope, _: &str) -> Result<(), String> {
+    fn commit(&self, _: &[Change<'_>]) -> Result<(), String> {
         self.check()
     }
     fn reset(&self) -> Result<(), String> {

@@ -1,15 +1,28 @@
 //! The durable store behind the engine's [`Persistence`] hook: an embedded, transactional,
-//! crash-safe `redb` database in the data directory. Every mutation is committed and synced
-//! before the engine acknowledges it; key material is wrapped under the root key
-//! ([`root_key`]) before it is written. Crypto operations never touch the store.
+//! crash-safe `redb` database in the data directory. Every mutation's changes are committed
+//! and synced as one transaction before the engine acknowledges it; key material is wrapped
+//! under the root key ([`root_key`]) before it is written. Crypto operations never touch the
+//! store.
 //!
-//! Layout of `DIR`: `kms.redb` (tables `keys` and `aliases`, JSON values keyed by
-//! `account/region/id-or-alias`), `root.check` (a value wrapped under the root key, to refuse
-//! a wrong root key before anything is opened), and `root.key` when the root key was generated.
+//! Layout of `DIR`: `kms.redb` with the tables
+//! - `keys`: a key's metadata, JSON, keyed `account/region/id`;
+//! - `materials`: one material version, wrapped, JSON, keyed `account/region/id/vvvvvvvvvv`
+//!   (zero-padded version), so a rotation writes one row and the key's metadata;
+//! - `aliases`: JSON keyed `account/region/alias/name`;
+//! - `meta`: the emulated clock's offset (`clock_offset_seconds`), so time never moves back
+//!   across a restart;
+//!
+//! and beside it `root.check` (a value wrapped under the root key, to refuse a wrong root key
+//! before anything is opened) and `root.key` when the root key was generated. Both files are
+//! written atomically (temporary file, fsync, rename, fsync of the directory).
+//!
+//! Stores written before material versions had rows of their own keep them inside the key's
+//! value; [`Store::restore_into`] moves them into `materials` in one transaction.
 //!
 //! A shared server database (PostgreSQL) for several emulator instances would be another
 //! `Persistence` implementation beside this one: the engine only calls the hook.
 
+pub mod atomic_file;
 pub mod root_key;
 pub mod seed;
 
@@ -17,14 +30,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use kms_api::key::snapshot::{AliasSnapshot, KeySnapshot};
-use kms_api::{AliasEntry, KeyRecord, Kms, Persistence, Scope};
+use kms_api::key::snapshot::{AliasSnapshot, KeySnapshot, MaterialSnapshot};
+use kms_api::persist::new_key_changes;
+use kms_api::{AliasEntry, Change, KeyRecord, Kms, Persistence, Scope};
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use root_key::RootKey;
 
 const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
+const MATERIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("materials");
 const ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("aliases");
+const META: TableDefinition<&str, i64> = TableDefinition::new("meta");
+const CLOCK_OFFSET: &str = "clock_offset_seconds";
 /// The database file.
 pub const DB_FILE: &str = "kms.redb";
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -73,8 +90,7 @@ impl Store {
                         dir.display()
                     ));
                 }
-                write_synced(&check_path, &root.wrap_bytes(CHECK_VALUE)?)?;
-                sync_dir(dir)?;
+                atomic_file::write(&check_path, &root.wrap_bytes(CHECK_VALUE)?, false)?;
             }
             Err(e) => return Err(format!("cannot read {}: {e}", check_path.display())),
         }
@@ -86,7 +102,9 @@ impl Store {
             .map_err(|e| format!("cannot open {}: {e}", db_path.display()))?;
         let txn = db.begin_write().map_err(err)?;
         txn.open_table(KEYS).map_err(err)?;
+        txn.open_table(MATERIALS).map_err(err)?;
         txn.open_table(ALIASES).map_err(err)?;
+        txn.open_table(META).map_err(err)?;
         txn.commit().map_err(err)?;
         Ok(Self {
             db,
@@ -101,31 +119,104 @@ impl Store {
         &self.dir
     }
 
-    /// Loads every key and alias into `kms`; returns how many of each.
+    /// Loads every key and alias into `kms`; returns how many of each. Keys stored in the
+    /// format before material versions had rows of their own are rewritten in the current
+    /// one, all in one transaction, before anything is loaded.
     pub fn restore_into(&self, kms: &Kms) -> Result<(usize, usize), String> {
-        let txn = self.db.begin_read().map_err(err)?;
-        let keys = txn.open_table(KEYS).map_err(err)?;
-        let mut key_count = 0;
-        for row in keys.iter().map_err(err)? {
-            let (id, value) = row.map_err(err)?;
-            let snapshot: KeySnapshot = serde_json::from_slice(value.value())
-                .map_err(|e| format!("key {}: {e}", id.value()))?;
-            let record = KeyRecord::from_snapshot(snapshot, |w| self.root.unwrap(w))
-                .map_err(|e| format!("key {}: {e}", id.value()))?;
-            kms.restore_key(record);
-            key_count += 1;
+        let (records, legacy) = self.read_keys()?;
+        if !legacy.is_empty() {
+            let upgraded: Vec<&KeyRecord> = records
+                .iter()
+                .filter(|r| legacy.contains(&r.id()))
+                .collect();
+            let changes: Vec<Change<'_>> =
+                upgraded.iter().flat_map(|r| new_key_changes(r)).collect();
+            self.commit(&changes)
+                .map_err(|e| format!("cannot upgrade the store's layout: {e}"))?;
+            tracing::info!(
+                keys = upgraded.len(),
+                "moved material versions into rows of their own"
+            );
         }
+        let key_count = records.len();
+        for record in records {
+            kms.restore_key(record);
+        }
+        let txn = self.db.begin_read().map_err(err)?;
         let aliases = txn.open_table(ALIASES).map_err(err)?;
         let mut alias_count = 0;
         for row in aliases.iter().map_err(err)? {
             let (name, value) = row.map_err(err)?;
             let snapshot: AliasSnapshot = serde_json::from_slice(value.value())
-                .map_err(|e| format!("alias {}: {e}", name.value()))?;
+                .map_err(|e| format!("alias {}: {}", name.value(), redacted(&e)))?;
             let (scope, alias) = snapshot.into_parts();
             kms.restore_alias(&scope, alias);
             alias_count += 1;
         }
         Ok((key_count, alias_count))
+    }
+
+    /// Every key with its material; and the IDs of those stored in the old layout.
+    fn read_keys(&self) -> Result<(Vec<KeyRecord>, Vec<uuid::Uuid>), String> {
+        let txn = self.db.begin_read().map_err(err)?;
+        let keys = txn.open_table(KEYS).map_err(err)?;
+        let materials = txn.open_table(MATERIALS).map_err(err)?;
+        let mut records = Vec::new();
+        let mut legacy = Vec::new();
+        for row in keys.iter().map_err(err)? {
+            let (id, value) = row.map_err(err)?;
+            let id = id.value();
+            let snapshot: KeySnapshot = serde_json::from_slice(value.value())
+                .map_err(|e| format!("key {id}: {}", redacted(&e)))?;
+            if !snapshot.materials.is_empty() {
+                legacy.push(snapshot.id);
+            }
+            let prefix = format!("{id}/");
+            let end = format!("{id}0"); // '0' follows '/'
+            let mut rows = Vec::new();
+            for row in materials
+                .range(prefix.as_str()..end.as_str())
+                .map_err(err)?
+            {
+                let (name, value) = row.map_err(err)?;
+                let m: MaterialSnapshot = serde_json::from_slice(value.value())
+                    .map_err(|e| format!("material {}: {}", name.value(), redacted(&e)))?;
+                rows.push(m);
+            }
+            let record = KeyRecord::from_snapshot(snapshot, rows, |w| self.root.unwrap(w))
+                .map_err(|e| format!("key {id}: {e}"))?;
+            records.push(record);
+        }
+        Ok((records, legacy))
+    }
+
+    /// The emulated clock's offset saved with the data (0 when none was saved).
+    pub fn clock_offset(&self) -> Result<i64, String> {
+        let txn = self.db.begin_read().map_err(err)?;
+        let meta = txn.open_table(META).map_err(err)?;
+        Ok(meta
+            .get(CLOCK_OFFSET)
+            .map_err(err)?
+            .map_or(0, |v| v.value()))
+    }
+
+    /// The clock offset to start with: the one saved with the data, unless `requested` is
+    /// further ahead (then that one is saved first). Emulated time never moves back across a
+    /// restart.
+    pub fn start_clock_offset(&self, requested: i64) -> Result<i64, String> {
+        let max = kms_api::clock::MAX_OFFSET_SECONDS;
+        let requested = requested.clamp(-max, max);
+        let saved = self.clock_offset()?;
+        if requested > saved {
+            self.commit(&[Change::ClockOffset(requested)])?;
+            return Ok(requested);
+        }
+        if requested < saved {
+            tracing::info!(
+                "emulated time continues {saved} s ahead of the system clock, as saved in the data directory (it never moves back)"
+            );
+        }
+        Ok(saved)
     }
 
     /// How many keys are stored.
@@ -134,32 +225,22 @@ impl Store {
         txn.open_table(KEYS).map_err(err)?.len().map_err(err)
     }
 
-    /// Writes keys and aliases in one transaction: all or nothing (seeding).
+    /// How many material versions are stored, over all keys.
+    pub fn material_count(&self) -> Result<u64, String> {
+        let txn = self.db.begin_read().map_err(err)?;
+        txn.open_table(MATERIALS).map_err(err)?.len().map_err(err)
+    }
+
+    /// Writes new keys (with all their material) and aliases in one transaction: all or
+    /// nothing (seeding).
     pub fn put_batch(
         &self,
         keys: &[KeyRecord],
         aliases: &[(Scope, AliasEntry)],
     ) -> Result<(), String> {
-        let keys = keys
-            .iter()
-            .map(|k| self.encode_key(k))
-            .collect::<Result<Vec<_>, _>>()?;
-        let aliases = aliases
-            .iter()
-            .map(|(scope, alias)| encode_alias(scope, alias))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.write(|txn| {
-            for (table, rows) in [(KEYS, &keys), (ALIASES, &aliases)] {
-                if rows.is_empty() {
-                    continue;
-                }
-                let mut table = txn.open_table(table).map_err(err)?;
-                for (id, value) in rows {
-                    table.insert(id.as_str(), value.as_slice()).map_err(err)?;
-                }
-            }
-            Ok(())
-        })
+        let mut changes: Vec<Change<'_>> = keys.iter().flat_map(new_key_changes).collect();
+        changes.extend(aliases.iter().map(|(s, a)| Change::PutAlias(s, a)));
+        self.commit(&changes)
     }
 
     /// Makes every following write fail (`true`) or work again; for failure tests.
@@ -176,12 +257,6 @@ impl Store {
         }
     }
 
-    fn encode_key(&self, key: &KeyRecord) -> Result<(String, Vec<u8>), String> {
-        let snapshot = key.to_snapshot(|secret| self.root.wrap(secret))?;
-        let value = serde_json::to_vec(&snapshot).map_err(|e| e.to_string())?;
-        Ok((record_key(key.scope(), &key.id().to_string()), value))
-    }
-
     fn write(
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<(), String>,
@@ -193,66 +268,122 @@ impl Store {
     }
 }
 
-impl Persistence for Store {
-    fn put_key(&self, key: &KeyRecord) -> Result<(), String> {
-        self.put_keys(std::slice::from_ref(key))
-    }
+/// One row operation of a commit, encoded (and material wrapped) before the transaction.
+enum Row {
+    Put(
+        TableDefinition<'static, &'static str, &'static [u8]>,
+        String,
+        Vec<u8>,
+    ),
+    Remove(
+        TableDefinition<'static, &'static str, &'static [u8]>,
+        String,
+    ),
+    /// Every row whose name starts with the prefix.
+    RemovePrefix(
+        TableDefinition<'static, &'static str, &'static [u8]>,
+        String,
+    ),
+    ClockOffset(i64),
+}
 
-    fn put_keys(&self, keys: &[KeyRecord]) -> Result<(), String> {
-        self.put_batch(keys, &[])
-    }
-
-    fn delete_key(&self, key: &KeyRecord) -> Result<(), String> {
-        let id = record_key(key.scope(), &key.id().to_string());
-        self.write(|txn| {
-            txn.open_table(KEYS)
-                .map_err(err)?
-                .remove(id.as_str())
-                .map_err(err)?;
-            Ok(())
-        })
-    }
-
-    fn delete_key_and_aliases(&self, key: &KeyRecord, aliases: &[String]) -> Result<(), String> {
-        let id = record_key(key.scope(), &key.id().to_string());
-        let names: Vec<String> = aliases.iter().map(|n| alias_key(key.scope(), n)).collect();
-        self.write(|txn| {
-            txn.open_table(KEYS)
-                .map_err(err)?
-                .remove(id.as_str())
-                .map_err(err)?;
-            let mut table = txn.open_table(ALIASES).map_err(err)?;
-            for name in &names {
-                table.remove(name.as_str()).map_err(err)?;
+impl Store {
+    fn encode(&self, change: &Change<'_>) -> Result<Row, String> {
+        Ok(match *change {
+            Change::PutKey(key) => Row::Put(
+                KEYS,
+                key_row(key),
+                serde_json::to_vec(&key.to_snapshot()).map_err(|e| e.to_string())?,
+            ),
+            Change::PutMaterial(key, version) => {
+                let m = key.material_snapshot(version, |secret| self.root.wrap(secret))?;
+                Row::Put(
+                    MATERIALS,
+                    material_row(key, version),
+                    serde_json::to_vec(&m).map_err(|e| e.to_string())?,
+                )
             }
-            Ok(())
+            Change::DeleteKey(key) => Row::RemovePrefix(MATERIALS, format!("{}/", key_row(key))),
+            Change::PutAlias(scope, alias) => {
+                let (name, value) = encode_alias(scope, alias)?;
+                Row::Put(ALIASES, name, value)
+            }
+            Change::DeleteAlias(scope, name) => Row::Remove(ALIASES, alias_key(scope, name)),
+            Change::ClockOffset(seconds) => Row::ClockOffset(seconds),
         })
     }
+}
 
-    fn put_alias(&self, scope: &Scope, alias: &AliasEntry) -> Result<(), String> {
-        self.put_batch(&[], &[(scope.clone(), alias.clone())])
-    }
-
-    fn delete_alias(&self, scope: &Scope, name: &str) -> Result<(), String> {
-        let name = alias_key(scope, name);
+impl Persistence for Store {
+    fn commit(&self, changes: &[Change<'_>]) -> Result<(), String> {
+        let mut rows = Vec::with_capacity(changes.len() + 1);
+        for change in changes {
+            if let Change::DeleteKey(key) = change {
+                rows.push(Row::Remove(KEYS, key_row(key)));
+            }
+            rows.push(self.encode(change)?);
+        }
         self.write(|txn| {
-            txn.open_table(ALIASES)
-                .map_err(err)?
-                .remove(name.as_str())
-                .map_err(err)?;
+            for row in &rows {
+                match row {
+                    Row::Put(table, name, value) => {
+                        txn.open_table(*table)
+                            .map_err(err)?
+                            .insert(name.as_str(), value.as_slice())
+                            .map_err(err)?;
+                    }
+                    Row::Remove(table, name) => {
+                        txn.open_table(*table)
+                            .map_err(err)?
+                            .remove(name.as_str())
+                            .map_err(err)?;
+                    }
+                    Row::RemovePrefix(table, prefix) => {
+                        let end = format!("{}0", &prefix[..prefix.len() - 1]); // '0' follows '/'
+                        txn.open_table(*table)
+                            .map_err(err)?
+                            .retain_in(prefix.as_str()..end.as_str(), |_, _| false)
+                            .map_err(err)?;
+                    }
+                    Row::ClockOffset(seconds) => {
+                        txn.open_table(META)
+                            .map_err(err)?
+                            .insert(CLOCK_OFFSET, *seconds)
+                            .map_err(err)?;
+                    }
+                }
+            }
             Ok(())
         })
     }
 
     fn reset(&self) -> Result<(), String> {
         self.write(|txn| {
-            txn.delete_table(KEYS).map_err(err)?;
-            txn.delete_table(ALIASES).map_err(err)?;
-            txn.open_table(KEYS).map_err(err)?;
-            txn.open_table(ALIASES).map_err(err)?;
+            for table in [KEYS, MATERIALS, ALIASES] {
+                txn.delete_table(table).map_err(err)?;
+                txn.open_table(table).map_err(err)?;
+            }
             Ok(())
         })
     }
+}
+
+fn key_row(key: &KeyRecord) -> String {
+    record_key(key.scope(), &key.id().to_string())
+}
+
+fn material_row(key: &KeyRecord, version: u32) -> String {
+    format!("{}/{version:010}", key_row(key))
+}
+
+/// A serde error without the value it quotes (a damaged row could quote wrapped material).
+fn redacted(e: &serde_json::Error) -> String {
+    format!(
+        "malformed JSON ({:?} at line {} column {})",
+        e.classify(),
+        e.line(),
+        e.column()
+    )
 }
 
 fn record_key(scope: &Scope, id: &str) -> String {
@@ -271,21 +402,4 @@ fn alias_key(scope: &Scope, name: &str) -> String {
 
 fn err(e: impl std::fmt::Display) -> String {
     format!("store: {e}")
-}
-
-/// Syncs a directory, so a file just created in it survives a power loss.
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), String> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))
-}
-
-/// Writes a new file and syncs it.
-fn write_synced(path: &Path, contents: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    let mut file =
-        fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -3,7 +3,6 @@
 //! directory with mode 0600.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aes_kw::KekAes256;
@@ -116,8 +115,8 @@ impl RootKey {
         }
         let mut bytes = Zeroizing::new([0u8; 32]);
         kms_api::RandomSource::fill(&kms_api::OsRandom, bytes.as_mut());
-        write_private(&path, STANDARD.encode(bytes.as_ref()).as_bytes())?;
-        super::sync_dir(data_dir)?;
+        let encoded = Zeroizing::new(STANDARD.encode(bytes.as_ref()));
+        super::atomic_file::write(&path, encoded.as_bytes(), true)?;
         Ok((Self::from_bytes(&bytes), RootKeySource::Generated(path)))
     }
 
@@ -153,23 +152,6 @@ impl RootKey {
     pub(crate) fn unwrap_bytes(&self, data: &[u8]) -> Option<Vec<u8>> {
         self.kek.unwrap_with_padding_vec(data).ok()
     }
-}
-
-/// Writes a new file readable by its owner only.
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! [`KeySnapshot`]: a key record as plain data, for a store to write and read back. Secret
+//! [`KeySnapshot`] and [`MaterialSnapshot`]: a key record as plain data, for a store to write
+//! and read back: the key's metadata as one value, and each material version as a value of
+//! its own (so a rotation writes one new material value, not the key's whole history). Secret
 //! material leaves and enters only through the caller's `wrap`/`unwrap` functions, so a store
-//! decides how it is protected at rest and the snapshot itself never holds plaintext material.
+//! decides how it is protected at rest and a snapshot never holds plaintext material.
 
 use std::sync::Arc;
 
@@ -34,6 +36,9 @@ pub struct KeySnapshot {
     pub tags: Vec<(String, String)>,
     pub policy: String,
     pub rotation: RotationSnapshot,
+    /// Material versions inside the key's value: only in stores written before material
+    /// versions had values of their own (read, never written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub materials: Vec<MaterialSnapshot>,
     /// An AWS managed key (absent in stores written before it existed).
     #[serde(default)]
@@ -47,7 +52,10 @@ pub struct RotationSnapshot {
     pub enabled: bool,
     pub period_days: u32,
     pub next_rotation: Option<DateTime<Utc>>,
-    /// `(version, date, on_demand)`, oldest first.
+    /// `(version, date, on_demand)`, oldest first: only in stores written before material
+    /// versions had values of their own (read, never written; now each
+    /// [`MaterialSnapshot`] carries its rotation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<(u32, DateTime<Utc>, bool)>,
 }
 
@@ -61,6 +69,17 @@ pub struct MaterialSnapshot {
     /// The secret as the store's `wrap` returned it (base64 in JSON).
     #[serde(with = "base64_bytes")]
     pub wrapped: Vec<u8>,
+    /// The rotation that created this version (none for the original material).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<MaterialRotation>,
+}
+
+/// The rotation that created a material version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct MaterialRotation {
+    pub date: DateTime<Utc>,
+    pub on_demand: bool,
 }
 
 /// An alias as plain data.
@@ -103,27 +122,10 @@ impl AliasSnapshot {
 }
 
 impl KeyRecord {
-    /// The record as plain data; `wrap` protects each material version's secret.
-    ///
-    /// # Errors
-    /// Whatever `wrap` reports.
-    pub fn to_snapshot(
-        &self,
-        wrap: impl Fn(&[u8; MATERIAL_LEN]) -> Result<Vec<u8>, String>,
-    ) -> Result<KeySnapshot, String> {
-        let materials = self
-            .versions
-            .iter()
-            .map(|m| {
-                Ok(MaterialSnapshot {
-                    version: m.version(),
-                    material_id: m.material_id().to_owned(),
-                    created_at: m.created_at(),
-                    wrapped: wrap(m.secret_bytes())?,
-                })
-            })
-            .collect::<Result<_, String>>()?;
-        Ok(KeySnapshot {
+    /// The record's metadata as plain data: everything but its material versions (see
+    /// [`KeyRecord::material_snapshot`]).
+    pub fn to_snapshot(&self) -> KeySnapshot {
+        KeySnapshot {
             id: self.id,
             account: self.scope.account().to_owned(),
             region: self.scope.region().to_owned(),
@@ -141,32 +143,84 @@ impl KeyRecord {
                 enabled: self.rotation.enabled,
                 period_days: self.rotation.period_days,
                 next_rotation: self.rotation.next_rotation,
-                history: self
-                    .rotation
-                    .history
-                    .iter()
-                    .map(|r| (r.version, r.date, r.on_demand))
-                    .collect(),
+                history: Vec::new(),
             },
-            materials,
+            materials: Vec::new(),
             aws_managed: self.aws_managed,
+        }
+    }
+
+    /// Material `version` (1-based) as plain data, with the rotation that created it; `wrap`
+    /// protects the secret.
+    ///
+    /// # Errors
+    /// Whatever `wrap` reports, or that the key has no such version.
+    pub fn material_snapshot(
+        &self,
+        version: u32,
+        wrap: impl Fn(&[u8; MATERIAL_LEN]) -> Result<Vec<u8>, String>,
+    ) -> Result<MaterialSnapshot, String> {
+        let m = self
+            .material(version)
+            .ok_or_else(|| format!("key {}: no material version {version}", self.id))?;
+        let rotation = self
+            .rotation
+            .history
+            .iter()
+            .find(|r| r.version == version)
+            .map(|r| MaterialRotation {
+                date: r.date,
+                on_demand: r.on_demand,
+            });
+        Ok(MaterialSnapshot {
+            version,
+            material_id: m.material_id().to_owned(),
+            created_at: m.created_at(),
+            wrapped: wrap(m.secret_bytes())?,
+            rotation,
         })
     }
 
-    /// The record again; `unwrap` recovers each secret. The snapshot is checked: material
-    /// versions must be 1, 2, ... in order and the deletion date must match the state.
+    /// The record again from its metadata and its material versions (in any order); `unwrap`
+    /// recovers each secret. A snapshot written before material versions had values of their
+    /// own carries them inside (`s.materials`); those are used when `materials` is empty.
+    /// The result is checked: material versions must be 1, 2, ... without gaps and the
+    /// deletion date must match the state.
     ///
     /// # Errors
     /// Whatever `unwrap` reports, or a description of the inconsistency.
     pub fn from_snapshot(
-        s: KeySnapshot,
+        mut s: KeySnapshot,
+        mut materials: Vec<MaterialSnapshot>,
         unwrap: impl Fn(&[u8]) -> Result<Zeroizing<[u8; MATERIAL_LEN]>, String>,
     ) -> Result<KeyRecord, String> {
+        let mut history: Vec<RotationEntry> = Vec::new();
+        if materials.is_empty() {
+            materials = std::mem::take(&mut s.materials);
+            history = s
+                .rotation
+                .history
+                .iter()
+                .map(|&(version, date, on_demand)| RotationEntry {
+                    version,
+                    date,
+                    on_demand,
+                })
+                .collect();
+        }
+        materials.sort_by_key(|m| m.version);
         let scope = Scope::new(s.account, s.region);
-        let mut versions = Vec::with_capacity(s.materials.len());
-        for (i, m) in s.materials.into_iter().enumerate() {
+        let mut versions = Vec::with_capacity(materials.len());
+        for (i, m) in materials.into_iter().enumerate() {
             if m.version as usize != i + 1 {
                 return Err(format!("key {}: material versions are not 1..n", s.id));
+            }
+            if let Some(r) = &m.rotation {
+                history.push(RotationEntry {
+                    version: m.version,
+                    date: r.date,
+                    on_demand: r.on_demand,
+                });
             }
             let secret = unwrap(&m.wrapped)?;
             versions.push(Arc::new(KeyMaterial::from_parts(
@@ -176,6 +230,8 @@ impl KeyRecord {
                 secret,
             )));
         }
+        history.sort_by_key(|r| r.version);
+        history.dedup_by_key(|r| r.version);
         if versions.is_empty()
             && s.key_spec == KeySpec::SymmetricDefault
             && s.origin == Origin::AwsKms
@@ -204,16 +260,7 @@ impl KeyRecord {
                 enabled: s.rotation.enabled,
                 period_days: s.rotation.period_days,
                 next_rotation: s.rotation.next_rotation,
-                history: s
-                    .rotation
-                    .history
-                    .into_iter()
-                    .map(|(version, date, on_demand)| RotationEntry {
-                        version,
-                        date,
-                        on_demand,
-                    })
-                    .collect(),
+                history,
             },
             aws_managed: s.aws_managed,
         })
@@ -316,14 +363,24 @@ mod tests {
             .unwrap();
         let key = kms.resolve(&scope, &meta.key_id, false).unwrap();
         let xor = |b: &[u8]| b.iter().map(|x| x ^ 0x5a).collect::<Vec<u8>>();
-        let snap = key.to_snapshot(|s| Ok(xor(s))).unwrap();
-        assert!(snap
-            .materials
+        let snap = key.to_snapshot();
+        let materials: Vec<MaterialSnapshot> = (1..=2)
+            .rev()
+            .map(|v| key.material_snapshot(v, |s| Ok(xor(s))).unwrap())
+            .collect();
+        assert!(materials
             .iter()
             .all(|m| m.wrapped != key.versions[m.version as usize - 1].secret_bytes()));
+        assert!(materials[0].rotation.as_ref().is_some_and(|r| r.on_demand));
+        assert!(materials[1].rotation.is_none(), "the original material");
         let json = serde_json::to_string(&snap).unwrap();
+        assert!(!json.contains("materials") && !json.contains("history"));
         let back: KeySnapshot = serde_json::from_str(&json).unwrap();
-        let record = KeyRecord::from_snapshot(back, |w| {
+        let materials: Vec<MaterialSnapshot> = materials
+            .iter()
+            .map(|m| serde_json::from_str(&serde_json::to_string(m).unwrap()).unwrap())
+            .collect();
+        let record = KeyRecord::from_snapshot(back, materials, |w| {
             let mut out = Zeroizing::new([0u8; 32]);
             out.copy_from_slice(&xor(w));
             Ok(out)

@@ -4,6 +4,7 @@ use crate::error::KmsError;
 use crate::key::id::alias_arn;
 use crate::kms::{AliasEntry, Kms};
 use crate::ops::{invalid_marker, page_limit};
+use crate::persist::Change;
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::aliases::*;
@@ -32,9 +33,10 @@ impl Kms {
         v.finish()?;
         let name = checked_alias_name(name.unwrap_or_default())?;
         let key = self.alias_target(scope, target.unwrap_or_default())?;
-        let _mutation = self.mutation_guard();
+        let _key = self.key_guard([key.id]);
         self.check_target_still_valid(&key)?;
         let state = self.scope_state_or_default(scope);
+        let _aliases = state.alias_guard();
         if state.aliases.contains_key(name) {
             return Err(KmsError::AlreadyExists(format!(
                 "An alias with the name {} already exists",
@@ -54,11 +56,9 @@ impl Kms {
             created_at: now,
             updated_at: now,
         };
-        // Under the mutation lock no other writer can add the name; no map guard is held
+        // Under the alias lock no other writer can add the name; no map guard is held
         // across the store commit.
-        self.persistence()
-            .put_alias(scope, &alias)
-            .map_err(KmsError::Internal)?;
+        self.commit(&[Change::PutAlias(scope, &alias)])?;
         state.aliases.insert(name.to_owned(), alias);
         Ok(Empty {})
     }
@@ -81,9 +81,10 @@ impl Kms {
         let key = self.alias_target(scope, target.unwrap_or_default())?;
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
-        let _mutation = self.mutation_guard();
+        let _key = self.key_guard([key.id]);
         self.check_target_still_valid(&key)?;
         let state = self.scope_state(scope).ok_or_else(not_found)?;
+        let _aliases = state.alias_guard();
         let mut next = state
             .aliases
             .get(name)
@@ -91,9 +92,7 @@ impl Kms {
             .ok_or_else(not_found)?;
         next.target = key.id;
         next.updated_at = self.now();
-        self.persistence()
-            .put_alias(scope, &next)
-            .map_err(KmsError::Internal)?;
+        self.commit(&[Change::PutAlias(scope, &next)])?;
         state.aliases.insert(name.to_owned(), next);
         Ok(Empty {})
     }
@@ -114,14 +113,13 @@ impl Kms {
         let name = checked_alias_name(name.unwrap_or_default())?;
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
-        let _mutation = self.mutation_guard();
+        let _no_reset = self.no_reset_guard();
         let state = self.scope_state(scope).ok_or_else(not_found)?;
+        let _aliases = state.alias_guard();
         if !state.aliases.contains_key(name) {
             return Err(not_found());
         }
-        self.persistence()
-            .delete_alias(scope, name)
-            .map_err(KmsError::Internal)?;
+        self.commit(&[Change::DeleteAlias(scope, name)])?;
         state.aliases.remove(name);
         Ok(Empty {})
     }
@@ -199,7 +197,7 @@ impl Kms {
         })
     }
 
-    /// Under the mutation lock: the alias target still exists and is not pending deletion
+    /// Under the target's key lock: the alias target still exists and is not pending deletion
     /// (it was checked before the lock was taken).
     fn check_target_still_valid(&self, key: &crate::KeyRecord) -> Result<(), KmsError> {
         let current = self.find_key(&key.scope, key.id)?;

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
-
 use crate::error::KmsError;
 use crate::key::id::key_arn;
 use crate::key::material::KeyMaterial;
@@ -108,13 +106,8 @@ impl Kms {
             Some(p) => policies::checked_policy(p)?,
             None => policies::default_policy(scope),
         };
-        if self
-            .scope_state(scope)
-            .is_some_and(|s| s.keys.len() >= MAX_KEYS_PER_SCOPE)
-        {
-            return Err(KmsError::LimitExceeded(format!(
-                "The request was rejected because the account has reached the limit of {MAX_KEYS_PER_SCOPE} KMS keys in this Region."
-            )));
+        if let Some(state) = self.scope_state(scope) {
+            check_key_limit(&state)?;
         }
 
         let now = self.now();
@@ -324,7 +317,7 @@ impl Kms {
         v.finish()?;
         let days = req.pending_window_in_days.unwrap_or(30) as u32;
         let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
-        let deletion_date = self.now() + Duration::days(i64::from(days));
+        let deletion_date = crate::clock::days_after(self.now(), days);
         let (_, key) = self.update_key(&key, |k| {
             if matches!(
                 k.state,
@@ -405,4 +398,14 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
             .then(|| key.current().map(|m| m.material_id().to_owned()))
             .flatten(),
     }
+}
+
+/// AWS's limit of keys per account and Region.
+pub(crate) fn check_key_limit(state: &crate::kms::ScopeState) -> Result<(), KmsError> {
+    if state.keys.len() >= MAX_KEYS_PER_SCOPE {
+        return Err(KmsError::LimitExceeded(format!(
+            "The request was rejected because the account has reached the limit of {MAX_KEYS_PER_SCOPE} KMS keys in this Region."
+        )));
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::error::KmsError;
 use crate::key::material::KeyMaterial;
@@ -12,6 +12,7 @@ use crate::key::record::{KeyRecord, RotationEntry, MAX_ON_DEMAND_ROTATIONS};
 use crate::key::spec::{KeySpec, KeyState, Origin};
 use crate::kms::Kms;
 use crate::ops::{index_marker, page_limit};
+use crate::persist::{key_update_changes, Change};
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::keys::{Empty, KeyIdRequest, KeyIdResponse};
@@ -22,8 +23,9 @@ pub const DEFAULT_ROTATION_PERIOD_DAYS: u32 = 365;
 /// At most this many overdue automatic rotations of one key are caught up per sweep, so a
 /// huge clock jump cannot stall the scheduler; the next sweep continues.
 const MAX_CATCH_UP_PER_SWEEP: usize = 100;
-/// Keys rotated per store transaction in a sweep.
-const SWEEP_BATCH: usize = 1000;
+/// Keys rotated per store transaction in a sweep: few enough that the batch's key locks
+/// are held briefly, many enough that a large catch-up is not one disk sync per key.
+const SWEEP_BATCH: usize = 64;
 
 /// What one sweep of the scheduler did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +66,7 @@ impl Kms {
             .rotation_period_in_days
             .map_or(DEFAULT_ROTATION_PERIOD_DAYS, |d| d as u32);
         let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
-        let next = self.now() + Duration::days(i64::from(days));
+        let next = crate::clock::days_after(self.now(), days);
         self.update_key(&key, |k| {
             check_rotatable(k)?;
             k.rotation.enabled = true;
@@ -248,13 +250,31 @@ impl Kms {
 
     /// Moves the engine's clock forward by `seconds` and runs the work that came due, as one
     /// step: no other sweep runs in between, so the returned work is all that the move caused.
-    /// `None` when the clock cannot be moved.
-    pub fn advance_clock(&self, seconds: i64) -> Option<ScheduledWork> {
+    /// The new offset is committed to the persistence hook before the clock moves, so emulated
+    /// time never moves back across a restart.
+    ///
+    /// # Errors
+    /// `UnsupportedOperationException` when the clock cannot be moved or `seconds` is
+    /// negative; `KMSInternalException` when the offset could not be stored (the clock then
+    /// stays where it was).
+    pub fn advance_clock(&self, seconds: i64) -> Result<ScheduledWork, KmsError> {
         let _sweep = self.sweep_guard();
-        if !self.clock().advance(seconds) {
-            return None;
+        if !self.clock().is_movable() || seconds < 0 {
+            return Err(KmsError::UnsupportedOperation(
+                "this engine's clock cannot be moved back".into(),
+            ));
         }
-        Some(self.sweep())
+        let offset = self
+            .clock()
+            .offset()
+            .saturating_add(seconds)
+            .min(crate::clock::MAX_OFFSET_SECONDS);
+        {
+            let _no_reset = self.no_reset_guard();
+            self.commit(&[Change::ClockOffset(offset)])?;
+        }
+        self.clock().advance(seconds);
+        Ok(self.sweep())
     }
 
     fn sweep(&self) -> ScheduledWork {
@@ -273,9 +293,10 @@ impl Kms {
         let candidates: Vec<Arc<KeyRecord>> =
             self.all_keys().into_iter().filter(|k| due(k)).collect();
         for batch in candidates.chunks(SWEEP_BATCH) {
-            // One store transaction per batch; the mutation lock keeps memory and store in step.
-            let _mutation = self.mutation_guard();
-            let mut rotated = Vec::with_capacity(batch.len());
+            // One store transaction per batch, holding only the batch's key locks: mutations
+            // of other keys go on meanwhile.
+            let _keys = self.key_guard(batch.iter().map(|k| k.id));
+            let mut rotated: Vec<(Arc<KeyRecord>, KeyRecord)> = Vec::with_capacity(batch.len());
             let mut count = 0;
             for key in batch {
                 let Some(current) = self
@@ -295,7 +316,8 @@ impl Kms {
                     };
                     self.add_version(&mut next, when, false);
                     next.rotation.next_rotation =
-                        Some(when + Duration::days(i64::from(next.rotation.period_days)));
+                        Some(crate::clock::days_after(when, next.rotation.period_days))
+                            .filter(|d| *d > when);
                     done += 1;
                 }
                 debug_assert!({
@@ -303,11 +325,16 @@ impl Kms {
                     true
                 });
                 count += done;
-                rotated.push(next);
+                rotated.push((current, next));
             }
-            match self.persistence().put_keys(&rotated) {
+            let changes: Vec<Change<'_>> = rotated
+                .iter()
+                .flat_map(|(current, next)| key_update_changes(current, next))
+                .collect();
+            match self.commit(&changes) {
                 Ok(()) => {
-                    for next in rotated {
+                    drop(changes);
+                    for (_, next) in rotated {
                         if let Some(state) = self.scope_state(&next.scope) {
                             state.keys.insert(next.id, Arc::new(next));
                         }
