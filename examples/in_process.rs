@@ -63,7 +63,10 @@ fn main() -> Result<(), KmsError> {
             ..Default::default()
         },
     )?;
-    assert_eq!(reopened.plaintext.as_deref(), Some(&*plaintext_key));
+    assert_eq!(
+        reopened.plaintext.as_ref().map(kms_api::Secret::expose),
+        Some(plaintext_key.expose())
+    );
     println!(
         "decrypted the data key with material {}",
         reopened.key_material_id

@@ -1,11 +1,13 @@
 //! The audit log: one JSON line per request shaped like a CloudTrail KMS event, written off the
 //! request path (`--audit-log PATH` or `-` for stdout). Never plaintext or key material.
 //!
-//! The request path only hands an [`AuditEvent`] to a bounded channel ([`AuditLog::record`]
-//! never blocks and takes no lock; when the channel is full the event is counted in
-//! [`AuditLog::dropped`] and discarded). A dedicated writer thread parses the request body,
-//! keeps only whitelisted request parameters, formats the line and writes it through a
-//! `BufWriter`, flushing whenever the channel is momentarily empty and when the log is dropped.
+//! The request path takes only the whitelisted request parameters out of the body
+//! ([`RequestParameters::from_body`]; plaintexts, ciphertexts, policies and the like are
+//! skipped unread) and hands an [`AuditEvent`] to a bounded channel ([`AuditLog::record`] never
+//! blocks and takes no lock; when the channel is full the event is counted in
+//! [`AuditLog::dropped`] and discarded). A dedicated writer thread formats the line and writes
+//! it through a `BufWriter`, flushing whenever the channel is momentarily empty and when the
+//! log is dropped.
 
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
@@ -14,7 +16,6 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendE
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use kms_api::{Operation, Scope};
 use serde::ser::{SerializeMap, Serializer};
@@ -39,8 +40,95 @@ pub struct AuditEvent {
     pub request_id: uuid::Uuid,
     /// The AWS error code, or `None` on success.
     pub error_code: Option<&'static str>,
-    /// The raw request body; only whitelisted members ever reach the log.
-    pub body: Bytes,
+    /// The whitelisted request members, taken from the body at request time.
+    pub params: RequestParameters,
+}
+
+/// The request members an audit line may show, taken out of a request body; nothing else of
+/// the body is kept (no plaintext, ciphertext, policy, tag value or grant token).
+#[derive(Debug, Clone, Default)]
+pub struct RequestParameters {
+    /// `(CloudTrail name, value)` in whitelist order; `None` when the body was not a JSON
+    /// object.
+    members: Option<Vec<(&'static str, Value)>>,
+    /// The string values of the members naming keys (`KeyId`, `SourceKeyId`,
+    /// `DestinationKeyId`, `TargetKeyId`), in the order their ARNs go into `resources`.
+    key_refs: Vec<String>,
+}
+
+/// The whitelisted members as they arrive; every other member is skipped without being read
+/// into memory.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Whitelisted {
+    key_id: Option<Value>,
+    encryption_context: Option<Value>,
+    key_spec: Option<Value>,
+    number_of_bytes: Option<Value>,
+    encryption_algorithm: Option<Value>,
+    destination_key_id: Option<Value>,
+    source_key_id: Option<Value>,
+    destination_encryption_context: Option<Value>,
+    source_encryption_context: Option<Value>,
+    alias_name: Option<Value>,
+    target_key_id: Option<Value>,
+    description: Option<Value>,
+    key_usage: Option<Value>,
+    pending_window_in_days: Option<Value>,
+    rotation_period_in_days: Option<Value>,
+    policy_name: Option<Value>,
+    tag_keys: Option<Value>,
+    dry_run: Option<Value>,
+    limit: Option<Value>,
+}
+
+impl RequestParameters {
+    /// The whitelisted members of a JSON request body.
+    pub fn from_body(body: &[u8]) -> Self {
+        let Ok(w) = serde_json::from_slice::<Whitelisted>(body) else {
+            return Self::default();
+        };
+        let key_refs = [
+            &w.key_id,
+            &w.source_key_id,
+            &w.destination_key_id,
+            &w.target_key_id,
+        ]
+        .into_iter()
+        .filter_map(|v| v.as_ref()?.as_str().map(str::to_owned))
+        .collect();
+        // In WHITELIST order.
+        let values = [
+            w.key_id,
+            w.encryption_context,
+            w.key_spec,
+            w.number_of_bytes,
+            w.encryption_algorithm,
+            w.destination_key_id,
+            w.source_key_id,
+            w.destination_encryption_context,
+            w.source_encryption_context,
+            w.alias_name,
+            w.target_key_id,
+            w.description,
+            w.key_usage,
+            w.pending_window_in_days,
+            w.rotation_period_in_days,
+            w.policy_name,
+            w.tag_keys,
+            w.dry_run,
+            w.limit,
+        ];
+        let members = WHITELIST
+            .iter()
+            .zip(values)
+            .filter_map(|((_, logged), value)| Some((*logged, value?)))
+            .collect();
+        Self {
+            members: Some(members),
+            key_refs,
+        }
+    }
 }
 
 /// The audit log writer handle.
@@ -201,16 +289,13 @@ const WHITELIST: [(&str, &str); 19] = [
     ("Limit", "limit"),
 ];
 
-/// Request members naming a key, in the order their ARNs go into `resources`.
-const KEY_MEMBERS: [&str; 4] = ["KeyId", "SourceKeyId", "DestinationKeyId", "TargetKeyId"];
-
 /// Whitelisted request parameters, in whitelist order.
-struct Params(Vec<(&'static str, Value)>);
+struct Params<'a>(&'a [(&'static str, Value)]);
 
-impl Serialize for Params {
+impl Serialize for Params<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
+        for (name, value) in self.0 {
             map.serialize_entry(name, value)?;
         }
         map.end()
@@ -248,7 +333,7 @@ struct Line<'a> {
     aws_region: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_code: Option<&'static str>,
-    request_parameters: Option<Params>,
+    request_parameters: Option<Params<'a>>,
     response_elements: Option<()>,
     #[serde(rename = "requestID")]
     request_id: String,
@@ -271,23 +356,10 @@ fn write_line(
 ) -> serde_json::Result<()> {
     let scope = &event.scope;
     let account = scope.account();
-    let body = serde_json::from_slice::<Value>(&event.body).ok();
-    let members = body.as_ref().and_then(Value::as_object);
-    let request_parameters = members.map(|members| {
-        Params(
-            WHITELIST
-                .iter()
-                .filter_map(|(wire, logged)| Some((*logged, members.get(*wire)?.clone())))
-                .collect(),
-        )
-    });
+    let request_parameters = event.params.members.as_deref().map(Params);
     let mut resources: Vec<Resource<'_>> = Vec::new();
-    for member in KEY_MEMBERS {
-        let arn = members
-            .and_then(|m| m.get(member))
-            .and_then(Value::as_str)
-            .and_then(|id| key_arn(scope, id));
-        if let Some(arn) = arn {
+    for id in &event.params.key_refs {
+        if let Some(arn) = key_arn(scope, id) {
             if !resources.iter().any(|r| r.arn == arn) {
                 resources.push(Resource {
                     account_id: account,
@@ -397,7 +469,7 @@ mod tests {
             access_key_id: Some("AKIDEXAMPLE".into()),
             request_id: uuid::Uuid::parse_str("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0").unwrap(),
             error_code: error,
-            body: Bytes::from(body.to_owned()),
+            params: RequestParameters::from_body(body.as_bytes()),
         }
     }
 
@@ -522,6 +594,20 @@ mod tests {
         let (_, v) = format(&anonymous);
         assert_eq!(v["userIdentity"]["accessKeyId"], Value::Null);
         assert_eq!(v["managementEvent"], false);
+    }
+
+    #[test]
+    fn an_event_keeps_nothing_of_the_plaintext() {
+        let body = format!(
+            r#"{{"KeyId":"{KEY}","Plaintext":"{SECRET_B64}","Policy":"{SECRET_B64}","EncryptionContext":{{"a":"b"}}}}"#
+        );
+        let event = event(Some(Operation::Encrypt), &body, None);
+        let held = format!("{event:?}");
+        assert!(!held.contains(SECRET_B64), "{held}");
+        assert!(
+            held.contains(KEY),
+            "the whitelisted members are kept: {held}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kms_api::{KmsError, Operation, Scope};
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, RequestParameters};
 use crate::credential::{access_key_id, scope_of};
 use crate::throttle::quota_for;
 use crate::AppState;
@@ -75,7 +75,7 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
             scope,
             request_id,
             error_code,
-            body: request_body,
+            params: RequestParameters::from_body(&request_body),
         });
     }
     respond(status, body, request_id)

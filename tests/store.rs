@@ -220,7 +220,7 @@ async fn key_material_on_disk_is_wrapped() {
             },
         )
         .unwrap();
-    assert_eq!(opened.plaintext.unwrap().as_slice(), b"seeded");
+    assert_eq!(opened.plaintext.unwrap().expose(), b"seeded");
     std::fs::remove_dir_all(dir).ok();
 }
 

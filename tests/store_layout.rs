@@ -65,6 +65,7 @@ fn decrypt(kms: &Kms, blob: Vec<u8>) -> Vec<u8> {
     .unwrap()
     .plaintext
     .unwrap()
+    .expose()
     .to_vec()
 }
 

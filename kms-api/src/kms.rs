@@ -36,7 +36,7 @@ use crate::scope::Scope;
 ///     ciphertext_blob: sealed.ciphertext_blob,
 ///     ..Default::default()
 /// }).unwrap();
-/// assert_eq!(opened.plaintext.unwrap().as_slice(), b"hello");
+/// assert_eq!(opened.plaintext.unwrap().expose(), b"hello");
 /// ```
 #[derive(Clone)]
 pub struct Kms {

@@ -26,6 +26,7 @@
 //! - [`crypto`]: the ciphertext blob and the encryption context as AAD.
 //! - [`error`]: [`KmsError`], one variant per AWS exception.
 //! - [`clock`], [`random`], [`persist`]: the injected time, randomness and persistence.
+//! - [`secret`]: [`Secret`], the one type for secret bytes.
 
 #![warn(missing_docs)]
 
@@ -40,6 +41,7 @@ pub mod ops;
 pub mod persist;
 pub mod random;
 pub mod scope;
+pub mod secret;
 mod validate;
 pub mod wire;
 
@@ -52,3 +54,4 @@ pub use operation::Operation;
 pub use persist::{Change, InMemory, Persistence};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use scope::Scope;
+pub use secret::Secret;

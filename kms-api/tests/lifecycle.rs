@@ -250,7 +250,7 @@ fn concurrent_crypto_and_state_changes_do_not_interfere() {
                             ..Default::default()
                         },
                     ) {
-                        Ok(r) => assert_eq!(r.plaintext.unwrap().as_slice(), b"p"),
+                        Ok(r) => assert_eq!(r.plaintext.unwrap().expose(), b"p"),
                         Err(e) => assert_eq!(e.aws_type(), "DisabledException"),
                     }
                 }

@@ -101,7 +101,7 @@ fn ten_automatic_rotations_over_ten_years_keep_every_ciphertext_decryptable() {
     for (year, (blob, material)) in sealed.iter().enumerate() {
         let opened = decrypt(&kms, blob);
         assert_eq!(
-            opened.plaintext.unwrap().as_slice(),
+            opened.plaintext.unwrap().expose(),
             format!("year {year}").as_bytes()
         );
         assert_eq!(
@@ -172,10 +172,7 @@ fn on_demand_rotation_is_limited_to_25_and_keeps_the_schedule() {
             key.arn
         ))
     );
-    assert_eq!(
-        decrypt(&kms, &first).plaintext.unwrap().as_slice(),
-        b"first"
-    );
+    assert_eq!(decrypt(&kms, &first).plaintext.unwrap().expose(), b"first");
     let status = kms
         .get_key_rotation_status(&scope(), KeyIdRequest::new(&key.key_id))
         .unwrap();
@@ -216,7 +213,7 @@ fn re_encrypt_onto_the_same_key_moves_to_the_newest_material() {
         decrypt(&kms, &moved.ciphertext_blob.unwrap())
             .plaintext
             .unwrap()
-            .as_slice(),
+            .expose(),
         b"data"
     );
 }
@@ -337,8 +334,8 @@ fn decrypt_of_the_oldest_of_26_versions_works() {
             .unwrap();
     }
     let newest = encrypt(&kms, &key.key_id, b"v26");
-    assert_eq!(decrypt(&kms, &oldest).plaintext.unwrap().as_slice(), b"v1");
-    assert_eq!(decrypt(&kms, &newest).plaintext.unwrap().as_slice(), b"v26");
+    assert_eq!(decrypt(&kms, &oldest).plaintext.unwrap().expose(), b"v1");
+    assert_eq!(decrypt(&kms, &newest).plaintext.unwrap().expose(), b"v26");
 }
 
 #[test]

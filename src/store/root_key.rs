@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use kms_api::key::material::MATERIAL_LEN;
+use kms_api::Secret;
 
 /// The file a generated root key is kept in, inside the data directory.
 pub const ROOT_KEY_FILE: &str = "root.key";
@@ -51,27 +51,27 @@ impl RootKey {
         }
     }
 
+    /// A root key from a secret of 32 bytes.
+    fn from_secret(secret: &Secret) -> Result<Self, String> {
+        KekAes256::try_from(secret.expose())
+            .map(|kek| Self { kek })
+            .map_err(|_| format!("the root key must be 32 bytes, got {}", secret.len()))
+    }
+
     /// Parses base64 (or, from a file, 32 raw bytes).
     pub fn parse(text: &[u8]) -> Result<Self, String> {
         if text.len() == 32 && std::str::from_utf8(text).is_err() {
-            let mut k = Zeroizing::new([0u8; 32]);
-            k.copy_from_slice(text);
-            return Ok(Self::from_bytes(&k));
+            return Self::from_secret(&Secret::from_slice(text));
         }
         let trimmed = std::str::from_utf8(text)
             .map_err(|_| "the root key is neither base64 nor 32 raw bytes".to_owned())?
             .trim();
-        let bytes = Zeroizing::new(
+        let bytes = Secret::new(
             STANDARD
                 .decode(trimmed)
                 .map_err(|_| "the root key is not valid base64".to_owned())?,
         );
-        let arr: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| format!("the root key must be 32 bytes, got {}", bytes.len()))?;
-        let arr = Zeroizing::new(arr);
-        Ok(Self::from_bytes(&arr))
+        Self::from_secret(&bytes)
     }
 
     /// Chooses the root key: the file, else the environment value, else the data directory's
@@ -113,32 +113,25 @@ impl RootKey {
                 data_dir.display()
             ));
         }
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        kms_api::RandomSource::fill(&kms_api::OsRandom, bytes.as_mut());
-        let encoded = Zeroizing::new(STANDARD.encode(bytes.as_ref()));
+        let bytes = Secret::random(32, &kms_api::OsRandom);
+        let encoded = Zeroizing::new(STANDARD.encode(bytes.expose()));
         super::atomic_file::write(&path, encoded.as_bytes(), true)?;
-        Ok((Self::from_bytes(&bytes), RootKeySource::Generated(path)))
+        Ok((Self::from_secret(&bytes)?, RootKeySource::Generated(path)))
     }
 
-    /// Wraps one material secret.
-    pub fn wrap(&self, secret: &[u8; MATERIAL_LEN]) -> Result<Vec<u8>, String> {
+    /// Wraps one secret of any length (key material of every kind).
+    pub fn wrap(&self, secret: &Secret) -> Result<Vec<u8>, String> {
         self.kek
-            .wrap_with_padding_vec(secret)
+            .wrap_with_padding_vec(secret.expose())
             .map_err(|e| format!("key wrap failed: {e:?}"))
     }
 
-    /// Unwraps one material secret; a wrong root key or a damaged value fails its integrity check.
-    pub fn unwrap(&self, wrapped: &[u8]) -> Result<Zeroizing<[u8; MATERIAL_LEN]>, String> {
-        let plain = Zeroizing::new(
-            self.kek
-                .unwrap_with_padding_vec(wrapped)
-                .map_err(|_| "key unwrap failed: wrong root key or damaged data".to_owned())?,
-        );
-        let arr: [u8; MATERIAL_LEN] = plain
-            .as_slice()
-            .try_into()
-            .map_err(|_| "unwrapped material has the wrong length".to_owned())?;
-        Ok(Zeroizing::new(arr))
+    /// Unwraps one secret; a wrong root key or a damaged value fails its integrity check.
+    pub fn unwrap(&self, wrapped: &[u8]) -> Result<Secret, String> {
+        self.kek
+            .unwrap_with_padding_vec(wrapped)
+            .map(Secret::new)
+            .map_err(|_| "key unwrap failed: wrong root key or damaged data".to_owned())
     }
 
     /// Wraps arbitrary bytes (the store's root-key check value).
@@ -162,10 +155,15 @@ mod tests {
     fn wrap_round_trips_and_the_wrong_key_fails() {
         let a = RootKey::from_bytes(&[1u8; 32]);
         let b = RootKey::from_bytes(&[2u8; 32]);
-        let wrapped = a.wrap(&[9u8; 32]).unwrap();
-        assert_ne!(&wrapped[..], &[9u8; 32][..]);
-        assert_eq!(*a.unwrap(&wrapped).unwrap(), [9u8; 32]);
-        assert!(b.unwrap(&wrapped).is_err());
+        for len in [32, 1, 2400] {
+            let secret = Secret::new(vec![9u8; len]);
+            let wrapped = a.wrap(&secret).unwrap();
+            assert!(!wrapped
+                .windows(len.min(8))
+                .any(|w| w == &secret.expose()[..len.min(8)]));
+            assert_eq!(a.unwrap(&wrapped).unwrap().expose(), secret.expose());
+            assert!(b.unwrap(&wrapped).is_err());
+        }
     }
 
     #[test]
@@ -195,8 +193,8 @@ mod tests {
         }
         let (second, source) = RootKey::load(None, None, &dir).unwrap();
         assert!(matches!(source, RootKeySource::DataDir(_)));
-        let wrapped = first.wrap(&[3u8; 32]).unwrap();
-        assert_eq!(*second.unwrap(&wrapped).unwrap(), [3u8; 32]);
+        let wrapped = first.wrap(&Secret::from_slice(&[3u8; 32])).unwrap();
+        assert_eq!(second.unwrap(&wrapped).unwrap().expose(), &[3u8; 32]);
         fs::remove_dir_all(dir).unwrap();
     }
 }

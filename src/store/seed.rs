@@ -27,11 +27,12 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use kms_api::{AliasEntry, KeyRecord, Kms, Scope};
+use kms_api::{AliasEntry, KeyRecord, Kms, Scope, Secret};
 
 use super::Store;
 
-#[derive(Debug, Default, Deserialize)]
+// The structures that hold backing keys have no `Debug`: they hold secrets.
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct SeedFile {
     #[serde(default)]
@@ -40,7 +41,7 @@ struct SeedFile {
     aliases: Vec<SeedAlias>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct SeedKeys {
     #[serde(default)]
@@ -49,18 +50,18 @@ struct SeedKeys {
     hmac: Option<IgnoredAny>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct SeedSymmetric {
     #[serde(default)]
     aes: Vec<SeedAes>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct SeedAes {
     metadata: SeedMetadata,
-    backing_keys: Vec<String>,
+    backing_keys: Vec<BackingKey>,
     next_key_rotation: Option<DateTime<Utc>>,
 }
 
@@ -77,6 +78,21 @@ struct SeedMetadata {
 struct SeedAlias {
     alias_name: String,
     target_key_id: String,
+}
+
+/// One `BackingKeys` entry: 64 hex digits, decoded as it is read. Its parse errors never
+/// quote the value.
+struct BackingKey(Secret);
+
+impl<'de> Deserialize<'de> for BackingKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Zeroizing::new(String::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("a BackingKeys entry must be a string of 64 hex digits")
+        })?);
+        parse_backing_key(&text)
+            .map(BackingKey)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// What seeding did.
@@ -123,12 +139,21 @@ pub fn apply_text(
     scope: &Scope,
 ) -> Result<SeedOutcome, String> {
     let seed: SeedFile = if json {
-        serde_json::from_str(text)
-            .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))?
+        serde_json::from_str(text).map_err(|e| {
+            format!(
+                "line {}, column {}: {}",
+                e.line(),
+                e.column(),
+                without_quoted_values(&e.to_string())
+            )
+        })?
     } else {
-        serde_yaml_ng::from_str(text).map_err(|e| match e.location() {
-            Some(at) => format!("line {}, column {}: {e}", at.line(), at.column()),
-            None => e.to_string(),
+        serde_yaml_ng::from_str(text).map_err(|e| {
+            let message = without_quoted_values(&e.to_string());
+            match e.location() {
+                Some(at) => format!("line {}, column {}: {message}", at.line(), at.column()),
+                None => message,
+            }
         })?
     };
     let at = |needle: &str| line_of(text, needle);
@@ -156,23 +181,22 @@ pub fn apply_text(
         if entry.backing_keys.is_empty() {
             return Err(format!("{}key {id_text} has no BackingKeys", at(id_text)));
         }
-        let materials = entry
-            .backing_keys
-            .iter()
-            .map(|hex| parse_backing_key(hex).map_err(|e| format!("{}key {id_text}: {e}", at(hex))))
-            .collect::<Result<Vec<_>, _>>()?;
+        let materials = entry.backing_keys.iter().map(|k| k.0.clone()).collect();
         if kms.has_key(scope, id) {
             outcome.keys_kept += 1;
             continue;
         }
-        new_keys.push(KeyRecord::seeded(
-            scope,
-            id,
-            entry.metadata.description.clone(),
-            now,
-            materials,
-            entry.next_key_rotation,
-        ));
+        new_keys.push(
+            KeyRecord::seeded(
+                scope,
+                id,
+                entry.metadata.description.clone(),
+                now,
+                materials,
+                entry.next_key_rotation,
+            )
+            .map_err(|e| format!("{}key {id_text}: {e}", at(id_text)))?,
+        );
     }
 
     let mut new_aliases = Vec::new();
@@ -239,16 +263,41 @@ pub fn apply_text(
     Ok(outcome)
 }
 
-fn parse_backing_key(hex: &str) -> Result<Zeroizing<[u8; 32]>, String> {
+fn parse_backing_key(hex: &str) -> Result<Secret, String> {
     let hex = hex.trim();
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("a BackingKeys entry must be 64 hex digits (32 bytes)".into());
     }
-    let mut out = Zeroizing::new([0u8; 32]);
-    for (i, byte) in out.iter_mut().enumerate() {
+    let mut out = Secret::new(vec![0u8; 32]);
+    for (i, byte) in out.expose_mut().iter_mut().enumerate() {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| "bad hex".to_owned())?;
     }
     Ok(out)
+}
+
+/// A parser's message with every quoted value replaced by `"…"`: a misplaced backing key
+/// must never be printed back (serde quotes the value it could not use).
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..=start]);
+        let after = &rest[start + 1..];
+        match after.find(quote) {
+            Some(end) => {
+                out.push('…');
+                out.push(quote);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('…');
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `"line N: "` for the first line containing `needle`, to point at the offending entry.
@@ -340,7 +389,11 @@ Aliases:
         let kms = Kms::new();
         let bad_hex = YAML.replace("5cdaead27fe7da2de47945d73cd6d79e36494e73802f3cd3869f1d2cb0b5d7a9\n        NextKeyRotation", "zz\n        NextKeyRotation");
         let err = apply_text(&bad_hex, false, &kms, None, &scope()).unwrap_err();
-        assert!(err.starts_with("line 10: key bc436485"), "{err}");
+        assert!(
+            err.starts_with("line ")
+                && err.contains("BackingKeys: a BackingKeys entry must be 64 hex digits"),
+            "{err}"
+        );
         assert_eq!(kms.key_count(), 0, "nothing half-applied");
         let bad_yaml = "Keys:\n  Symmetric:\n    Aes: [\n";
         assert!(apply_text(bad_yaml, false, &kms, None, &scope())
@@ -353,6 +406,20 @@ Aliases:
         let err = apply_text(&bad_alias, false, &kms, None, &scope()).unwrap_err();
         assert!(err.contains("neither seeded nor existing"), "{err}");
         assert_eq!(kms.key_count(), 0);
+        // A backing key in the wrong place is never printed back.
+        let secret = "34743777217a25432a46294a404e635266556a586e3272357538782f413f4428";
+        let misplaced = YAML.replace(
+            "  Symmetric:\n    Aes:\n",
+            &format!("  Symmetric:\n    Aes: {secret}\n    Rsa:\n"),
+        );
+        let err = apply_text(&misplaced, false, &kms, None, &scope()).unwrap_err();
+        assert!(
+            !err.contains(secret) && !err.contains("3474377721"),
+            "{err}"
+        );
+        let misplaced_json = format!(r#"{{"Keys":{{"Symmetric":{{"Aes":"{secret}"}}}}}}"#);
+        let err = apply_text(&misplaced_json, true, &kms, None, &scope()).unwrap_err();
+        assert!(!err.contains("3474377721"), "{err}");
         let bad_json = r#"{"Keys": 5}"#;
         assert!(apply_text(bad_json, true, &kms, None, &scope())
             .unwrap_err()

@@ -73,7 +73,10 @@ impl KeyProvider for InProcessProvider {
                 .map_err(provider_error)?;
             Ok(DataKey {
                 key_arn: out.key_id,
-                plaintext: out.plaintext.unwrap_or_else(|| Zeroizing::new(Vec::new())),
+                plaintext: out
+                    .plaintext
+                    .map(kms_api::Secret::into_zeroizing)
+                    .unwrap_or_else(|| Zeroizing::new(Vec::new())),
                 ciphertext: out.ciphertext_blob.unwrap_or_default(),
             })
         })
@@ -116,7 +119,10 @@ impl KeyProvider for InProcessProvider {
                 .map_err(provider_error)?;
             Ok(Decrypted {
                 key_arn: out.key_id,
-                plaintext: out.plaintext.unwrap_or_else(|| Zeroizing::new(Vec::new())),
+                plaintext: out
+                    .plaintext
+                    .map(kms_api::Secret::into_zeroizing)
+                    .unwrap_or_else(|| Zeroizing::new(Vec::new())),
             })
         })
     }

@@ -15,12 +15,12 @@
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Nonce, Tag};
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
 use crate::crypto::context::{self, EncryptionContext};
 use crate::error::KmsError;
 use crate::key::material::KeyMaterial;
 use crate::random::RandomSource;
+use crate::secret::Secret;
 
 /// The blob format this engine writes.
 pub const FORMAT_V1: u8 = 0x01;
@@ -88,16 +88,16 @@ pub(crate) fn open(
     blob: &[u8],
     material: &KeyMaterial,
     context: &EncryptionContext,
-) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+) -> Result<Secret, KmsError> {
     let header = &blob[..HEADER_LEN];
     let nonce = Nonce::from_slice(&blob[HEADER_LEN..HEADER_LEN + NONCE_LEN]);
     let body = &blob[HEADER_LEN + NONCE_LEN..blob.len() - TAG_LEN];
     let tag = Tag::from_slice(&blob[blob.len() - TAG_LEN..]);
-    let mut plaintext = Zeroizing::new(body.to_vec());
+    let mut plaintext = Secret::from_slice(body);
     with_aad(header, context, |aad| {
         material
             .cipher()
-            .decrypt_in_place_detached(nonce, aad, &mut plaintext, tag)
+            .decrypt_in_place_detached(nonce, aad, plaintext.expose_mut(), tag)
             .map_err(|_| KmsError::InvalidCiphertext)
     })?;
     Ok(plaintext)
@@ -127,8 +127,9 @@ mod tests {
             3,
             "m".into(),
             DateTime::UNIX_EPOCH,
-            Zeroizing::new([7u8; 32]),
+            Secret::from_slice(&[7u8; 32]),
         )
+        .unwrap()
     }
 
     fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
@@ -161,7 +162,9 @@ mod tests {
             "ciphertext blob format changed; old ciphertexts would no longer decrypt"
         );
         assert_eq!(
-            &open(&blob, &material(), &ctx(&[("a", "b")])).unwrap()[..],
+            open(&blob, &material(), &ctx(&[("a", "b")]))
+                .unwrap()
+                .expose(),
             b"hello"
         );
     }
@@ -206,7 +209,7 @@ mod tests {
             let mut t = blob.clone();
             t[i] ^= 0x01;
             assert_eq!(
-                open(&t, &material(), &ctx(&[("k", "v")])).unwrap_err(),
+                open(&t, &material(), &ctx(&[("k", "v")])).err().unwrap(),
                 KmsError::InvalidCiphertext,
                 "byte {i}"
             );
@@ -231,7 +234,7 @@ mod tests {
             ctx(&[("a", "b"), ("c", "d")]),
         ] {
             assert_eq!(
-                open(&blob, &material(), &wrong).unwrap_err(),
+                open(&blob, &material(), &wrong).err().unwrap(),
                 KmsError::InvalidCiphertext
             );
         }

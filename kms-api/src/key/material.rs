@@ -11,9 +11,9 @@ use std::sync::OnceLock;
 
 use aes_gcm::{Aes256Gcm, KeyInit};
 use chrono::{DateTime, Utc};
-use zeroize::Zeroizing;
 
 use crate::random::RandomSource;
+use crate::secret::Secret;
 
 // The cached cipher wipes its expanded key schedule on drop only with `aes`'s `zeroize`
 // feature (and GHASH's key with `polyval`'s); fail the build if that is ever lost.
@@ -30,7 +30,7 @@ pub struct KeyMaterial {
     /// AWS's `KeyMaterialId`: 64 lowercase hex characters.
     material_id: String,
     created_at: DateTime<Utc>,
-    bytes: Zeroizing<[u8; MATERIAL_LEN]>,
+    bytes: Secret,
     /// The expanded key, built on first use (`aes` zeroizes it on drop with its `zeroize`
     /// feature).
     cipher: OnceLock<Box<Aes256Gcm>>,
@@ -39,27 +39,41 @@ pub struct KeyMaterial {
 impl KeyMaterial {
     /// Fresh random material for `version`.
     pub(crate) fn generate(version: u32, now: DateTime<Utc>, random: &dyn RandomSource) -> Self {
-        let mut bytes = Zeroizing::new([0u8; MATERIAL_LEN]);
-        random.fill(bytes.as_mut());
+        let bytes = Secret::random(MATERIAL_LEN, random);
         let mut id = [0u8; 32];
         random.fill(&mut id);
-        Self::from_parts(version, hex(&id), now, bytes)
+        Self {
+            version,
+            material_id: hex(&id),
+            created_at: now,
+            bytes,
+            cipher: OnceLock::new(),
+        }
     }
 
     /// Material with known bytes and ID (restoring from a store or a seed file).
+    ///
+    /// # Errors
+    /// When `bytes` is not [`MATERIAL_LEN`] long.
     pub fn from_parts(
         version: u32,
         material_id: String,
         created_at: DateTime<Utc>,
-        bytes: Zeroizing<[u8; MATERIAL_LEN]>,
-    ) -> Self {
-        Self {
+        bytes: Secret,
+    ) -> Result<Self, String> {
+        if bytes.len() != MATERIAL_LEN {
+            return Err(format!(
+                "material version {version} is {} bytes long, not {MATERIAL_LEN}",
+                bytes.len()
+            ));
+        }
+        Ok(Self {
             version,
             material_id,
             created_at,
             bytes,
             cipher: OnceLock::new(),
-        }
+        })
     }
 
     /// The 1-based version number.
@@ -77,16 +91,17 @@ impl KeyMaterial {
         self.created_at
     }
 
-    /// The secret bytes, for a store that wraps them before writing. Never log them.
+    /// The secret, for a store that wraps it before writing.
     #[doc(hidden)]
-    pub fn secret_bytes(&self) -> &[u8; MATERIAL_LEN] {
+    pub fn secret(&self) -> &Secret {
         &self.bytes
     }
 
     /// The AES-256-GCM cipher for this material, expanded on first use.
     pub(crate) fn cipher(&self) -> &Aes256Gcm {
         self.cipher
-            .get_or_init(|| Box::new(Aes256Gcm::new(self.bytes.as_ref().into())))
+            // `from_parts` and `generate` guarantee MATERIAL_LEN bytes.
+            .get_or_init(|| Box::new(Aes256Gcm::new(self.bytes.expose().into())))
     }
 }
 
@@ -118,7 +133,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_secret() {
         let m = KeyMaterial::generate(1, Utc::now(), &SeededRandom::new(1));
-        let secret = hex(m.secret_bytes());
+        let secret = hex(m.secret().expose());
         let printed = format!("{m:?}");
         assert!(!printed.contains(&secret));
         assert!(printed.contains("version: 1"));
@@ -134,6 +149,6 @@ mod tests {
         assert_eq!(a.material_id().len(), 64);
         assert!(a.material_id().bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a.material_id(), b.material_id());
-        assert_ne!(a.secret_bytes(), b.secret_bytes());
+        assert_ne!(a.secret().expose(), b.secret().expose());
     }
 }

@@ -9,14 +9,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
 use crate::key::id::key_arn;
-use crate::key::material::{KeyMaterial, MATERIAL_LEN};
+use crate::key::material::KeyMaterial;
 use crate::key::record::{KeyRecord, RotationEntry, RotationSchedule};
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::AliasEntry;
 use crate::scope::Scope;
+use crate::secret::Secret;
 
 /// A key record with its material wrapped by the store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,7 +158,7 @@ impl KeyRecord {
     pub fn material_snapshot(
         &self,
         version: u32,
-        wrap: impl Fn(&[u8; MATERIAL_LEN]) -> Result<Vec<u8>, String>,
+        wrap: impl Fn(&Secret) -> Result<Vec<u8>, String>,
     ) -> Result<MaterialSnapshot, String> {
         let m = self
             .material(version)
@@ -176,7 +176,7 @@ impl KeyRecord {
             version,
             material_id: m.material_id().to_owned(),
             created_at: m.created_at(),
-            wrapped: wrap(m.secret_bytes())?,
+            wrapped: wrap(m.secret())?,
             rotation,
         })
     }
@@ -192,7 +192,7 @@ impl KeyRecord {
     pub fn from_snapshot(
         mut s: KeySnapshot,
         mut materials: Vec<MaterialSnapshot>,
-        unwrap: impl Fn(&[u8]) -> Result<Zeroizing<[u8; MATERIAL_LEN]>, String>,
+        unwrap: impl Fn(&[u8]) -> Result<Secret, String>,
     ) -> Result<KeyRecord, String> {
         let mut history: Vec<RotationEntry> = Vec::new();
         if materials.is_empty() {
@@ -223,12 +223,10 @@ impl KeyRecord {
                 });
             }
             let secret = unwrap(&m.wrapped)?;
-            versions.push(Arc::new(KeyMaterial::from_parts(
-                m.version,
-                m.material_id,
-                m.created_at,
-                secret,
-            )));
+            versions.push(Arc::new(
+                KeyMaterial::from_parts(m.version, m.material_id, m.created_at, secret)
+                    .map_err(|e| format!("key {}: {e}", s.id))?,
+            ));
         }
         history.sort_by_key(|r| r.version);
         history.dedup_by_key(|r| r.version);
@@ -268,29 +266,27 @@ impl KeyRecord {
 
     /// A new enabled symmetric key with the given ID and material versions (oldest first),
     /// for seeding. The default key policy applies.
+    ///
+    /// # Errors
+    /// When a material version is not 32 bytes long.
     pub fn seeded(
         scope: &Scope,
         id: Uuid,
         description: String,
         created_at: DateTime<Utc>,
-        materials: Vec<Zeroizing<[u8; MATERIAL_LEN]>>,
+        materials: Vec<Secret>,
         next_rotation: Option<DateTime<Utc>>,
-    ) -> KeyRecord {
+    ) -> Result<KeyRecord, String> {
         let versions = materials
             .into_iter()
             .enumerate()
             .map(|(i, secret)| {
                 let version = i as u32 + 1;
                 let material_id = crate::key::material::hex(&seeded_material_id(id, version));
-                Arc::new(KeyMaterial::from_parts(
-                    version,
-                    material_id,
-                    created_at,
-                    secret,
-                ))
+                KeyMaterial::from_parts(version, material_id, created_at, secret).map(Arc::new)
             })
-            .collect();
-        KeyRecord {
+            .collect::<Result<_, _>>()?;
+        Ok(KeyRecord {
             id,
             arn: Arc::from(key_arn(scope, id)),
             scope: scope.clone(),
@@ -312,7 +308,7 @@ impl KeyRecord {
                 history: Vec::new(),
             },
             aws_managed: false,
-        }
+        })
     }
 }
 
@@ -366,11 +362,11 @@ mod tests {
         let snap = key.to_snapshot();
         let materials: Vec<MaterialSnapshot> = (1..=2)
             .rev()
-            .map(|v| key.material_snapshot(v, |s| Ok(xor(s))).unwrap())
+            .map(|v| key.material_snapshot(v, |s| Ok(xor(s.expose()))).unwrap())
             .collect();
         assert!(materials
             .iter()
-            .all(|m| m.wrapped != key.versions[m.version as usize - 1].secret_bytes()));
+            .all(|m| m.wrapped != key.versions[m.version as usize - 1].secret().expose()));
         assert!(materials[0].rotation.as_ref().is_some_and(|r| r.on_demand));
         assert!(materials[1].rotation.is_none(), "the original material");
         let json = serde_json::to_string(&snap).unwrap();
@@ -380,16 +376,12 @@ mod tests {
             .iter()
             .map(|m| serde_json::from_str(&serde_json::to_string(m).unwrap()).unwrap())
             .collect();
-        let record = KeyRecord::from_snapshot(back, materials, |w| {
-            let mut out = Zeroizing::new([0u8; 32]);
-            out.copy_from_slice(&xor(w));
-            Ok(out)
-        })
-        .unwrap();
+        let record =
+            KeyRecord::from_snapshot(back, materials, |w| Ok(Secret::new(xor(w)))).unwrap();
         assert_eq!(record.versions.len(), 2);
         assert_eq!(
-            record.versions[1].secret_bytes(),
-            key.versions[1].secret_bytes()
+            record.versions[1].secret().expose(),
+            key.versions[1].secret().expose()
         );
         assert_eq!(record.arn(), key.arn());
         assert_eq!(record.rotation.history, key.rotation.history);

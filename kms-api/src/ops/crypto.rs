@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use zeroize::Zeroizing;
-
 use crate::crypto::blob::{self, BlobHeader};
 use crate::crypto::context::EncryptionContext;
 use crate::error::KmsError;
@@ -19,12 +17,7 @@ use crate::wire::crypto::*;
 const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 
 /// A generated data key: the KMS key and material that sealed it, the plaintext, the blob.
-type DataKey = (
-    Arc<KeyRecord>,
-    Arc<KeyMaterial>,
-    Zeroizing<Vec<u8>>,
-    Vec<u8>,
-);
+type DataKey = (Arc<KeyRecord>, Arc<KeyMaterial>, crate::Secret, Vec<u8>);
 
 impl Kms {
     /// Encrypts up to 4096 bytes under a symmetric key, binding the encryption context.
@@ -43,7 +36,7 @@ impl Kms {
         v.required("plaintext", &req.plaintext);
         v.blob_len(
             "plaintext",
-            req.plaintext.as_deref().map(Vec::as_slice),
+            req.plaintext.as_ref().map(crate::Secret::expose),
             1,
             4096,
         );
@@ -56,8 +49,8 @@ impl Kms {
         let material = current_material(&key)?;
         let plaintext = req
             .plaintext
-            .as_deref()
-            .map(Vec::as_slice)
+            .as_ref()
+            .map(crate::Secret::expose)
             .unwrap_or_default();
         let ciphertext = blob::seal(
             key.id,
@@ -156,7 +149,7 @@ impl Kms {
             dest.id,
             dest_material,
             context(&req.destination_encryption_context),
-            &plaintext,
+            plaintext.expose(),
             self.random(),
         )?;
         Ok(ReEncryptResponse {
@@ -249,10 +242,8 @@ impl Kms {
             )));
         }
         no_recipient(&req.recipient)?;
-        let mut bytes = Zeroizing::new(vec![0u8; n as usize]);
-        self.random().fill(&mut bytes);
         Ok(GenerateRandomResponse {
-            plaintext: Some(bytes),
+            plaintext: Some(crate::Secret::random(n as usize, self.random())),
         })
     }
 
@@ -287,13 +278,12 @@ impl Kms {
         let key = self.usable_key(scope, key_id.unwrap_or_default(), operation)?;
         dry_run(req.dry_run)?;
         let material = Arc::clone(current_material(&key)?);
-        let mut plaintext = Zeroizing::new(vec![0u8; len]);
-        self.random().fill(&mut plaintext);
+        let plaintext = crate::Secret::random(len, self.random());
         let ciphertext = blob::seal(
             key.id,
             &material,
             context(&req.encryption_context),
-            &plaintext,
+            plaintext.expose(),
             self.random(),
         )?;
         Ok((key, material, plaintext, ciphertext))

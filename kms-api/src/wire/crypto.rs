@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn debug_output_redacts_plaintext() {
         let resp = GenerateRandomResponse {
-            plaintext: Some(zeroize::Zeroizing::new(b"topsecret".to_vec())),
+            plaintext: Some(crate::Secret::from_slice(b"topsecret")),
         };
         let printed = format!("{resp:?}");
         assert!(printed.contains("<9 secret bytes>"));

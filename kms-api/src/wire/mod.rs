@@ -12,13 +12,13 @@ pub mod tags;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serializer};
-use zeroize::Zeroizing;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-/// Secret bytes (plaintexts, data keys): zeroized when dropped.
-pub type SecretBytes = Zeroizing<Vec<u8>>;
+/// Secret bytes (plaintexts, data keys): a [`crate::Secret`], zeroized when dropped and never
+/// printed.
+pub type SecretBytes = crate::Secret;
 
 /// Serde for optional base64 blobs.
 pub(crate) mod blob_opt {
@@ -54,7 +54,7 @@ pub(crate) mod secret_opt {
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<SecretBytes>, D::Error> {
-        super::blob_opt::deserialize(d).map(|b| b.map(Zeroizing::new))
+        super::blob_opt::deserialize(d).map(|b| b.map(crate::Secret::new))
     }
 
     pub(crate) fn serialize<S: Serializer>(
@@ -62,7 +62,9 @@ pub(crate) mod secret_opt {
         s: S,
     ) -> Result<S::Ok, S::Error> {
         match value {
-            Some(bytes) => s.serialize_str(&Zeroizing::new(STANDARD.encode(bytes.as_slice()))),
+            Some(bytes) => {
+                s.serialize_str(&zeroize::Zeroizing::new(STANDARD.encode(bytes.expose())))
+            }
             None => s.serialize_none(),
         }
     }
