@@ -1,6 +1,10 @@
 //! Crash safety: SIGKILL the real server binary in the middle of a storm of CreateKey,
 //! Encrypt, rotations and alias changes, restart it on the same data directory, and check that
 //! every acknowledged mutation is there and every ciphertext made before the kill decrypts.
+//!
+//! A killed process leaves the operating system's page cache behind, so this test shows that
+//! the server acknowledges only committed mutations; it would pass with fsync turned off.
+//! Losing what was not synced (a power loss) is `power_loss.rs`.
 
 mod common;
 

@@ -257,3 +257,35 @@ fn emulated_time_never_moves_back_across_a_restart() {
     assert_eq!(kms.clock().offset(), 100 * 86_400, "and is kept");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_half_created_database_is_only_ever_a_temporary_file() {
+    let dir = temp_dir("create");
+    // What a power loss during the first start leaves: root.check and a half-made temporary
+    // database, never a half-made kms.redb.
+    drop(Store::open(&dir, root()).unwrap());
+    std::fs::remove_file(dir.join(kms_emulator::store::DB_FILE)).unwrap();
+    let stale = dir.join(format!("{}.tmp-0123", kms_emulator::store::DB_FILE));
+    std::fs::write(&stale, b"half a database").unwrap();
+    let (kms, store) = open(&dir);
+    assert!(!stale.exists(), "the leftover is removed");
+    kms.create_key(&scope(), Default::default()).unwrap();
+    assert_eq!(store.key_count().unwrap(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_damaged_database_stops_the_start_with_a_message() {
+    let dir = temp_dir("damaged");
+    drop(Store::open(&dir, root()).unwrap());
+    let db = dir.join(kms_emulator::store::DB_FILE);
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes.truncate(bytes.len() / 3);
+    for b in bytes.iter_mut().skip(64).step_by(7) {
+        *b ^= 0xa5;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let err = Store::open(&dir, root()).unwrap_err();
+    assert!(err.starts_with("cannot open"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -70,6 +70,34 @@ impl Store {
     /// Opens (or creates) the store in `dir`. A root key other than the one the directory was
     /// created with is refused before the database is opened, so nothing is touched.
     pub fn open(dir: &Path, root: RootKey) -> Result<Self, String> {
+        let db_path = dir.join(DB_FILE);
+        Self::open_with(dir, root, |builder| {
+            if !db_path.exists() {
+                create_database_atomically(builder, dir, &db_path)?;
+            }
+            builder.create(&db_path).map_err(err)
+        })
+    }
+
+    /// [`Store::open`] with the database on `backend` rather than `DIR/kms.redb` (the
+    /// power-loss tests put it on a disk that forgets unsynced writes); `root.check` stays in
+    /// `dir`.
+    #[doc(hidden)]
+    pub fn open_with_backend(
+        dir: &Path,
+        root: RootKey,
+        backend: impl redb::StorageBackend,
+    ) -> Result<Self, String> {
+        Self::open_with(dir, root, |builder| {
+            builder.create_with_backend(backend).map_err(err)
+        })
+    }
+
+    fn open_with(
+        dir: &Path,
+        root: RootKey,
+        create: impl FnOnce(&mut redb::Builder) -> Result<Database, String>,
+    ) -> Result<Self, String> {
         fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
         let check_path = dir.join(CHECK_FILE);
@@ -96,9 +124,12 @@ impl Store {
         }
         // The engine keeps every key in memory; redb's page cache only needs to hold the pages
         // a commit touches, so it stays small (its default is 1 GiB).
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(&db_path)
+        // redb asserts on some damage rather than reporting it; a damaged file must stop the
+        // start with a message, never a panic.
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
+        let db = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| create(&mut builder)))
+            .unwrap_or_else(|_| Err("the database file is damaged".to_owned()))
             .map_err(|e| format!("cannot open {}: {e}", db_path.display()))?;
         let txn = db.begin_write().map_err(err)?;
         txn.open_table(KEYS).map_err(err)?;
@@ -384,6 +415,35 @@ fn redacted(e: &serde_json::Error) -> String {
         e.line(),
         e.column()
     )
+}
+
+/// Creates an empty database with its tables under a temporary name, then renames it to
+/// `db_path`: a power loss during the creation leaves no half-made `kms.redb` (which would
+/// refuse to open), only a temporary file that the next start removes.
+fn create_database_atomically(
+    builder: &redb::Builder,
+    dir: &Path,
+    db_path: &Path,
+) -> Result<(), String> {
+    let prefix = format!("{DB_FILE}.tmp-");
+    for entry in fs::read_dir(dir).map_err(err)? {
+        let entry = entry.map_err(err)?;
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            fs::remove_file(entry.path()).map_err(err)?;
+        }
+    }
+    let temp = dir.join(format!("{prefix}{}", uuid::Uuid::new_v4().simple()));
+    {
+        let db = builder.create(&temp).map_err(err)?;
+        let txn = db.begin_write().map_err(err)?;
+        for table in [KEYS, MATERIALS, ALIASES] {
+            txn.open_table(table).map_err(err)?;
+        }
+        txn.open_table(META).map_err(err)?;
+        txn.commit().map_err(err)?;
+    }
+    fs::rename(&temp, db_path).map_err(err)?;
+    atomic_file::sync_dir(dir)
 }
 
 fn record_key(scope: &Scope, id: &str) -> String {
