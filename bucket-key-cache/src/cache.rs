@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 use crate::clock::{Clock, SystemClock};
 use crate::derive::{KEY_LEN, SALT_LEN};
@@ -19,6 +19,7 @@ use crate::provider::{
     BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, EncryptionContext, KeyProvider,
     ProviderStats, WrappedDataKey,
 };
+use crate::secret::Secret;
 use crate::slots::{Count, PassThrough, Slots, Timing};
 
 /// How long a bucket key is used for writing, and cached for reading, by default: 5 minutes.
@@ -208,7 +209,7 @@ pub fn bucket_arn(bucket: &str) -> String {
 pub struct BucketKey(Arc<KeyInner>);
 
 struct KeyInner {
-    material: Zeroizing<[u8; KEY_LEN]>,
+    material: Secret<[u8; KEY_LEN]>,
     kms_key_arn: String,
     ciphertext: Vec<u8>,
     bucket: String,
@@ -221,7 +222,7 @@ struct KeyInner {
 
 impl Drop for KeyInner {
     fn drop(&mut self) {
-        // `Zeroizing` does this too; explicit so the test hook can observe it.
+        // `Secret` does this too; explicit so the test hook can observe it.
         self.material.zeroize();
         #[cfg(test)]
         tests::record_drop(&self.bucket, &self.material);
@@ -231,7 +232,7 @@ impl Drop for KeyInner {
 impl BucketKey {
     #[allow(clippy::too_many_arguments)]
     fn new(
-        material: Zeroizing<[u8; KEY_LEN]>,
+        material: Secret<[u8; KEY_LEN]>,
         kms_key_arn: String,
         ciphertext: Vec<u8>,
         bucket: &str,
@@ -752,8 +753,8 @@ impl Inner {
     }
 }
 
-fn material(plaintext: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
-    let mut key = Zeroizing::new([0u8; KEY_LEN]);
+fn material(plaintext: &[u8]) -> Result<Secret<[u8; KEY_LEN]>, Error> {
+    let mut key = Secret::new([0u8; KEY_LEN]);
     if plaintext.len() != KEY_LEN {
         return Err(Error::InvalidDataKey {
             len: plaintext.len(),

@@ -32,6 +32,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::secret::Secret;
+
 /// The KDF label of per-object keys.
 pub const OBJECT_KEY_LABEL: &[u8] = b"bucket-key-cache/v1 object key";
 
@@ -76,7 +78,7 @@ pub fn kdf_ctr_hmac_sha256(key: &[u8], label: &[u8], context: &[&[u8]], out: &mu
 }
 
 /// The per-object key of `object` in `bucket` under `bucket_key`, with `salt` (see the module
-/// docs for the exact construction).
+/// docs for the exact construction), as a [`Secret`]: wiped on drop, redacted in `Debug`.
 ///
 /// ```
 /// use bucket_key_cache::derive::object_key;
@@ -90,8 +92,8 @@ pub fn object_key(
     bucket: &str,
     object: &str,
     salt: &[u8; SALT_LEN],
-) -> Zeroizing<[u8; KEY_LEN]> {
-    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+) -> Secret<[u8; KEY_LEN]> {
+    let mut out = Secret::new([0u8; KEY_LEN]);
     // Lengths beyond u32 are rejected by the envelope before deriving; saturate defensively.
     let bucket_len = u32::try_from(bucket.len())
         .unwrap_or(u32::MAX)

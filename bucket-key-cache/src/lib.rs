@@ -49,6 +49,7 @@
 //! - [`derive`](mod@derive): the per-object key derivation.
 //! - [`envelope`]: the sealed-object format.
 //! - [`provider`]: the [`KeyProvider`] trait and its implementations.
+//! - [`secret`]: [`Secret`], which holds every key in the crate (redacted `Debug`, wiped on drop).
 //! - [`clock`]: [`SystemClock`] and [`ManualClock`].
 //! - [`error`]: [`Error`] and [`ProviderError`].
 
@@ -62,6 +63,7 @@ pub mod envelope;
 pub mod error;
 pub mod mock;
 pub mod provider;
+pub mod secret;
 mod slots;
 
 pub use cache::{
@@ -77,3 +79,4 @@ pub use provider::in_process::InProcessProvider;
 #[cfg(feature = "aws-sdk")]
 pub use provider::sdk::{AwsSdkProvider, ThrottleRetry};
 pub use provider::{KeyProvider, ProviderStats};
+pub use secret::Secret;

@@ -3,22 +3,22 @@
 //! Its "ciphertexts" are lookup handles, not encryption: never use it outside tests.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
-
-use zeroize::Zeroizing;
 
 use crate::error::ProviderError;
 use crate::provider::{
     BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, EncryptionContext, KeyProvider,
     ProviderStats, WrappedDataKey,
 };
+use crate::secret::Secret;
 
 /// A mock data key: its plaintext and the context it is bound to.
-type MockKey = (Zeroizing<Vec<u8>>, EncryptionContext);
+type MockKey = (Secret<Vec<u8>>, EncryptionContext);
 
-/// A counting fake KMS.
+/// A counting fake KMS. It holds every data key it handed out, so its `Debug` shows only counts.
 ///
 /// ```
 /// use std::time::Duration;
@@ -35,7 +35,7 @@ type MockKey = (Zeroizing<Vec<u8>>, EncryptionContext);
 /// assert_eq!(kms.generate_calls(), 1);
 /// # });
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MockProvider {
     delay: Duration,
     keys: Mutex<HashMap<Vec<u8>, MockKey>>,
@@ -102,9 +102,9 @@ impl MockProvider {
         }
     }
 
-    fn new_key(&self, context: &EncryptionContext) -> (Zeroizing<Vec<u8>>, Vec<u8>) {
+    fn new_key(&self, context: &EncryptionContext) -> (Secret<Vec<u8>>, Vec<u8>) {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
-        let mut plaintext = Zeroizing::new(vec![0u8; 32]);
+        let mut plaintext = Secret::new(vec![0u8; 32]);
         getrandom::getrandom(&mut plaintext).expect("OS randomness");
         let ciphertext = format!("mock-ciphertext-{n}").into_bytes();
         self.keys
@@ -112,6 +112,24 @@ impl MockProvider {
             .expect("not poisoned")
             .insert(ciphertext.clone(), (plaintext.clone(), context.clone()));
         (plaintext, ciphertext)
+    }
+}
+
+impl fmt::Debug for MockProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self.keys.lock().map_or(0, |k| k.len());
+        let pending_failures = self.failures.lock().map_or(0, |f| f.len());
+        f.debug_struct("MockProvider")
+            .field("delay", &self.delay)
+            .field("keys", &keys)
+            .field("generate_calls", &self.generate_calls())
+            .field(
+                "generate_without_plaintext_calls",
+                &self.generate_without_plaintext_calls(),
+            )
+            .field("decrypt_calls", &self.decrypt_calls())
+            .field("pending_failures", &pending_failures)
+            .finish()
     }
 }
 

@@ -3,15 +3,14 @@
 
 use std::sync::Arc;
 
-use kms_api::wire::crypto::{DecryptRequest as KmsDecrypt, GenerateDataKeyRequest};
-use kms_api::{Kms, KmsError, Scope};
-use zeroize::Zeroizing;
-
 use crate::error::ProviderError;
 use crate::provider::{
     BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, KeyProvider, ProviderCounters,
     ProviderStats, WrappedDataKey,
 };
+use crate::secret::Secret;
+use kms_api::wire::crypto::{DecryptRequest as KmsDecrypt, GenerateDataKeyRequest};
+use kms_api::{Kms, KmsError, Scope};
 
 /// A [`KeyProvider`] calling a [`Kms`] engine directly, acting in one account and Region.
 ///
@@ -73,7 +72,9 @@ impl KeyProvider for InProcessProvider {
                 .map_err(provider_error)?;
             Ok(DataKey {
                 key_arn: out.key_id,
-                plaintext: out.plaintext.unwrap_or_else(|| Zeroizing::new(Vec::new())),
+                plaintext: out
+                    .plaintext
+                    .map_or_else(|| Secret::new(Vec::new()), Secret::from_zeroizing),
                 ciphertext: out.ciphertext_blob.unwrap_or_default(),
             })
         })
@@ -116,7 +117,9 @@ impl KeyProvider for InProcessProvider {
                 .map_err(provider_error)?;
             Ok(Decrypted {
                 key_arn: out.key_id,
-                plaintext: out.plaintext.unwrap_or_else(|| Zeroizing::new(Vec::new())),
+                plaintext: out
+                    .plaintext
+                    .map_or_else(|| Secret::new(Vec::new()), Secret::from_zeroizing),
             })
         })
     }
