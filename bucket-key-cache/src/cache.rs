@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroize;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{saturating_add, Clock, SystemClock};
 use crate::derive::{KEY_LEN, SALT_LEN};
 use crate::envelope::{self, NONCE_LEN};
 use crate::error::Error;
@@ -55,7 +55,8 @@ pub enum KeyGeneration {
 /// The settings of a [`BucketKeyCache`]; see [`BucketKeyCache::builder`].
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
-    /// How long a bucket key is used (and cached for reading). Default [`DEFAULT_TTL`].
+    /// How long a bucket key is used (and cached for reading). Default [`DEFAULT_TTL`]. A
+    /// duration `Instant` cannot add (e.g. `Duration::MAX`) means "until the end of time".
     pub ttl: Duration,
     /// Refresh starts this long before expiry. Default [`DEFAULT_GRACE_PERIOD`]; clamped to
     /// half the TTL.
@@ -240,15 +241,19 @@ impl BucketKey {
         config: &CacheConfig,
         max_uses: Option<u64>,
     ) -> Self {
-        let expires = now + config.ttl;
-        let grace = config.grace_period.min(config.ttl / 2);
+        // A TTL too long for `Instant` (e.g. `Duration::MAX`) saturates: the key never expires.
+        let expires = saturating_add(now, config.ttl);
+        // Half the lifetime actually granted, so `refresh_at` stays within `now..=expires`.
+        let grace = config
+            .grace_period
+            .min(expires.saturating_duration_since(now) / 2);
         Self(Arc::new(KeyInner {
             material,
             kms_key_arn,
             ciphertext,
             bucket: bucket.to_owned(),
             created: now,
-            refresh_at: expires - grace,
+            refresh_at: expires.checked_sub(grace).unwrap_or(now),
             expires,
             max_uses,
             uses: AtomicU64::new(0),
@@ -459,7 +464,19 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Bucket keys are used for `ttl` ([`DEFAULT_TTL`] if not set).
+    /// Bucket keys are used for `ttl` ([`DEFAULT_TTL`] if not set). Any duration is accepted:
+    /// one too long for `Instant` to add (e.g. `Duration::MAX`) saturates at the latest instant
+    /// the platform can represent, so the key never expires by time. Think twice: a bucket key
+    /// that never expires means KMS key policy changes (a disabled key, a revoked grant) never
+    /// reach writers.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bucket_key_cache::{BucketKeyCache, MockProvider};
+    ///
+    /// let cache = BucketKeyCache::builder(MockProvider::new()).ttl(Duration::MAX).build();
+    /// assert_eq!(cache.config().ttl, Duration::MAX);
+    /// ```
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.config.ttl = ttl;
         self
@@ -472,6 +489,7 @@ impl Builder {
     }
 
     /// After a failed refresh, wait `interval` before the next ([`DEFAULT_GRACE_INTERVAL`]).
+    /// Saturates like [`ttl`](Self::ttl): `Duration::MAX` means no retry before expiry.
     pub fn grace_interval(mut self, interval: Duration) -> Self {
         self.config.grace_interval = interval;
         self

@@ -116,6 +116,59 @@ async fn a_failed_refresh_keeps_the_valid_key_and_backs_off() {
     assert_eq!(kms.generate_calls(), 3);
 }
 
+/// `Instant + Duration` panics on overflow; every duration setting must saturate instead.
+#[tokio::test]
+async fn durations_too_long_for_instant_saturate_instead_of_panicking() {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    let scope = BucketScope::new("b", "alias/k");
+
+    // The system clock, write and read side.
+    let kms = Arc::new(MockProvider::new());
+    let cache = BucketKeyCache::builder(kms.clone())
+        .ttl(Duration::MAX)
+        .grace_period(Duration::MAX)
+        .grace_interval(Duration::MAX)
+        .build();
+    let key = cache.encryption_key(&scope).await.unwrap();
+    assert!(key.expires_at() > Instant::now() + CENTURY);
+    let sealed = cache.seal(&scope, "o", b"x").await.unwrap();
+    assert_eq!(cache.open("b", "o", &sealed).await.unwrap(), b"x");
+    assert_eq!(kms.generate_calls(), 1);
+
+    // A century later the key is still in use.
+    let (cache, kms, clock) = setup(|b| b.ttl(Duration::MAX).grace_period(Duration::MAX));
+    let first = cache.encryption_key(&scope).await.unwrap();
+    clock.advance(CENTURY);
+    let later = cache.encryption_key(&scope).await.unwrap();
+    assert_eq!(later.ciphertext(), first.ciphertext());
+    assert_eq!(kms.generate_calls(), 1);
+
+    // A failed fetch, and a failed refresh in the grace period, add the grace interval.
+    let (cache, kms, clock) = setup(|b| {
+        b.ttl(Duration::from_secs(60))
+            .grace_period(Duration::from_secs(10))
+            .grace_interval(Duration::MAX)
+    });
+    kms.fail_next([ProviderError::kms("KMSInternalException", "boom")]);
+    assert!(cache.encryption_key(&scope).await.is_err());
+    let first = cache.encryption_key(&scope).await.unwrap();
+    clock.advance(Duration::from_secs(55));
+    kms.fail_next([ProviderError::kms("KMSInternalException", "boom")]);
+    let k = cache.encryption_key(&scope).await.unwrap();
+    assert_eq!(
+        k.ciphertext(),
+        first.ciphertext(),
+        "fell back to the valid key"
+    );
+    let k = cache.encryption_key(&scope).await.unwrap();
+    assert_eq!(k.ciphertext(), first.ciphertext(), "no retry before expiry");
+    assert_eq!(kms.generate_calls(), 3);
+    clock.advance(Duration::from_secs(5));
+    let k = cache.encryption_key(&scope).await.unwrap();
+    assert_ne!(k.ciphertext(), first.ciphertext(), "expired: fetched anew");
+    assert_eq!(kms.generate_calls(), 4);
+}
+
 #[tokio::test]
 async fn a_failed_fetch_with_no_key_is_an_error_and_the_next_call_retries() {
     let (cache, kms, _clock) = setup(|b| b);
