@@ -782,21 +782,25 @@ fn material(plaintext: &[u8]) -> Result<Secret<[u8; KEY_LEN]>, Error> {
     Ok(key)
 }
 
-/// The read-side cache key: length-prefixed partition, bucket and KMS key ARN, then the bucket
-/// key ciphertext.
+/// The read-side cache key: partition, bucket and KMS key ARN, each prefixed with its length as
+/// a 64-bit integer (so no split of the bytes between them is ambiguous, whatever their length),
+/// then the bucket key ciphertext.
 fn decrypt_id(partition: &str, bucket: &str, header: &envelope::Header<'_>) -> Vec<u8> {
-    let mut id = Vec::with_capacity(
-        12 + partition.len()
-            + bucket.len()
-            + header.kms_key_arn.len()
-            + header.bucket_key_ciphertext.len(),
-    );
-    for part in [
+    let parts = [
         partition.as_bytes(),
         bucket.as_bytes(),
         header.kms_key_arn.as_bytes(),
-    ] {
-        id.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
+    ];
+    // Only a capacity hint: saturating is harmless.
+    let capacity = parts
+        .iter()
+        .fold(header.bucket_key_ciphertext.len(), |n, p| {
+            n.saturating_add(8).saturating_add(p.len())
+        });
+    let mut id = Vec::with_capacity(capacity);
+    for part in parts {
+        // usize is at most 64 bits on every platform Rust supports.
+        id.extend_from_slice(&u64::try_from(part.len()).unwrap_or(u64::MAX).to_be_bytes());
         id.extend_from_slice(part);
     }
     id.extend_from_slice(header.bucket_key_ciphertext);

@@ -96,7 +96,7 @@ async fn debug_output_never_contains_key_material() {
 
     // A per-object key.
     let bucket_key_bytes: [u8; 32] = material.as_slice().try_into().unwrap();
-    let object = object_key(&bucket_key_bytes, "photos", "cat.jpg", &[9; 16]);
+    let object = object_key(&bucket_key_bytes, "photos", "cat.jpg", &[9; 16]).unwrap();
     assert_debug_redacted("object_key", &object, &object[..]);
 
     // The wrapper itself, whatever it holds.
