@@ -15,6 +15,7 @@ use crate::clock::{saturating_add, Clock, SystemClock};
 use crate::derive::{KEY_LEN, SALT_LEN};
 use crate::envelope::{self, NONCE_LEN};
 use crate::error::Error;
+use crate::policy::OpenPolicy;
 use crate::provider::{
     BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, EncryptionContext, KeyProvider,
     ProviderStats, WrappedDataKey,
@@ -327,14 +328,17 @@ impl BucketKey {
         )
     }
 
-    /// Opens an envelope sealed under this bucket key as object `object`.
+    /// Opens an envelope sealed under this bucket key as object `object`. The bucket key itself
+    /// decides what opens: nothing the envelope names is trusted.
     ///
     /// # Errors
-    /// [`Error::WrongBucketKey`] when the envelope names another bucket key;
+    /// [`Error::WrongBucketKey`] when the envelope names another bucket key or KMS key;
     /// [`Error::Authentication`], [`Error::Malformed`], [`Error::UnsupportedVersion`].
     pub fn open(&self, object: &str, sealed: &[u8]) -> Result<Vec<u8>, Error> {
         let parsed = envelope::parse(sealed)?;
-        if parsed.header.bucket_key_ciphertext != self.0.ciphertext.as_slice() {
+        if parsed.header.bucket_key_ciphertext != self.0.ciphertext.as_slice()
+            || parsed.header.kms_key_arn != self.0.kms_key_arn
+        {
             return Err(Error::WrongBucketKey);
         }
         envelope::open(&self.0.material, &self.0.bucket, object, &parsed)
@@ -417,13 +421,14 @@ pub struct CacheStats {
 /// [`ttl`](CacheConfig::ttl) and at most [`max_objects_per_key`](CacheConfig::max_objects_per_key)
 /// objects. Each object gets its own key derived from the bucket key with a random salt.
 ///
-/// Reading: [`open`](Self::open) decrypts the bucket key named in the envelope with KMS Decrypt
-/// once and caches it by its ciphertext, so reading 100,000 objects written under one bucket key
-/// costs one Decrypt.
+/// Reading: [`open`](Self::open) checks that the envelope's KMS key is one the reader expects
+/// ([`OpenPolicy`]), decrypts the bucket key named in the envelope with KMS Decrypt once and
+/// caches it by its ciphertext, so reading 100,000 objects written under one bucket key costs one
+/// Decrypt.
 ///
 /// ```
 /// # #[cfg(feature = "in-process")] {
-/// use bucket_key_cache::{BucketKeyCache, BucketScope, InProcessProvider};
+/// use bucket_key_cache::{BucketKeyCache, BucketScope, InProcessProvider, OpenPolicy};
 /// use kms_api::{Kms, Scope};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -432,9 +437,11 @@ pub struct CacheStats {
 /// let key = kms.create_key(&account, Default::default()).unwrap().key_metadata.arn;
 /// let cache = BucketKeyCache::new(InProcessProvider::new(kms, account));
 /// let bucket = BucketScope::new("invoices", key.as_str());
+/// let expected = OpenPolicy::key(key.as_str());
 /// for i in 0..1000 {
-///     let sealed = cache.seal(&bucket, &format!("2024/{i}.pdf"), b"%PDF").await.unwrap();
-///     assert_eq!(cache.open("invoices", &format!("2024/{i}.pdf"), &sealed).await.unwrap(), b"%PDF");
+///     let name = format!("2024/{i}.pdf");
+///     let sealed = cache.seal(&bucket, &name, b"%PDF").await.unwrap();
+///     assert_eq!(cache.open(&expected, "invoices", &name, &sealed).await.unwrap(), b"%PDF");
 /// }
 /// assert_eq!(cache.stats().kms_calls, 2); // one GenerateDataKey, one Decrypt
 /// # });
@@ -606,30 +613,77 @@ impl BucketKeyCache {
         self.encryption_key(scope).await?.seal(object, plaintext)
     }
 
-    /// Opens object `object` of `bucket` in the default partition.
+    /// Opens object `object` of `bucket` in the default partition, if its bucket key is under a
+    /// KMS key that `expected` allows.
+    ///
+    /// ```
+    /// use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider, OpenPolicy};
+    ///
+    /// const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cache = BucketKeyCache::new(MockProvider::new());
+    /// let sealed = cache.seal(&BucketScope::new("photos", KEY), "cat.jpg", b"meow").await?;
+    /// let bytes = cache.open(&OpenPolicy::key(KEY), "photos", "cat.jpg", &sealed).await?;
+    /// assert_eq!(bytes, b"meow");
+    /// # Ok::<(), bucket_key_cache::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`open_in`](Self::open_in).
-    pub async fn open(&self, bucket: &str, object: &str, sealed: &[u8]) -> Result<Vec<u8>, Error> {
-        self.open_in(DEFAULT_PARTITION, bucket, object, sealed)
+    pub async fn open(
+        &self,
+        expected: &OpenPolicy,
+        bucket: &str,
+        object: &str,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        self.open_in(DEFAULT_PARTITION, expected, bucket, object, sealed)
             .await
     }
 
-    /// Opens object `object` of `bucket` for requester `partition`: the bucket key named in the
-    /// envelope comes from the read-side cache or from one KMS Decrypt (with the bucket's
-    /// encryption context and the envelope's KMS key ARN as `KeyId`).
+    /// Opens object `object` of `bucket` for requester `partition`. First the KMS key ARN the
+    /// envelope names must be one `expected` allows (nothing else is done otherwise, KMS is not
+    /// called); then the bucket key comes from the read-side cache or from one KMS Decrypt (with
+    /// the bucket's encryption context and that ARN as `KeyId`), and KMS must report decrypting
+    /// with that key.
+    ///
+    /// ```
+    /// use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider, OpenPolicy};
+    ///
+    /// const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cache = BucketKeyCache::new(MockProvider::new());
+    /// let scope = BucketScope::new("photos", KEY).with_partition("role/uploader");
+    /// let sealed = cache.seal(&scope, "cat.jpg", b"meow").await?;
+    /// let bytes = cache
+    ///     .open_in("role/reader", &OpenPolicy::key(KEY), "photos", "cat.jpg", &sealed)
+    ///     .await?;
+    /// assert_eq!(bytes, b"meow");
+    /// # Ok::<(), bucket_key_cache::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
-    /// [`Error::Malformed`], [`Error::UnsupportedVersion`], [`Error::Provider`] (e.g.
-    /// `InvalidCiphertextException` for a bucket key of another bucket), [`Error::Authentication`].
+    /// [`Error::UnexpectedKey`] when the envelope's KMS key is not allowed by `expected` (or KMS
+    /// reports another key); [`Error::Malformed`], [`Error::UnsupportedVersion`],
+    /// [`Error::Provider`] (e.g. `InvalidCiphertextException` for a bucket key of another
+    /// bucket), [`Error::Authentication`].
     pub async fn open_in(
         &self,
         partition: &str,
+        expected: &OpenPolicy,
         bucket: &str,
         object: &str,
         sealed: &[u8],
     ) -> Result<Vec<u8>, Error> {
         let parsed = envelope::parse(sealed)?;
+        // Before the cache, too: a key cached by a more permissive call must not be served.
+        if !expected.allows(parsed.header.kms_key_arn) {
+            return Err(Error::UnexpectedKey {
+                kms_key_arn: parsed.header.kms_key_arn.to_owned(),
+            });
+        }
         let id = decrypt_id(partition, bucket, &parsed.header);
         let inner = &*self.inner;
         let key = inner
@@ -759,6 +813,13 @@ impl Inner {
                 encryption_context: &context,
             })
             .await?;
+        // KMS names the key that decrypted; it must be the one asked for (as the Encryption SDK
+        // checks), or the caller's policy check was about another key.
+        if out.key_arn != kms_key_arn {
+            return Err(Error::UnexpectedKey {
+                kms_key_arn: out.key_arn,
+            });
+        }
         Ok(BucketKey::new(
             material(&out.plaintext)?,
             kms_key_arn.to_owned(),

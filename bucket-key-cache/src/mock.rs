@@ -15,10 +15,17 @@ use crate::provider::{
 };
 use crate::secret::Secret;
 
-/// A mock data key: its plaintext and the context it is bound to.
-type MockKey = (Secret<Vec<u8>>, EncryptionContext);
+/// A mock data key: the KMS key it is under, its plaintext and the context it is bound to.
+struct MockKey {
+    arn: String,
+    plaintext: Secret<Vec<u8>>,
+    context: EncryptionContext,
+}
 
 /// A counting fake KMS. It holds every data key it handed out, so its `Debug` shows only counts.
+///
+/// Data keys are under the KMS key [`MockProvider::key_arn`] names for the requested `KeyId`, and
+/// Decrypt checks it as KMS does: a `KeyId` naming another key gets `IncorrectKeyException`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -46,7 +53,7 @@ pub struct MockProvider {
     failures: Mutex<Vec<ProviderError>>,
 }
 
-/// The ARN every mock data key claims to be under.
+/// The ARN of the mock KMS key that key IDs and aliases (anything but a key ARN) refer to.
 pub const MOCK_KEY_ARN: &str =
     "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000";
 
@@ -69,6 +76,29 @@ impl MockProvider {
         errors.reverse();
         errors.extend(f.drain(..));
         *f = errors;
+    }
+
+    /// The key ARN the mock uses for `key_id`: `key_id` itself when it is a key ARN
+    /// (`arn:...:key/...`), else [`MOCK_KEY_ARN`], so tests can use several KMS keys by ARN.
+    ///
+    /// ```
+    /// use bucket_key_cache::mock::{MockProvider, MOCK_KEY_ARN};
+    ///
+    /// let arn = "arn:aws:kms:us-east-1:444455556666:key/b";
+    /// assert_eq!(MockProvider::key_arn(arn), arn);
+    /// assert_eq!(MockProvider::key_arn("alias/s3"), MOCK_KEY_ARN);
+    /// ```
+    pub fn key_arn(key_id: &str) -> String {
+        let is_key_arn = key_id.starts_with("arn:")
+            && key_id
+                .rsplit(':')
+                .next()
+                .is_some_and(|resource| resource.starts_with("key/"));
+        if is_key_arn {
+            key_id.to_owned()
+        } else {
+            MOCK_KEY_ARN.to_owned()
+        }
     }
 
     /// GenerateDataKey calls so far.
@@ -102,15 +132,19 @@ impl MockProvider {
         }
     }
 
-    fn new_key(&self, context: &EncryptionContext) -> (Secret<Vec<u8>>, Vec<u8>) {
+    fn new_key(&self, arn: &str, context: &EncryptionContext) -> (Secret<Vec<u8>>, Vec<u8>) {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
         let mut plaintext = Secret::new(vec![0u8; 32]);
         getrandom::getrandom(&mut plaintext).expect("OS randomness");
         let ciphertext = format!("mock-ciphertext-{n}").into_bytes();
-        self.keys
-            .lock()
-            .expect("not poisoned")
-            .insert(ciphertext.clone(), (plaintext.clone(), context.clone()));
+        self.keys.lock().expect("not poisoned").insert(
+            ciphertext.clone(),
+            MockKey {
+                arn: arn.to_owned(),
+                plaintext: plaintext.clone(),
+                context: context.clone(),
+            },
+        );
         (plaintext, ciphertext)
     }
 }
@@ -140,9 +174,10 @@ impl KeyProvider for MockProvider {
     ) -> BoxFuture<'a, Result<DataKey, ProviderError>> {
         Box::pin(async move {
             self.answer(&self.generate).await?;
-            let (plaintext, ciphertext) = self.new_key(req.encryption_context);
+            let key_arn = Self::key_arn(req.key_id);
+            let (plaintext, ciphertext) = self.new_key(&key_arn, req.encryption_context);
             Ok(DataKey {
-                key_arn: MOCK_KEY_ARN.into(),
+                key_arn,
                 plaintext,
                 ciphertext,
             })
@@ -155,9 +190,10 @@ impl KeyProvider for MockProvider {
     ) -> BoxFuture<'a, Result<WrappedDataKey, ProviderError>> {
         Box::pin(async move {
             self.answer(&self.generate_without_plaintext).await?;
-            let (_, ciphertext) = self.new_key(req.encryption_context);
+            let key_arn = Self::key_arn(req.key_id);
+            let (_, ciphertext) = self.new_key(&key_arn, req.encryption_context);
             Ok(WrappedDataKey {
-                key_arn: MOCK_KEY_ARN.into(),
+                key_arn,
                 ciphertext,
             })
         })
@@ -171,9 +207,13 @@ impl KeyProvider for MockProvider {
             self.answer(&self.decrypt).await?;
             let keys = self.keys.lock().expect("not poisoned");
             match keys.get(req.ciphertext) {
-                Some((plaintext, context)) if context == req.encryption_context => Ok(Decrypted {
-                    key_arn: MOCK_KEY_ARN.into(),
-                    plaintext: plaintext.clone(),
+                Some(key) if key.arn != Self::key_arn(req.key_id) => Err(ProviderError::kms(
+                    "IncorrectKeyException",
+                    "the ciphertext is under another KMS key",
+                )),
+                Some(key) if key.context == *req.encryption_context => Ok(Decrypted {
+                    key_arn: key.arn.clone(),
+                    plaintext: key.plaintext.clone(),
                 }),
                 _ => Err(ProviderError::kms("InvalidCiphertextException", "")),
             }

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bucket_key_cache::{BucketKeyCache, BucketScope, ManualClock, MockProvider, ProviderError};
+use bucket_key_cache::mock::MOCK_KEY_ARN;
+use bucket_key_cache::{
+    BucketKeyCache, BucketScope, ManualClock, MockProvider, OpenPolicy, ProviderError,
+};
 
 const CALLERS: usize = 1000;
 
@@ -128,10 +131,11 @@ async fn a_thousand_readers_of_a_cold_cache_make_one_decrypt() {
     let reader = BucketKeyCache::new(kms.clone());
     let scope = BucketScope::new("bucket", "alias/k");
     let sealed = Arc::new(writer.seal(&scope, "o", b"payload").await.unwrap());
+    let expected = Arc::new(OpenPolicy::key(MOCK_KEY_ARN));
     let tasks: Vec<_> = (0..CALLERS)
         .map(|_| {
-            let (reader, sealed) = (reader.clone(), sealed.clone());
-            tokio::spawn(async move { reader.open("bucket", "o", &sealed).await })
+            let (reader, sealed, expected) = (reader.clone(), sealed.clone(), expected.clone());
+            tokio::spawn(async move { reader.open(&expected, "bucket", "o", &sealed).await })
         })
         .collect();
     for t in tasks {

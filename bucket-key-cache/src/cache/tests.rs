@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::*;
 use crate::clock::ManualClock;
 use crate::error::ProviderError;
-use crate::mock::MockProvider;
+use crate::mock::{MockProvider, MOCK_KEY_ARN};
 
 static DROPPED: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
 
@@ -20,6 +20,11 @@ pub(super) fn record_drop(bucket: &str, material: &[u8; KEY_LEN]) {
             .unwrap()
             .push((bucket.to_owned(), material.iter().all(|&b| b == 0)));
     }
+}
+
+/// The KMS key of every mock bucket key made for a key ID or alias, as readers expect it.
+fn mock_key() -> OpenPolicy {
+    OpenPolicy::key(MOCK_KEY_ARN)
 }
 
 fn setup(
@@ -62,7 +67,10 @@ async fn an_expired_key_is_replaced() {
     assert_eq!(cache.stats().refreshes, 1);
     // objects sealed under the old key still open: the envelope carries its ciphertext
     let sealed = first.seal("o", b"old").unwrap();
-    assert_eq!(cache.open("b", "o", &sealed).await.unwrap(), b"old");
+    assert_eq!(
+        cache.open(&mock_key(), "b", "o", &sealed).await.unwrap(),
+        b"old"
+    );
 }
 
 #[tokio::test]
@@ -132,7 +140,10 @@ async fn durations_too_long_for_instant_saturate_instead_of_panicking() {
     let key = cache.encryption_key(&scope).await.unwrap();
     assert!(key.expires_at() > Instant::now() + CENTURY);
     let sealed = cache.seal(&scope, "o", b"x").await.unwrap();
-    assert_eq!(cache.open("b", "o", &sealed).await.unwrap(), b"x");
+    assert_eq!(
+        cache.open(&mock_key(), "b", "o", &sealed).await.unwrap(),
+        b"x"
+    );
     assert_eq!(kms.generate_calls(), 1);
 
     // A century later the key is still in use.
@@ -290,20 +301,23 @@ async fn reading_costs_one_decrypt_per_bucket_key() {
     let reader = BucketKeyCache::new(kms.clone());
     for (i, s) in sealed.iter().enumerate() {
         assert_eq!(
-            reader.open("b", &format!("o{i}"), s).await.unwrap(),
+            reader
+                .open(&mock_key(), "b", &format!("o{i}"), s)
+                .await
+                .unwrap(),
             [i as u8; 10]
         );
     }
     assert_eq!((kms.generate_calls(), kms.decrypt_calls()), (1, 1));
     // another partition is another requester: its own Decrypt
     reader
-        .open_in("role/other", "b", "o0", &sealed[0])
+        .open_in("role/other", &mock_key(), "b", "o0", &sealed[0])
         .await
         .unwrap();
     assert_eq!(kms.decrypt_calls(), 2);
     // the bucket is bound through the encryption context and the derivation
     let err = reader
-        .open("other-bucket", "o0", &sealed[0])
+        .open(&mock_key(), "other-bucket", "o0", &sealed[0])
         .await
         .unwrap_err();
     assert_eq!(
@@ -311,7 +325,7 @@ async fn reading_costs_one_decrypt_per_bucket_key() {
         "KMS call failed: InvalidCiphertextException: "
     );
     assert_eq!(
-        reader.open("b", "o1", &sealed[0]).await,
+        reader.open(&mock_key(), "b", "o1", &sealed[0]).await,
         Err(Error::Authentication)
     );
 }
@@ -325,7 +339,10 @@ async fn without_plaintext_generation_uses_two_calls() {
         (kms.generate_without_plaintext_calls(), kms.decrypt_calls()),
         (1, 1)
     );
-    assert_eq!(cache.open("b", "o", &sealed).await.unwrap(), b"x");
+    assert_eq!(
+        cache.open(&mock_key(), "b", "o", &sealed).await.unwrap(),
+        b"x"
+    );
     assert_eq!(cache.stats().kms_calls, 3);
 }
 

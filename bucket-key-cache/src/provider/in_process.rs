@@ -15,7 +15,7 @@ use kms_api::{Kms, KmsError, Scope};
 /// A [`KeyProvider`] calling a [`Kms`] engine directly, acting in one account and Region.
 ///
 /// ```
-/// use bucket_key_cache::{BucketKeyCache, BucketScope, InProcessProvider};
+/// use bucket_key_cache::{BucketKeyCache, BucketScope, InProcessProvider, OpenPolicy};
 /// use kms_api::{Kms, Scope};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -25,7 +25,8 @@ use kms_api::{Kms, KmsError, Scope};
 /// let cache = BucketKeyCache::new(InProcessProvider::new(kms, scope));
 /// let bucket = BucketScope::new("photos", key.as_str());
 /// let sealed = cache.seal(&bucket, "cat.jpg", b"meow").await.unwrap();
-/// assert_eq!(cache.open("photos", "cat.jpg", &sealed).await.unwrap(), b"meow");
+/// let expected = OpenPolicy::key(key.as_str());
+/// assert_eq!(cache.open(&expected, "photos", "cat.jpg", &sealed).await.unwrap(), b"meow");
 /// # });
 /// ```
 #[derive(Debug, Clone)]
