@@ -2,14 +2,13 @@
 //! keys by their KMS ciphertext for reading, both time-limited, bounded and stampede-free.
 //! [`BucketKey`] seals and opens objects; [`BucketScope`] names what a bucket key is for.
 
+use std::borrow::{Borrow, BorrowMut};
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-use zeroize::Zeroize;
 
 use crate::clock::{saturating_add, Clock, SystemClock};
 use crate::derive::{KEY_LEN, SALT_LEN};
@@ -210,8 +209,17 @@ pub fn bucket_arn(bucket: &str) -> String {
 #[derive(Clone)]
 pub struct BucketKey(Arc<KeyInner>);
 
+/// The bytes of a bucket key. Unit tests put in their place a type that records its own wiping
+/// (`tests::Probe`), so they can observe that evicting, purging or dropping a bucket key reaches
+/// the wipe `Secret` runs on drop; everything else about the key is the same code.
+#[cfg(not(test))]
+type Material = [u8; KEY_LEN];
+#[cfg(test)]
+type Material = tests::Probe;
+
 struct KeyInner {
-    material: Secret<[u8; KEY_LEN]>,
+    /// Wiped by `Secret`'s `Drop` when the last handle goes.
+    material: Secret<Material>,
     kms_key_arn: String,
     ciphertext: Vec<u8>,
     bucket: String,
@@ -222,19 +230,10 @@ struct KeyInner {
     uses: AtomicU64,
 }
 
-impl Drop for KeyInner {
-    fn drop(&mut self) {
-        // `Secret` does this too; explicit so the test hook can observe it.
-        self.material.zeroize();
-        #[cfg(test)]
-        tests::record_drop(&self.bucket, &self.material);
-    }
-}
-
 impl BucketKey {
     #[allow(clippy::too_many_arguments)]
     fn new(
-        material: Secret<[u8; KEY_LEN]>,
+        material: Secret<Material>,
         kms_key_arn: String,
         ciphertext: Vec<u8>,
         bucket: &str,
@@ -317,7 +316,7 @@ impl BucketKey {
         nonce: [u8; NONCE_LEN],
     ) -> Result<Vec<u8>, Error> {
         envelope::seal_with(
-            &self.0.material,
+            self.material(),
             &self.0.kms_key_arn,
             &self.0.ciphertext,
             &self.0.bucket,
@@ -341,7 +340,11 @@ impl BucketKey {
         {
             return Err(Error::WrongBucketKey);
         }
-        envelope::open(&self.0.material, &self.0.bucket, object, &parsed)
+        envelope::open(self.material(), &self.0.bucket, object, &parsed)
+    }
+
+    fn material(&self) -> &[u8; KEY_LEN] {
+        (*self.0.material).borrow()
     }
 
     pub(crate) fn refresh_at(&self) -> Instant {
@@ -363,11 +366,6 @@ impl BucketKey {
                 .0
                 .max_uses
                 .is_none_or(|max| self.0.uses.load(Ordering::Relaxed) < max)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn downgrade(&self) -> std::sync::Weak<impl Sized> {
-        Arc::downgrade(&self.0)
     }
 }
 
@@ -696,7 +694,7 @@ impl BucketKeyCache {
                 )
             })
             .await?;
-        envelope::open(&key.0.material, bucket, object, &parsed)
+        envelope::open(key.material(), bucket, object, &parsed)
     }
 
     /// Drops every expired bucket key now (they are otherwise replaced on next use or evicted);
@@ -832,14 +830,16 @@ impl Inner {
     }
 }
 
-fn material(plaintext: &[u8]) -> Result<Secret<[u8; KEY_LEN]>, Error> {
-    let mut key = Secret::new([0u8; KEY_LEN]);
+fn material(plaintext: &[u8]) -> Result<Secret<Material>, Error> {
     if plaintext.len() != KEY_LEN {
         return Err(Error::InvalidDataKey {
             len: plaintext.len(),
         });
     }
-    key.copy_from_slice(plaintext);
+    // Copied straight into the `Secret`, not through a temporary.
+    let mut key = Secret::new(Material::from([0u8; KEY_LEN]));
+    let bytes: &mut [u8; KEY_LEN] = (*key).borrow_mut();
+    bytes.copy_from_slice(plaintext);
     Ok(key)
 }
 
