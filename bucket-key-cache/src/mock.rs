@@ -32,8 +32,14 @@ struct MockKey {
 /// use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider};
 /// use std::sync::Arc;
 ///
-/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let kms = Arc::new(MockProvider::new().with_delay(Duration::from_millis(1)));
+/// // Paused tokio time: the mock's delay passes without sleeping.
+/// let runtime = tokio::runtime::Builder::new_current_thread()
+///     .enable_time()
+///     .start_paused(true)
+///     .build()
+///     .unwrap();
+/// # runtime.block_on(async {
+/// let kms = Arc::new(MockProvider::new().with_delay(Duration::from_millis(20)));
 /// let cache = BucketKeyCache::new(kms.clone());
 /// let scope = BucketScope::new("b", "alias/k");
 /// for i in 0..100 {
