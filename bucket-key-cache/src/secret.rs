@@ -25,6 +25,14 @@ pub struct Secret<T: Zeroize>(T);
 
 impl<T: Zeroize> Secret<T> {
     /// Takes ownership of `value`; it is zeroized when the `Secret` is dropped.
+    ///
+    /// ```
+    /// use bucket_key_cache::Secret;
+    ///
+    /// let mut key = Secret::new([0u8; 32]);
+    /// key[..4].copy_from_slice(b"abcd"); // written in place, through DerefMut
+    /// assert_eq!(&key[..4], b"abcd");
+    /// ```
     pub fn new(value: T) -> Self {
         Self(value)
     }
