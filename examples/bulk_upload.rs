@@ -14,13 +14,18 @@
 //!   it; its reader (a separate cache, as another front-end would have) decrypts that bucket key
 //!   once and opens every object with it.
 //!
+//! Either way the reader names the KMS key it expects (strict mode): the key ARN of `--key-id`
+//! (resolved with DescribeKey) or of the key it created, never the key an object's metadata
+//! names, so an object written under someone else's KMS key does not verify.
+//!
 //! Every object is then read back through KMS the same way and compared byte for byte. Throttled
 //! calls are retried: the SDK's standard mode (3 attempts), then the provider's bounded loop with
 //! full-jitter backoff, as a real uploader would. A progress bar goes to stderr; the last stdout
 //! line is
 //! `objects=<n> verified=<n> kms_calls=<n> throttled=<n> retries=<n> elapsed_ms=<n>`, where
-//! `kms_calls` counts every KMS request sent (CreateKey and retries included) and `throttled`
-//! every ThrottlingException received. Any object that cannot be stored or verified fails the run.
+//! `kms_calls` counts every KMS request sent (CreateKey or DescribeKey, and retries, included) and
+//! `throttled` every ThrottlingException received. Any object that cannot be stored or verified
+//! fails the run.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -35,7 +40,7 @@ use aws_sdk_kms::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use bucket_key_cache::provider::{DataKeyRequest, DecryptRequest, EncryptionContext};
 use bucket_key_cache::{
-    bucket_arn, AwsSdkProvider, BucketKeyCache, BucketScope, KeyProvider, ThrottleRetry,
+    bucket_arn, AwsSdkProvider, BucketKeyCache, BucketScope, KeyProvider, OpenPolicy, ThrottleRetry,
 };
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -67,7 +72,8 @@ pub struct Args {
     /// The AWS Region to sign for.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
-    /// The KMS key to use (created with CreateKey when not given).
+    /// The KMS key to use: key ID, key ARN, alias name or alias ARN, resolved to its key ARN with
+    /// DescribeKey (created with CreateKey when not given). Readers accept only that key ARN.
     #[arg(long)]
     pub key_id: Option<String>,
     /// No progress bar.
@@ -123,7 +129,6 @@ enum Stored {
     BucketKey(Vec<u8>),
     /// Encrypted under its own KMS data key.
     DataKey {
-        key_arn: String,
         encrypted_data_key: Vec<u8>,
         nonce: Vec<u8>,
         ciphertext: Vec<u8>,
@@ -134,6 +139,10 @@ enum Stored {
 /// SSE-KMS.
 struct SseKmsBucket {
     scope: BucketScope,
+    /// The one KMS key objects are read under: Decrypt's `KeyId` without bucket keys, the
+    /// readers' strict [`OpenPolicy`] with them.
+    kms_key_arn: String,
+    expected: OpenPolicy,
     provider: Arc<AwsSdkProvider>,
     /// With bucket keys: the PUT side's and the GET side's caches.
     caches: Option<(BucketKeyCache, BucketKeyCache)>,
@@ -141,7 +150,12 @@ struct SseKmsBucket {
 }
 
 impl SseKmsBucket {
-    fn new(bucket: &str, kms_key: &str, provider: Arc<AwsSdkProvider>, bucket_keys: bool) -> Self {
+    fn new(
+        bucket: &str,
+        kms_key_arn: &str,
+        provider: Arc<AwsSdkProvider>,
+        bucket_keys: bool,
+    ) -> Self {
         let caches = bucket_keys.then(|| {
             (
                 BucketKeyCache::new(provider.clone()),
@@ -149,7 +163,9 @@ impl SseKmsBucket {
             )
         });
         Self {
-            scope: BucketScope::new(bucket, kms_key),
+            scope: BucketScope::new(bucket, kms_key_arn),
+            kms_key_arn: kms_key_arn.to_owned(),
+            expected: OpenPolicy::key(kms_key_arn),
             provider,
             caches,
             objects: Mutex::new(HashMap::new()),
@@ -187,7 +203,6 @@ impl SseKmsBucket {
                     )
                     .map_err(|_| "AES-GCM encryption failed")?;
                 Stored::DataKey {
-                    key_arn: dk.key_arn,
                     encrypted_data_key: dk.ciphertext,
                     nonce: nonce.to_vec(),
                     ciphertext,
@@ -210,12 +225,10 @@ impl SseKmsBucket {
             {
                 Stored::BucketKey(env) => Stored::BucketKey(env.clone()),
                 Stored::DataKey {
-                    key_arn,
                     encrypted_data_key,
                     nonce,
                     ciphertext,
                 } => Stored::DataKey {
-                    key_arn: key_arn.clone(),
                     encrypted_data_key: encrypted_data_key.clone(),
                     nonce: nonce.clone(),
                     ciphertext: ciphertext.clone(),
@@ -225,10 +238,11 @@ impl SseKmsBucket {
         match stored {
             Stored::BucketKey(env) => {
                 let (_, reader) = self.caches.as_ref().ok_or("bucket keys are off")?;
-                Ok(reader.open(self.scope.bucket(), name, &env).await?)
+                Ok(reader
+                    .open(&self.expected, self.scope.bucket(), name, &env)
+                    .await?)
             }
             Stored::DataKey {
-                key_arn,
                 encrypted_data_key,
                 nonce,
                 ciphertext,
@@ -237,7 +251,9 @@ impl SseKmsBucket {
                 let dk = self
                     .provider
                     .decrypt(DecryptRequest {
-                        key_id: &key_arn,
+                        // The key we expect, not one stored with the object: KMS refuses a data
+                        // key under any other (IncorrectKeyException).
+                        key_id: &self.kms_key_arn,
                         ciphertext: &encrypted_data_key,
                         encryption_context: &context,
                     })
@@ -276,7 +292,7 @@ fn object_name(i: usize) -> String {
 
 /// A KMS provider for `args`: standard retry mode (3 attempts, 100 ms initial backoff) in its
 /// own retry partition, then up to 30 calls with full-jitter backoff (50 ms doubling to 1 s).
-fn provider(args: &Args) -> AwsSdkProvider {
+pub fn provider(args: &Args) -> AwsSdkProvider {
     static RUN: AtomicU64 = AtomicU64::new(0);
     let partition = format!("bulk-upload-{}", RUN.fetch_add(1, Ordering::Relaxed));
     let config = aws_sdk_kms::Config::builder()
@@ -328,8 +344,17 @@ where
 /// Uploads and verifies `args.objects` objects; returns the summary.
 pub async fn run(args: &Args) -> Result<Summary, BoxError> {
     let provider = Arc::new(provider(args));
-    let kms_key = match &args.key_id {
-        Some(k) => k.clone(),
+    let kms_key_arn = match &args.key_id {
+        Some(k) => provider
+            .client()
+            .describe_key()
+            .key_id(k)
+            .send()
+            .await?
+            .key_metadata
+            .ok_or("DescribeKey returned no KeyMetadata")?
+            .arn
+            .ok_or("DescribeKey returned no Arn")?,
         None => provider
             .client()
             .create_key()
@@ -343,7 +368,7 @@ pub async fn run(args: &Args) -> Result<Summary, BoxError> {
     };
     let bucket = Arc::new(SseKmsBucket::new(
         &args.bucket,
-        &kms_key,
+        &kms_key_arn,
         provider.clone(),
         args.bucket_key == Switch::On,
     ));

@@ -1,12 +1,16 @@
 //! Bucket keys against the started emulator under a symmetric quota of 100 requests/s: the
 //! `bulk_upload` example's workload with bucket keys is never throttled and costs three KMS
 //! calls (CreateKey, one GenerateDataKey, one Decrypt); without them the same workload is
-//! throttled, and every object still completes and verifies.
+//! throttled, and every object still completes and verifies. A reader in strict mode refuses an
+//! object whose bucket key is under another KMS key without sending KMS a request.
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/bulk_upload.rs"]
 mod bulk_upload;
 
+use std::sync::Arc;
+
+use bucket_key_cache::{BucketKeyCache, BucketScope, Error, KeyProvider, OpenPolicy};
 use bulk_upload::Args;
 use clap::Parser;
 use kms_emulator::throttle::QuotaTable;
@@ -78,6 +82,46 @@ async fn without_bucket_keys_the_same_workload_is_throttled_but_completes() {
         1 + 2 * OBJECTS as u64 + summary.retries,
         "one GenerateDataKey and one Decrypt per object, plus retries: {summary}"
     );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_refuses_an_object_under_another_kms_key_before_calling_kms() {
+    let server = kms_emulator::start(Config::default(), kms_api::Kms::new(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let provider = Arc::new(bulk_upload::provider(&args(&server, "on")));
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let created = provider.client().create_key().send().await.unwrap();
+        keys.push(created.key_metadata.unwrap().arn.unwrap());
+    }
+    let (expected_key, other_key) = (&keys[0], &keys[1]);
+    let writer = BucketKeyCache::new(provider.clone());
+    let forged = writer
+        .seal(&BucketScope::new("photos", other_key), "cat.jpg", b"forged")
+        .await
+        .unwrap();
+
+    let reader = BucketKeyCache::new(provider.clone());
+    let sent = provider.stats().requests;
+    let err = reader
+        .open(&OpenPolicy::key(expected_key), "photos", "cat.jpg", &forged)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::UnexpectedKey {
+            kms_key_arn: other_key.clone()
+        }
+    );
+    assert_eq!(provider.stats().requests, sent, "no request reached KMS");
+    // What strict mode prevents: in discovery mode the forged object opens.
+    let opened = reader
+        .open(&OpenPolicy::AnyKey, "photos", "cat.jpg", &forged)
+        .await
+        .unwrap();
+    assert_eq!(opened, b"forged");
     server.shutdown().await;
 }
 

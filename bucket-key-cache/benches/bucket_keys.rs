@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bucket_key_cache::derive::object_key;
-use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider};
+use bucket_key_cache::mock::MOCK_KEY_ARN;
+use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider, OpenPolicy};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -29,6 +30,7 @@ fn derivation(c: &mut Criterion) {
                 black_box("uploads/42/object-00000042.bin"),
                 black_box(&salt),
             )
+            .expect("names shorter than 4 GiB")
         })
     });
 }
@@ -122,6 +124,7 @@ fn savings(c: &mut Criterion) {
         let writer = BucketKeyCache::new(kms.clone());
         let reader = BucketKeyCache::new(kms.clone());
         let scope = BucketScope::new("bulk-upload-demo", "alias/s3");
+        let expected = OpenPolicy::key(MOCK_KEY_ARN);
         rt.block_on(async {
             for i in 0..OBJECTS {
                 let name = format!("uploads/object-{i}");
@@ -130,7 +133,7 @@ fn savings(c: &mut Criterion) {
                     .await
                     .expect("seal");
                 reader
-                    .open("bulk-upload-demo", &name, &sealed)
+                    .open(&expected, "bulk-upload-demo", &name, &sealed)
                     .await
                     .expect("open");
             }

@@ -2,6 +2,7 @@
 //! keys by their KMS ciphertext for reading, both time-limited, bounded and stampede-free.
 //! [`BucketKey`] seals and opens objects; [`BucketScope`] names what a bucket key is for.
 
+use std::borrow::{Borrow, BorrowMut};
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -9,16 +10,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use zeroize::{Zeroize, Zeroizing};
-
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{saturating_add, Clock, SystemClock};
 use crate::derive::{KEY_LEN, SALT_LEN};
 use crate::envelope::{self, NONCE_LEN};
 use crate::error::Error;
+use crate::policy::OpenPolicy;
 use crate::provider::{
     BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, EncryptionContext, KeyProvider,
     ProviderStats, WrappedDataKey,
 };
+use crate::secret::Secret;
 use crate::slots::{Count, PassThrough, Slots, Timing};
 
 /// How long a bucket key is used for writing, and cached for reading, by default: 5 minutes.
@@ -54,7 +55,8 @@ pub enum KeyGeneration {
 /// The settings of a [`BucketKeyCache`]; see [`BucketKeyCache::builder`].
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
-    /// How long a bucket key is used (and cached for reading). Default [`DEFAULT_TTL`].
+    /// How long a bucket key is used (and cached for reading). Default [`DEFAULT_TTL`]. A
+    /// duration `Instant` cannot add (e.g. `Duration::MAX`) means "until the end of time".
     pub ttl: Duration,
     /// Refresh starts this long before expiry. Default [`DEFAULT_GRACE_PERIOD`]; clamped to
     /// half the TTL.
@@ -207,8 +209,17 @@ pub fn bucket_arn(bucket: &str) -> String {
 #[derive(Clone)]
 pub struct BucketKey(Arc<KeyInner>);
 
+/// The bytes of a bucket key. Unit tests put in their place a type that records its own wiping
+/// (`tests::Probe`), so they can observe that evicting, purging or dropping a bucket key reaches
+/// the wipe `Secret` runs on drop; everything else about the key is the same code.
+#[cfg(not(test))]
+type Material = [u8; KEY_LEN];
+#[cfg(test)]
+type Material = tests::Probe;
+
 struct KeyInner {
-    material: Zeroizing<[u8; KEY_LEN]>,
+    /// Wiped by `Secret`'s `Drop` when the last handle goes.
+    material: Secret<Material>,
     kms_key_arn: String,
     ciphertext: Vec<u8>,
     bucket: String,
@@ -219,19 +230,10 @@ struct KeyInner {
     uses: AtomicU64,
 }
 
-impl Drop for KeyInner {
-    fn drop(&mut self) {
-        // `Zeroizing` does this too; explicit so the test hook can observe it.
-        self.material.zeroize();
-        #[cfg(test)]
-        tests::record_drop(&self.bucket, &self.material);
-    }
-}
-
 impl BucketKey {
     #[allow(clippy::too_many_arguments)]
     fn new(
-        material: Zeroizing<[u8; KEY_LEN]>,
+        material: Secret<Material>,
         kms_key_arn: String,
         ciphertext: Vec<u8>,
         bucket: &str,
@@ -239,15 +241,19 @@ impl BucketKey {
         config: &CacheConfig,
         max_uses: Option<u64>,
     ) -> Self {
-        let expires = now + config.ttl;
-        let grace = config.grace_period.min(config.ttl / 2);
+        // A TTL too long for `Instant` (e.g. `Duration::MAX`) saturates: the key never expires.
+        let expires = saturating_add(now, config.ttl);
+        // Half the lifetime actually granted, so `refresh_at` stays within `now..=expires`.
+        let grace = config
+            .grace_period
+            .min(expires.saturating_duration_since(now) / 2);
         Self(Arc::new(KeyInner {
             material,
             kms_key_arn,
             ciphertext,
             bucket: bucket.to_owned(),
             created: now,
-            refresh_at: expires - grace,
+            refresh_at: expires.checked_sub(grace).unwrap_or(now),
             expires,
             max_uses,
             uses: AtomicU64::new(0),
@@ -310,7 +316,7 @@ impl BucketKey {
         nonce: [u8; NONCE_LEN],
     ) -> Result<Vec<u8>, Error> {
         envelope::seal_with(
-            &self.0.material,
+            self.material(),
             &self.0.kms_key_arn,
             &self.0.ciphertext,
             &self.0.bucket,
@@ -321,17 +327,24 @@ impl BucketKey {
         )
     }
 
-    /// Opens an envelope sealed under this bucket key as object `object`.
+    /// Opens an envelope sealed under this bucket key as object `object`. The bucket key itself
+    /// decides what opens: nothing the envelope names is trusted.
     ///
     /// # Errors
-    /// [`Error::WrongBucketKey`] when the envelope names another bucket key;
+    /// [`Error::WrongBucketKey`] when the envelope names another bucket key or KMS key;
     /// [`Error::Authentication`], [`Error::Malformed`], [`Error::UnsupportedVersion`].
     pub fn open(&self, object: &str, sealed: &[u8]) -> Result<Vec<u8>, Error> {
         let parsed = envelope::parse(sealed)?;
-        if parsed.header.bucket_key_ciphertext != self.0.ciphertext.as_slice() {
+        if parsed.header.bucket_key_ciphertext != self.0.ciphertext.as_slice()
+            || parsed.header.kms_key_arn != self.0.kms_key_arn
+        {
             return Err(Error::WrongBucketKey);
         }
-        envelope::open(&self.0.material, &self.0.bucket, object, &parsed)
+        envelope::open(self.material(), &self.0.bucket, object, &parsed)
+    }
+
+    fn material(&self) -> &[u8; KEY_LEN] {
+        (*self.0.material).borrow()
     }
 
     pub(crate) fn refresh_at(&self) -> Instant {
@@ -353,11 +366,6 @@ impl BucketKey {
                 .0
                 .max_uses
                 .is_none_or(|max| self.0.uses.load(Ordering::Relaxed) < max)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn downgrade(&self) -> std::sync::Weak<impl Sized> {
-        Arc::downgrade(&self.0)
     }
 }
 
@@ -411,13 +419,14 @@ pub struct CacheStats {
 /// [`ttl`](CacheConfig::ttl) and at most [`max_objects_per_key`](CacheConfig::max_objects_per_key)
 /// objects. Each object gets its own key derived from the bucket key with a random salt.
 ///
-/// Reading: [`open`](Self::open) decrypts the bucket key named in the envelope with KMS Decrypt
-/// once and caches it by its ciphertext, so reading 100,000 objects written under one bucket key
-/// costs one Decrypt.
+/// Reading: [`open`](Self::open) checks that the envelope's KMS key is one the reader expects
+/// ([`OpenPolicy`]), decrypts the bucket key named in the envelope with KMS Decrypt once and
+/// caches it by its ciphertext, so reading 100,000 objects written under one bucket key costs one
+/// Decrypt.
 ///
 /// ```
 /// # #[cfg(feature = "in-process")] {
-/// use bucket_key_cache::{BucketKeyCache, BucketScope, InProcessProvider};
+/// use bucket_key_cache::{BucketKeyCache, BucketScope, InProcessProvider, OpenPolicy};
 /// use kms_api::{Kms, Scope};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -426,9 +435,11 @@ pub struct CacheStats {
 /// let key = kms.create_key(&account, Default::default()).unwrap().key_metadata.arn;
 /// let cache = BucketKeyCache::new(InProcessProvider::new(kms, account));
 /// let bucket = BucketScope::new("invoices", key.as_str());
+/// let expected = OpenPolicy::key(key.as_str());
 /// for i in 0..1000 {
-///     let sealed = cache.seal(&bucket, &format!("2024/{i}.pdf"), b"%PDF").await.unwrap();
-///     assert_eq!(cache.open("invoices", &format!("2024/{i}.pdf"), &sealed).await.unwrap(), b"%PDF");
+///     let name = format!("2024/{i}.pdf");
+///     let sealed = cache.seal(&bucket, &name, b"%PDF").await.unwrap();
+///     assert_eq!(cache.open(&expected, "invoices", &name, &sealed).await.unwrap(), b"%PDF");
 /// }
 /// assert_eq!(cache.stats().kms_calls, 2); // one GenerateDataKey, one Decrypt
 /// # });
@@ -458,7 +469,19 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Bucket keys are used for `ttl` ([`DEFAULT_TTL`] if not set).
+    /// Bucket keys are used for `ttl` ([`DEFAULT_TTL`] if not set). Any duration is accepted:
+    /// one too long for `Instant` to add (e.g. `Duration::MAX`) saturates at the latest instant
+    /// the platform can represent, so the key never expires by time. Think twice: a bucket key
+    /// that never expires means KMS key policy changes (a disabled key, a revoked grant) never
+    /// reach writers.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bucket_key_cache::{BucketKeyCache, MockProvider};
+    ///
+    /// let cache = BucketKeyCache::builder(MockProvider::new()).ttl(Duration::MAX).build();
+    /// assert_eq!(cache.config().ttl, Duration::MAX);
+    /// ```
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.config.ttl = ttl;
         self
@@ -471,6 +494,7 @@ impl Builder {
     }
 
     /// After a failed refresh, wait `interval` before the next ([`DEFAULT_GRACE_INTERVAL`]).
+    /// Saturates like [`ttl`](Self::ttl): `Duration::MAX` means no retry before expiry.
     pub fn grace_interval(mut self, interval: Duration) -> Self {
         self.config.grace_interval = interval;
         self
@@ -587,30 +611,77 @@ impl BucketKeyCache {
         self.encryption_key(scope).await?.seal(object, plaintext)
     }
 
-    /// Opens object `object` of `bucket` in the default partition.
+    /// Opens object `object` of `bucket` in the default partition, if its bucket key is under a
+    /// KMS key that `expected` allows.
+    ///
+    /// ```
+    /// use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider, OpenPolicy};
+    ///
+    /// const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cache = BucketKeyCache::new(MockProvider::new());
+    /// let sealed = cache.seal(&BucketScope::new("photos", KEY), "cat.jpg", b"meow").await?;
+    /// let bytes = cache.open(&OpenPolicy::key(KEY), "photos", "cat.jpg", &sealed).await?;
+    /// assert_eq!(bytes, b"meow");
+    /// # Ok::<(), bucket_key_cache::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`open_in`](Self::open_in).
-    pub async fn open(&self, bucket: &str, object: &str, sealed: &[u8]) -> Result<Vec<u8>, Error> {
-        self.open_in(DEFAULT_PARTITION, bucket, object, sealed)
+    pub async fn open(
+        &self,
+        expected: &OpenPolicy,
+        bucket: &str,
+        object: &str,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        self.open_in(DEFAULT_PARTITION, expected, bucket, object, sealed)
             .await
     }
 
-    /// Opens object `object` of `bucket` for requester `partition`: the bucket key named in the
-    /// envelope comes from the read-side cache or from one KMS Decrypt (with the bucket's
-    /// encryption context and the envelope's KMS key ARN as `KeyId`).
+    /// Opens object `object` of `bucket` for requester `partition`. First the KMS key ARN the
+    /// envelope names must be one `expected` allows (nothing else is done otherwise, KMS is not
+    /// called); then the bucket key comes from the read-side cache or from one KMS Decrypt (with
+    /// the bucket's encryption context and that ARN as `KeyId`), and KMS must report decrypting
+    /// with that key.
+    ///
+    /// ```
+    /// use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider, OpenPolicy};
+    ///
+    /// const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let cache = BucketKeyCache::new(MockProvider::new());
+    /// let scope = BucketScope::new("photos", KEY).with_partition("role/uploader");
+    /// let sealed = cache.seal(&scope, "cat.jpg", b"meow").await?;
+    /// let bytes = cache
+    ///     .open_in("role/reader", &OpenPolicy::key(KEY), "photos", "cat.jpg", &sealed)
+    ///     .await?;
+    /// assert_eq!(bytes, b"meow");
+    /// # Ok::<(), bucket_key_cache::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
-    /// [`Error::Malformed`], [`Error::UnsupportedVersion`], [`Error::Provider`] (e.g.
-    /// `InvalidCiphertextException` for a bucket key of another bucket), [`Error::Authentication`].
+    /// [`Error::UnexpectedKey`] when the envelope's KMS key is not allowed by `expected` (or KMS
+    /// reports another key); [`Error::Malformed`], [`Error::UnsupportedVersion`],
+    /// [`Error::Provider`] (e.g. `InvalidCiphertextException` for a bucket key of another
+    /// bucket), [`Error::Authentication`].
     pub async fn open_in(
         &self,
         partition: &str,
+        expected: &OpenPolicy,
         bucket: &str,
         object: &str,
         sealed: &[u8],
     ) -> Result<Vec<u8>, Error> {
         let parsed = envelope::parse(sealed)?;
+        // Before the cache, too: a key cached by a more permissive call must not be served.
+        if !expected.allows(parsed.header.kms_key_arn) {
+            return Err(Error::UnexpectedKey {
+                kms_key_arn: parsed.header.kms_key_arn.to_owned(),
+            });
+        }
         let id = decrypt_id(partition, bucket, &parsed.header);
         let inner = &*self.inner;
         let key = inner
@@ -623,7 +694,7 @@ impl BucketKeyCache {
                 )
             })
             .await?;
-        envelope::open(&key.0.material, bucket, object, &parsed)
+        envelope::open(key.material(), bucket, object, &parsed)
     }
 
     /// Drops every expired bucket key now (they are otherwise replaced on next use or evicted);
@@ -740,6 +811,13 @@ impl Inner {
                 encryption_context: &context,
             })
             .await?;
+        // KMS names the key that decrypted; it must be the one asked for (as the Encryption SDK
+        // checks), or the caller's policy check was about another key.
+        if out.key_arn != kms_key_arn {
+            return Err(Error::UnexpectedKey {
+                kms_key_arn: out.key_arn,
+            });
+        }
         Ok(BucketKey::new(
             material(&out.plaintext)?,
             kms_key_arn.to_owned(),
@@ -752,32 +830,38 @@ impl Inner {
     }
 }
 
-fn material(plaintext: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
-    let mut key = Zeroizing::new([0u8; KEY_LEN]);
+fn material(plaintext: &[u8]) -> Result<Secret<Material>, Error> {
     if plaintext.len() != KEY_LEN {
         return Err(Error::InvalidDataKey {
             len: plaintext.len(),
         });
     }
-    key.copy_from_slice(plaintext);
+    // Copied straight into the `Secret`, not through a temporary.
+    let mut key = Secret::new(Material::from([0u8; KEY_LEN]));
+    let bytes: &mut [u8; KEY_LEN] = (*key).borrow_mut();
+    bytes.copy_from_slice(plaintext);
     Ok(key)
 }
 
-/// The read-side cache key: length-prefixed partition, bucket and KMS key ARN, then the bucket
-/// key ciphertext.
+/// The read-side cache key: partition, bucket and KMS key ARN, each prefixed with its length as
+/// a 64-bit integer (so no split of the bytes between them is ambiguous, whatever their length),
+/// then the bucket key ciphertext.
 fn decrypt_id(partition: &str, bucket: &str, header: &envelope::Header<'_>) -> Vec<u8> {
-    let mut id = Vec::with_capacity(
-        12 + partition.len()
-            + bucket.len()
-            + header.kms_key_arn.len()
-            + header.bucket_key_ciphertext.len(),
-    );
-    for part in [
+    let parts = [
         partition.as_bytes(),
         bucket.as_bytes(),
         header.kms_key_arn.as_bytes(),
-    ] {
-        id.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
+    ];
+    // Only a capacity hint: saturating is harmless.
+    let capacity = parts
+        .iter()
+        .fold(header.bucket_key_ciphertext.len(), |n, p| {
+            n.saturating_add(8).saturating_add(p.len())
+        });
+    let mut id = Vec::with_capacity(capacity);
+    for part in parts {
+        // usize is at most 64 bits on every platform Rust supports.
+        id.extend_from_slice(&u64::try_from(part.len()).unwrap_or(u64::MAX).to_be_bytes());
         id.extend_from_slice(part);
     }
     id.extend_from_slice(header.bucket_key_ciphertext);

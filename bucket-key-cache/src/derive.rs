@@ -27,10 +27,16 @@
 //! The length prefixes make the context unambiguous, so two different (bucket, object) pairs
 //! never share a derivation input; the random salt makes every write of the same object name
 //! get a fresh key. Test vectors are in `tests/vectors.rs`.
+//!
+//! Lengths that do not fit their 32-bit fields (an output of 2^32 bits or more, a name of 4 GiB
+//! or more) are an [`Error::InvalidInput`], never a panic and never a silently truncated field.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::secret::Secret;
 
 /// The KDF label of per-object keys.
 pub const OBJECT_KEY_LABEL: &[u8] = b"bucket-key-cache/v1 object key";
@@ -50,18 +56,42 @@ type HmacSha256 = Hmac<Sha256>;
 /// use bucket_key_cache::derive::kdf_ctr_hmac_sha256;
 ///
 /// let mut out = [0u8; 32];
-/// kdf_ctr_hmac_sha256(&[7u8; 32], b"label", &[b"context"], &mut out);
+/// kdf_ctr_hmac_sha256(&[7u8; 32], b"label", &[b"context"], &mut out)?;
 /// assert_ne!(out, [0u8; 32]);
+/// # Ok::<(), bucket_key_cache::Error>(())
 /// ```
 ///
-/// # Panics
-/// If `out` is longer than `u32::MAX / 8` bytes.
-pub fn kdf_ctr_hmac_sha256(key: &[u8], label: &[u8], context: &[&[u8]], out: &mut [u8]) {
-    let bits = u32::try_from(out.len() * 8).expect("output length fits the 32-bit L field");
-    let prf = <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
-    for (i, chunk) in out.chunks_mut(32).enumerate() {
-        // Counter starts at 1; out.len() <= u32::MAX / 8 so i + 1 fits in u32.
-        let counter = u32::try_from(i + 1).expect("counter fits in 32 bits");
+/// # Errors
+/// [`Error::InvalidInput`] when `L` does not fit its 32-bit field (`out` of 2^29 bytes or more).
+pub fn kdf_ctr_hmac_sha256(
+    key: &[u8],
+    label: &[u8],
+    context: &[&[u8]],
+    out: &mut [u8],
+) -> Result<(), Error> {
+    let bits = out
+        .len()
+        .checked_mul(8)
+        .and_then(|bits| u32::try_from(bits).ok())
+        .ok_or(Error::InvalidInput(
+            "KDF output must be shorter than 2^32 bits",
+        ))?;
+    kdf(key, label, context, out, bits)
+}
+
+/// [`kdf_ctr_hmac_sha256`] with `bits == 8 * out.len()` already checked to fit in 32 bits, so the
+/// block counter (at most `bits / 256`) does too.
+fn kdf(
+    key: &[u8],
+    label: &[u8],
+    context: &[&[u8]],
+    out: &mut [u8],
+    bits: u32,
+) -> Result<(), Error> {
+    let prf = <HmacSha256 as KeyInit>::new_from_slice(key)
+        .map_err(|_| Error::InvalidInput("HMAC key length"))?;
+    // The counter starts at 1; `zip` with a bounded range stops rather than overflowing.
+    for (chunk, counter) in out.chunks_mut(32).zip(1..=u32::MAX) {
         let mut mac = prf.clone();
         mac.update(&counter.to_be_bytes());
         mac.update(label);
@@ -73,33 +103,39 @@ pub fn kdf_ctr_hmac_sha256(key: &[u8], label: &[u8], context: &[&[u8]], out: &mu
         let block: Zeroizing<[u8; 32]> = Zeroizing::new(mac.finalize().into_bytes().into());
         chunk.copy_from_slice(&block[..chunk.len()]);
     }
+    Ok(())
 }
 
 /// The per-object key of `object` in `bucket` under `bucket_key`, with `salt` (see the module
-/// docs for the exact construction).
+/// docs for the exact construction), as a [`Secret`]: wiped on drop, redacted in `Debug`.
 ///
 /// ```
 /// use bucket_key_cache::derive::object_key;
 ///
-/// let a = object_key(&[1u8; 32], "photos", "cat.jpg", &[9u8; 16]);
-/// let b = object_key(&[1u8; 32], "photos", "dog.jpg", &[9u8; 16]);
+/// let a = object_key(&[1u8; 32], "photos", "cat.jpg", &[9u8; 16])?;
+/// let b = object_key(&[1u8; 32], "photos", "dog.jpg", &[9u8; 16])?;
 /// assert_ne!(*a, *b);
+/// # Ok::<(), bucket_key_cache::Error>(())
 /// ```
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the bucket or object name is 4 GiB or longer (its length would
+/// not fit the 32-bit prefix, and a saturated prefix would make the context ambiguous).
 pub fn object_key(
     bucket_key: &[u8; KEY_LEN],
     bucket: &str,
     object: &str,
     salt: &[u8; SALT_LEN],
-) -> Zeroizing<[u8; KEY_LEN]> {
-    let mut out = Zeroizing::new([0u8; KEY_LEN]);
-    // Lengths beyond u32 are rejected by the envelope before deriving; saturate defensively.
-    let bucket_len = u32::try_from(bucket.len())
-        .unwrap_or(u32::MAX)
-        .to_be_bytes();
-    let object_len = u32::try_from(object.len())
-        .unwrap_or(u32::MAX)
-        .to_be_bytes();
-    kdf_ctr_hmac_sha256(
+) -> Result<Secret<[u8; KEY_LEN]>, Error> {
+    let name_len = |name: &str| {
+        u32::try_from(name.len())
+            .map(u32::to_be_bytes)
+            .map_err(|_| Error::InvalidInput("bucket and object names must be shorter than 4 GiB"))
+    };
+    let bucket_len = name_len(bucket)?;
+    let object_len = name_len(object)?;
+    let mut out = Secret::new([0u8; KEY_LEN]);
+    kdf(
         bucket_key,
         OBJECT_KEY_LABEL,
         &[
@@ -110,8 +146,9 @@ pub fn object_key(
             object.as_bytes(),
         ],
         &mut *out,
-    );
-    out
+        8 * KEY_LEN as u32,
+    )?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -129,7 +166,7 @@ mod tests {
         let ikm = unhex("7dc9bdfc2534047cfe63e9eb297b77525149ed7d4afce9c6440f350e61ef3ed0");
         let salt = unhex("77dae93e689b581d3e06eb01c8d3ba02");
         let mut out = [0u8; 32];
-        kdf_ctr_hmac_sha256(&ikm, b"aws-kms-hierarchy", &[&salt], &mut out);
+        kdf_ctr_hmac_sha256(&ikm, b"aws-kms-hierarchy", &[&salt], &mut out).unwrap();
         assert_eq!(
             hex::encode(out),
             "bce898725589aec08f9834b3b80fdc3ff173907e5574e729fdce127cf76db7cc"
@@ -140,8 +177,8 @@ mod tests {
     fn longer_outputs_use_successive_counters() {
         let mut one = [0u8; 32];
         let mut two = [0u8; 64];
-        kdf_ctr_hmac_sha256(b"k", b"l", &[b"c"], &mut one);
-        kdf_ctr_hmac_sha256(b"k", b"l", &[b"c"], &mut two);
+        kdf_ctr_hmac_sha256(b"k", b"l", &[b"c"], &mut one).unwrap();
+        kdf_ctr_hmac_sha256(b"k", b"l", &[b"c"], &mut two).unwrap();
         // L is part of the input, so the first block differs between L=256 and L=512.
         assert_ne!(one[..], two[..32]);
         assert_ne!(two[..32], two[32..]);
@@ -151,11 +188,27 @@ mod tests {
     fn object_keys_are_domain_separated() {
         let k = [3u8; 32];
         let s = [4u8; 16];
-        let base = object_key(&k, "ab", "c", &s);
-        assert_ne!(*base, *object_key(&k, "a", "bc", &s), "length prefixes");
-        assert_ne!(*base, *object_key(&k, "ab", "c", &[5u8; 16]), "salt");
-        assert_ne!(*base, *object_key(&k, "xb", "c", &s), "bucket");
-        assert_ne!(*base, *object_key(&[6u8; 32], "ab", "c", &s), "bucket key");
-        assert_eq!(*base, *object_key(&k, "ab", "c", &s), "deterministic");
+        let key = |k: &[u8; 32], b: &str, o: &str, s: &[u8; 16]| *object_key(k, b, o, s).unwrap();
+        let base = key(&k, "ab", "c", &s);
+        assert_ne!(base, key(&k, "a", "bc", &s), "length prefixes");
+        assert_ne!(base, key(&k, "ab", "c", &[5u8; 16]), "salt");
+        assert_ne!(base, key(&k, "xb", "c", &s), "bucket");
+        assert_ne!(base, key(&[6u8; 32], "ab", "c", &s), "bucket key");
+        assert_eq!(base, key(&k, "ab", "c", &s), "deterministic");
+    }
+
+    /// `L` is a 32-bit field: 2^29 bytes are 2^32 bits, one too many. This used to panic (and
+    /// `out.len() * 8` could overflow before the check). The buffer is zero-filled lazily, so the
+    /// test costs no real memory.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn an_output_too_long_for_the_length_field_is_an_error() {
+        let mut out = vec![0u8; 1 << 29];
+        assert!(matches!(
+            kdf_ctr_hmac_sha256(b"k", b"l", &[], &mut out),
+            Err(Error::InvalidInput(_))
+        ));
+        let mut fits = [0u8; 64];
+        kdf_ctr_hmac_sha256(b"k", b"l", &[], &mut fits).unwrap();
     }
 }

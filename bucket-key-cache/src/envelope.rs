@@ -20,6 +20,9 @@
 //! (UTF-8): changing any header byte, the ciphertext, the tag, the object name or the bucket
 //! makes [`open`] fail with [`Error::Authentication`]. Since the bucket key's ciphertext travels
 //! with every object, reading never depends on what a cache holds.
+//!
+//! Every length computed here is checked: a truncated, hostile or hand-built value ([`Parsed`]
+//! has public fields) gives an [`Error`], never a panic.
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
@@ -35,6 +38,9 @@ pub const VERSION: u8 = 1;
 pub const NONCE_LEN: usize = 12;
 /// Bytes of the AES-GCM tag.
 pub const TAG_LEN: usize = 16;
+/// The longest object AES-GCM can encrypt under one key and nonce: 2^36 - 32 bytes (NIST SP
+/// 800-38D, §5.2.1.1).
+pub const MAX_OBJECT_LEN: u64 = (1 << 36) - 32;
 
 /// The parsed header of an envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +106,10 @@ pub fn parse(envelope: &[u8]) -> Result<Parsed<'_>, Error> {
     let bucket_key_ciphertext = r.take(blob_len)?;
     let salt = r.array::<SALT_LEN>()?;
     let nonce = r.array::<NONCE_LEN>()?;
-    let header_len = envelope.len() - r.0.len();
+    let header_len = envelope
+        .len()
+        .checked_sub(r.0.len())
+        .ok_or(Error::Malformed("header longer than the envelope"))?;
     if r.0.len() < TAG_LEN {
         return Err(Error::Malformed("truncated before the tag"));
     }
@@ -122,8 +131,9 @@ pub fn parse(envelope: &[u8]) -> Result<Parsed<'_>, Error> {
 /// this form exists for test vectors.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] when the ARN or ciphertext is empty or longer than 65,535 bytes, or
-/// the object name longer than `u32::MAX` bytes.
+/// [`Error::InvalidInput`] when the ARN or ciphertext is empty or longer than 65,535 bytes, the
+/// bucket or object name longer than `u32::MAX` bytes, or the object longer than
+/// [`MAX_OBJECT_LEN`].
 #[allow(clippy::too_many_arguments)]
 pub fn seal_with(
     bucket_key: &[u8; KEY_LEN],
@@ -146,8 +156,27 @@ pub fn seal_with(
             "bucket key ciphertext must be 1..=65535 bytes",
         ))?;
     check_names(bucket, object)?;
-    let header_len = 4 + 1 + 2 + kms_key_arn.len() + 2 + bucket_key_ciphertext.len() + 16 + 12;
-    let mut out = Vec::with_capacity(header_len + plaintext.len() + TAG_LEN);
+    if u64::try_from(plaintext.len()).map_or(true, |n| n > MAX_OBJECT_LEN) {
+        return Err(Error::InvalidInput(
+            "object too large for AES-GCM (at most 2^36 - 32 bytes)",
+        ));
+    }
+    // At most 4 + 1 + 2 + 65,535 + 2 + 65,535 + 16 + 12 bytes: the two lengths are u16.
+    let header_len = MAGIC.len()
+        + 1
+        + 2
+        + usize::from(arn_len)
+        + 2
+        + usize::from(blob_len)
+        + SALT_LEN
+        + NONCE_LEN;
+    let capacity = header_len
+        .checked_add(plaintext.len())
+        .and_then(|n| n.checked_add(TAG_LEN))
+        .ok_or(Error::InvalidInput(
+            "envelope longer than memory can address",
+        ))?;
+    let mut out = Vec::with_capacity(capacity);
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
     out.extend_from_slice(&arn_len.to_be_bytes());
@@ -157,9 +186,9 @@ pub fn seal_with(
     out.extend_from_slice(&salt);
     out.extend_from_slice(&nonce);
     debug_assert_eq!(out.len(), header_len);
-    let aad = aad(&out, object);
+    let aad = aad(&out, object)?;
     out.extend_from_slice(plaintext);
-    let cipher = object_cipher(bucket_key, bucket, object, &salt);
+    let cipher = object_cipher(bucket_key, bucket, object, &salt)?;
     let tag = cipher
         .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut out[header_len..])
         .map_err(|_| Error::InvalidInput("object too large for AES-GCM"))?;
@@ -171,7 +200,9 @@ pub fn seal_with(
 /// plaintext of its header's bucket key ciphertext.
 ///
 /// # Errors
-/// [`Error::Authentication`] when anything was changed or the name or bucket is wrong.
+/// [`Error::Authentication`] when anything was changed or the name or bucket is wrong;
+/// [`Error::Malformed`] when `parsed.ciphertext` is shorter than the tag (possible only for a
+/// `Parsed` built by hand); [`Error::InvalidInput`] for names longer than `u32::MAX` bytes.
 pub fn open(
     bucket_key: &[u8; KEY_LEN],
     bucket: &str,
@@ -179,11 +210,15 @@ pub fn open(
     parsed: &Parsed<'_>,
 ) -> Result<Vec<u8>, Error> {
     check_names(bucket, object)?;
-    let aad = aad(parsed.header_bytes, object);
-    let split = parsed.ciphertext.len() - TAG_LEN;
+    let split = parsed
+        .ciphertext
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(Error::Malformed("truncated before the tag"))?;
     let (body, tag) = parsed.ciphertext.split_at(split);
+    let aad = aad(parsed.header_bytes, object)?;
     let mut out = body.to_vec();
-    let cipher = object_cipher(bucket_key, bucket, object, &parsed.header.salt);
+    let cipher = object_cipher(bucket_key, bucket, object, &parsed.header.salt)?;
     cipher
         .decrypt_in_place_detached(
             Nonce::from_slice(&parsed.header.nonce),
@@ -204,11 +239,17 @@ fn check_names(bucket: &str, object: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn aad(header: &[u8], object: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(header.len() + object.len());
+fn aad(header: &[u8], object: &str) -> Result<Vec<u8>, Error> {
+    let len = header
+        .len()
+        .checked_add(object.len())
+        .ok_or(Error::InvalidInput(
+            "header and object name longer than memory can address",
+        ))?;
+    let mut aad = Vec::with_capacity(len);
     aad.extend_from_slice(header);
     aad.extend_from_slice(object.as_bytes());
-    aad
+    Ok(aad)
 }
 
 /// AES-256-GCM under the per-object key; the cipher's key schedule is zeroized on drop
@@ -218,9 +259,9 @@ fn object_cipher(
     bucket: &str,
     object: &str,
     salt: &[u8; SALT_LEN],
-) -> Aes256Gcm {
-    let key = derive::object_key(bucket_key, bucket, object, salt);
-    Aes256Gcm::new_from_slice(&*key).expect("32-byte key")
+) -> Result<Aes256Gcm, Error> {
+    let key = derive::object_key(bucket_key, bucket, object, salt)?;
+    Ok(Aes256Gcm::new((&*key).into()))
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -324,6 +365,40 @@ mod tests {
         let mut v2 = env;
         v2[4] = 2;
         assert_eq!(parse(&v2).unwrap_err(), Error::UnsupportedVersion(2));
+    }
+
+    /// `Parsed` has public fields, so `open` must not trust its lengths.
+    #[test]
+    fn a_hand_built_parsed_is_an_error_not_a_panic() {
+        let env = sealed(b"payload");
+        let good = parse(&env).unwrap();
+        for len in 0..TAG_LEN {
+            let short = Parsed {
+                ciphertext: &good.ciphertext[..len],
+                ..good.clone()
+            };
+            assert_eq!(
+                open(&KEY, "bucket", "dir/a.txt", &short),
+                Err(Error::Malformed("truncated before the tag")),
+                "{len}-byte ciphertext"
+            );
+        }
+        let no_header = Parsed {
+            header_bytes: &[],
+            ..good.clone()
+        };
+        assert_eq!(
+            open(&KEY, "bucket", "dir/a.txt", &no_header),
+            Err(Error::Authentication)
+        );
+        let just_a_tag = Parsed {
+            ciphertext: &good.ciphertext[good.ciphertext.len() - TAG_LEN..],
+            ..good
+        };
+        assert_eq!(
+            open(&KEY, "bucket", "dir/a.txt", &just_a_tag),
+            Err(Error::Authentication)
+        );
     }
 
     #[test]

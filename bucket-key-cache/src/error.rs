@@ -26,6 +26,13 @@ pub enum Error {
     Malformed(&'static str),
     /// The KMS call failed, after the provider's retries.
     Provider(ProviderError),
+    /// The envelope's bucket key is under a KMS key the reader's
+    /// [`OpenPolicy`](crate::OpenPolicy) does not list (found before any KMS call), or KMS
+    /// reported decrypting with another key than the one requested.
+    UnexpectedKey {
+        /// The KMS key ARN the envelope (or KMS) named.
+        kms_key_arn: String,
+    },
     /// The envelope has a format version this library does not know.
     UnsupportedVersion(u8),
     /// [`BucketKey::open`](crate::BucketKey::open) was given an envelope sealed under another
@@ -52,6 +59,10 @@ impl fmt::Display for Error {
             Self::InvalidInput(what) => write!(f, "invalid input: {what}"),
             Self::Malformed(what) => write!(f, "malformed envelope: {what}"),
             Self::Provider(e) => write!(f, "KMS call failed: {e}"),
+            Self::UnexpectedKey { kms_key_arn } => write!(
+                f,
+                "the bucket key is under KMS key {kms_key_arn}, which the reader does not expect"
+            ),
             Self::UnsupportedVersion(v) => write!(f, "unsupported envelope format version {v}"),
             Self::WrongBucketKey => f.write_str("the envelope was sealed under another bucket key"),
         }

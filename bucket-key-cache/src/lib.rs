@@ -14,7 +14,11 @@
 //!   in a versioned [`envelope`] that carries the bucket key's KMS ciphertext, so reading never
 //!   depends on the cache;
 //! - reading caches bucket keys by their ciphertext: 100,000 objects under one bucket key cost
-//!   one KMS Decrypt.
+//!   one KMS Decrypt;
+//! - a reader states which KMS keys it expects ([`OpenPolicy`], the Encryption SDK's strict
+//!   mode): the envelope names the KMS key of its bucket key, but the writer chose that name, so
+//!   an envelope under any other key is refused before KMS is called. Accepting any key is an
+//!   explicit, documented-as-dangerous [`OpenPolicy::AnyKey`].
 //!
 //! KMS is reached only through the [`KeyProvider`] trait: [`AwsSdkProvider`] (feature `aws-sdk`,
 //! on by default) over the official `aws-sdk-kms` client, [`InProcessProvider`] (feature
@@ -22,16 +26,26 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider};
+//! use bucket_key_cache::{BucketKeyCache, BucketScope, Error, MockProvider, OpenPolicy};
+//!
+//! const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+//! const OTHER: &str = "arn:aws:kms:us-east-1:444455556666:key/0000aaaa-00aa-00aa-00aa-0000aaaa0000";
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let kms = Arc::new(MockProvider::new());
 //! let cache = BucketKeyCache::new(kms.clone());
-//! let photos = BucketScope::new("photos", "alias/s3");
+//! let photos = BucketScope::new("photos", KEY);
 //! let sealed = cache.seal(&photos, "cat.jpg", b"meow").await?;
-//! assert_eq!(cache.open("photos", "cat.jpg", &sealed).await?, b"meow");
-//! assert!(cache.open("photos", "dog.jpg", &sealed).await.is_err()); // the name is authenticated
+//! let expected = OpenPolicy::key(KEY); // the reader names the KMS key it trusts
+//! assert_eq!(cache.open(&expected, "photos", "cat.jpg", &sealed).await?, b"meow");
+//! assert!(cache.open(&expected, "photos", "dog.jpg", &sealed).await.is_err()); // the name is authenticated
 //! assert_eq!(kms.calls(), 2); // one GenerateDataKey, one Decrypt
+//!
+//! // An object whose bucket key is under another KMS key is refused without a KMS call.
+//! let forged = cache.seal(&BucketScope::new("photos", OTHER), "cat.jpg", b"woof").await?;
+//! let err = cache.open(&expected, "photos", "cat.jpg", &forged).await.unwrap_err();
+//! assert_eq!(err, Error::UnexpectedKey { kms_key_arn: OTHER.into() });
+//! assert_eq!(kms.decrypt_calls(), 1);
 //! # Ok::<(), bucket_key_cache::Error>(())
 //! # }).unwrap();
 //! ```
@@ -48,7 +62,9 @@
 //! - [`cache`]: [`BucketKeyCache`], [`BucketKey`], [`BucketScope`], settings and stats.
 //! - [`derive`](mod@derive): the per-object key derivation.
 //! - [`envelope`]: the sealed-object format.
+//! - [`policy`]: [`OpenPolicy`], the KMS keys a reader accepts.
 //! - [`provider`]: the [`KeyProvider`] trait and its implementations.
+//! - [`secret`]: [`Secret`], which holds every key in the crate (redacted `Debug`, wiped on drop).
 //! - [`clock`]: [`SystemClock`] and [`ManualClock`].
 //! - [`error`]: [`Error`] and [`ProviderError`].
 
@@ -61,7 +77,9 @@ pub mod derive;
 pub mod envelope;
 pub mod error;
 pub mod mock;
+pub mod policy;
 pub mod provider;
+pub mod secret;
 mod slots;
 
 pub use cache::{
@@ -72,8 +90,10 @@ pub use cache::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ProviderError};
 pub use mock::MockProvider;
+pub use policy::OpenPolicy;
 #[cfg(feature = "in-process")]
 pub use provider::in_process::InProcessProvider;
 #[cfg(feature = "aws-sdk")]
 pub use provider::sdk::{AwsSdkProvider, ThrottleRetry};
 pub use provider::{KeyProvider, ProviderStats};
+pub use secret::Secret;

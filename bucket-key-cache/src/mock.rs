@@ -3,30 +3,43 @@
 //! Its "ciphertexts" are lookup handles, not encryption: never use it outside tests.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
-
-use zeroize::Zeroizing;
 
 use crate::error::ProviderError;
 use crate::provider::{
     BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, EncryptionContext, KeyProvider,
     ProviderStats, WrappedDataKey,
 };
+use crate::secret::Secret;
 
-/// A mock data key: its plaintext and the context it is bound to.
-type MockKey = (Zeroizing<Vec<u8>>, EncryptionContext);
+/// A mock data key: the KMS key it is under, its plaintext and the context it is bound to.
+struct MockKey {
+    arn: String,
+    plaintext: Secret<Vec<u8>>,
+    context: EncryptionContext,
+}
 
-/// A counting fake KMS.
+/// A counting fake KMS. It holds every data key it handed out, so its `Debug` shows only counts.
+///
+/// Data keys are under the KMS key [`MockProvider::key_arn`] names for the requested `KeyId`, and
+/// Decrypt checks it as KMS does: a `KeyId` naming another key gets `IncorrectKeyException`.
 ///
 /// ```
 /// use std::time::Duration;
 /// use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider};
 /// use std::sync::Arc;
 ///
-/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let kms = Arc::new(MockProvider::new().with_delay(Duration::from_millis(1)));
+/// // Paused tokio time: the mock's delay passes without sleeping.
+/// let runtime = tokio::runtime::Builder::new_current_thread()
+///     .enable_time()
+///     .start_paused(true)
+///     .build()
+///     .unwrap();
+/// # runtime.block_on(async {
+/// let kms = Arc::new(MockProvider::new().with_delay(Duration::from_millis(20)));
 /// let cache = BucketKeyCache::new(kms.clone());
 /// let scope = BucketScope::new("b", "alias/k");
 /// for i in 0..100 {
@@ -35,7 +48,7 @@ type MockKey = (Zeroizing<Vec<u8>>, EncryptionContext);
 /// assert_eq!(kms.generate_calls(), 1);
 /// # });
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MockProvider {
     delay: Duration,
     keys: Mutex<HashMap<Vec<u8>, MockKey>>,
@@ -46,7 +59,7 @@ pub struct MockProvider {
     failures: Mutex<Vec<ProviderError>>,
 }
 
-/// The ARN every mock data key claims to be under.
+/// The ARN of the mock KMS key that key IDs and aliases (anything but a key ARN) refer to.
 pub const MOCK_KEY_ARN: &str =
     "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000";
 
@@ -69,6 +82,29 @@ impl MockProvider {
         errors.reverse();
         errors.extend(f.drain(..));
         *f = errors;
+    }
+
+    /// The key ARN the mock uses for `key_id`: `key_id` itself when it is a key ARN
+    /// (`arn:...:key/...`), else [`MOCK_KEY_ARN`], so tests can use several KMS keys by ARN.
+    ///
+    /// ```
+    /// use bucket_key_cache::mock::{MockProvider, MOCK_KEY_ARN};
+    ///
+    /// let arn = "arn:aws:kms:us-east-1:444455556666:key/b";
+    /// assert_eq!(MockProvider::key_arn(arn), arn);
+    /// assert_eq!(MockProvider::key_arn("alias/s3"), MOCK_KEY_ARN);
+    /// ```
+    pub fn key_arn(key_id: &str) -> String {
+        let is_key_arn = key_id.starts_with("arn:")
+            && key_id
+                .rsplit(':')
+                .next()
+                .is_some_and(|resource| resource.starts_with("key/"));
+        if is_key_arn {
+            key_id.to_owned()
+        } else {
+            MOCK_KEY_ARN.to_owned()
+        }
     }
 
     /// GenerateDataKey calls so far.
@@ -102,16 +138,38 @@ impl MockProvider {
         }
     }
 
-    fn new_key(&self, context: &EncryptionContext) -> (Zeroizing<Vec<u8>>, Vec<u8>) {
+    fn new_key(&self, arn: &str, context: &EncryptionContext) -> (Secret<Vec<u8>>, Vec<u8>) {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
-        let mut plaintext = Zeroizing::new(vec![0u8; 32]);
+        let mut plaintext = Secret::new(vec![0u8; 32]);
         getrandom::getrandom(&mut plaintext).expect("OS randomness");
         let ciphertext = format!("mock-ciphertext-{n}").into_bytes();
-        self.keys
-            .lock()
-            .expect("not poisoned")
-            .insert(ciphertext.clone(), (plaintext.clone(), context.clone()));
+        self.keys.lock().expect("not poisoned").insert(
+            ciphertext.clone(),
+            MockKey {
+                arn: arn.to_owned(),
+                plaintext: plaintext.clone(),
+                context: context.clone(),
+            },
+        );
         (plaintext, ciphertext)
+    }
+}
+
+impl fmt::Debug for MockProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self.keys.lock().map_or(0, |k| k.len());
+        let pending_failures = self.failures.lock().map_or(0, |f| f.len());
+        f.debug_struct("MockProvider")
+            .field("delay", &self.delay)
+            .field("keys", &keys)
+            .field("generate_calls", &self.generate_calls())
+            .field(
+                "generate_without_plaintext_calls",
+                &self.generate_without_plaintext_calls(),
+            )
+            .field("decrypt_calls", &self.decrypt_calls())
+            .field("pending_failures", &pending_failures)
+            .finish()
     }
 }
 
@@ -122,9 +180,10 @@ impl KeyProvider for MockProvider {
     ) -> BoxFuture<'a, Result<DataKey, ProviderError>> {
         Box::pin(async move {
             self.answer(&self.generate).await?;
-            let (plaintext, ciphertext) = self.new_key(req.encryption_context);
+            let key_arn = Self::key_arn(req.key_id);
+            let (plaintext, ciphertext) = self.new_key(&key_arn, req.encryption_context);
             Ok(DataKey {
-                key_arn: MOCK_KEY_ARN.into(),
+                key_arn,
                 plaintext,
                 ciphertext,
             })
@@ -137,9 +196,10 @@ impl KeyProvider for MockProvider {
     ) -> BoxFuture<'a, Result<WrappedDataKey, ProviderError>> {
         Box::pin(async move {
             self.answer(&self.generate_without_plaintext).await?;
-            let (_, ciphertext) = self.new_key(req.encryption_context);
+            let key_arn = Self::key_arn(req.key_id);
+            let (_, ciphertext) = self.new_key(&key_arn, req.encryption_context);
             Ok(WrappedDataKey {
-                key_arn: MOCK_KEY_ARN.into(),
+                key_arn,
                 ciphertext,
             })
         })
@@ -153,9 +213,13 @@ impl KeyProvider for MockProvider {
             self.answer(&self.decrypt).await?;
             let keys = self.keys.lock().expect("not poisoned");
             match keys.get(req.ciphertext) {
-                Some((plaintext, context)) if context == req.encryption_context => Ok(Decrypted {
-                    key_arn: MOCK_KEY_ARN.into(),
-                    plaintext: plaintext.clone(),
+                Some(key) if key.arn != Self::key_arn(req.key_id) => Err(ProviderError::kms(
+                    "IncorrectKeyException",
+                    "the ciphertext is under another KMS key",
+                )),
+                Some(key) if key.context == *req.encryption_context => Ok(Decrypted {
+                    key_arn: key.arn.clone(),
+                    plaintext: key.plaintext.clone(),
                 }),
                 _ => Err(ProviderError::kms("InvalidCiphertextException", "")),
             }

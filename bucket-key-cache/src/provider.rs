@@ -16,9 +16,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use zeroize::Zeroizing;
-
 use crate::error::ProviderError;
+use crate::secret::Secret;
 
 /// A boxed, sendable future, the return type of [`KeyProvider`]'s methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -50,8 +49,8 @@ pub struct DecryptRequest<'a> {
 pub struct DataKey {
     /// The ARN of the KMS key that encrypted it.
     pub key_arn: String,
-    /// The plaintext key, zeroized on drop.
-    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The plaintext key: zeroized on drop, redacted in `Debug`.
+    pub plaintext: Secret<Vec<u8>>,
     /// The `CiphertextBlob`.
     pub ciphertext: Vec<u8>,
 }
@@ -79,8 +78,8 @@ pub struct WrappedDataKey {
 pub struct Decrypted {
     /// The ARN of the KMS key that decrypted.
     pub key_arn: String,
-    /// The plaintext, zeroized on drop.
-    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The plaintext: zeroized on drop, redacted in `Debug`.
+    pub plaintext: Secret<Vec<u8>>,
 }
 
 impl fmt::Debug for Decrypted {

@@ -13,7 +13,7 @@ use dashmap::DashMap;
 use tokio::sync::watch;
 
 use crate::cache::BucketKey;
-use crate::clock::Clock;
+use crate::clock::{saturating_add, Clock};
 use crate::error::Error;
 
 /// One counter both as a number for `stats()` and as a `metrics` counter. Striped over cache
@@ -315,7 +315,7 @@ where
                         self.touch(&slot.last_used);
                     }
                     Err(_) => {
-                        slot.retry_after = Some(now + self.timing.grace_interval);
+                        slot.retry_after = Some(saturating_add(now, self.timing.grace_interval));
                         remove = slot.key.is_none() && slot.flight.is_none();
                     }
                 }

@@ -1,25 +1,66 @@
 //! Unit tests of the cache: TTL and object limits on a manual clock, grace-period refresh,
-//! LRU bounds, zeroization on eviction, failures.
+//! LRU bounds, wiping on eviction and drop, failures.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use zeroize::Zeroize;
+
 use super::*;
 use crate::clock::ManualClock;
 use crate::error::ProviderError;
-use crate::mock::MockProvider;
+use crate::mock::{MockProvider, MOCK_KEY_ARN};
 
-static DROPPED: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
+/// The bucket-key bytes in unit tests (see `cache::Material`): 32 bytes like the real ones, whose
+/// `zeroize`, the wipe `Secret`'s `Drop` runs, logs which key it wiped. A wipe that never runs
+/// (a key the cache keeps alive after eviction, a `Secret` that does not wipe on drop, material
+/// held outside a `Secret`) leaves no entry.
+pub(super) struct Probe([u8; KEY_LEN]);
 
-/// Called from `KeyInner::drop` after zeroizing: records the bucket and whether every byte of
-/// the material is zero.
-pub(super) fn record_drop(bucket: &str, material: &[u8; KEY_LEN]) {
-    if bucket.starts_with("zeroize-") {
-        DROPPED
-            .lock()
-            .unwrap()
-            .push((bucket.to_owned(), material.iter().all(|&b| b == 0)));
+/// Keys wiped so far, by their bytes before the wipe, with whether the wipe left only zeros.
+/// Keys are random, so tests running at the same time do not see each other's entries.
+static WIPED: Mutex<Vec<([u8; KEY_LEN], bool)>> = Mutex::new(Vec::new());
+
+impl Zeroize for Probe {
+    fn zeroize(&mut self) {
+        let before = self.0;
+        self.0.zeroize();
+        let all_zero = self.0 == [0; KEY_LEN];
+        WIPED.lock().unwrap().push((before, all_zero));
     }
+}
+
+impl From<[u8; KEY_LEN]> for Probe {
+    fn from(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl Borrow<[u8; KEY_LEN]> for Probe {
+    fn borrow(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl BorrowMut<[u8; KEY_LEN]> for Probe {
+    fn borrow_mut(&mut self) -> &mut [u8; KEY_LEN] {
+        &mut self.0
+    }
+}
+
+/// How many times a bucket key with these bytes has been wiped to zeros.
+fn wipes(key: &[u8; KEY_LEN]) -> usize {
+    let wiped = WIPED.lock().unwrap();
+    assert!(
+        wiped.iter().all(|(_, all_zero)| *all_zero),
+        "a wipe left bytes behind"
+    );
+    wiped.iter().filter(|(k, _)| k == key).count()
+}
+
+/// The KMS key of every mock bucket key made for a key ID or alias, as readers expect it.
+fn mock_key() -> OpenPolicy {
+    OpenPolicy::key(MOCK_KEY_ARN)
 }
 
 fn setup(
@@ -62,7 +103,10 @@ async fn an_expired_key_is_replaced() {
     assert_eq!(cache.stats().refreshes, 1);
     // objects sealed under the old key still open: the envelope carries its ciphertext
     let sealed = first.seal("o", b"old").unwrap();
-    assert_eq!(cache.open("b", "o", &sealed).await.unwrap(), b"old");
+    assert_eq!(
+        cache.open(&mock_key(), "b", "o", &sealed).await.unwrap(),
+        b"old"
+    );
 }
 
 #[tokio::test]
@@ -114,6 +158,62 @@ async fn a_failed_refresh_keeps_the_valid_key_and_backs_off() {
     let k = cache.encryption_key(&scope).await.unwrap();
     assert_ne!(k.ciphertext(), first.ciphertext());
     assert_eq!(kms.generate_calls(), 3);
+}
+
+/// `Instant + Duration` panics on overflow; every duration setting must saturate instead.
+#[tokio::test]
+async fn durations_too_long_for_instant_saturate_instead_of_panicking() {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    let scope = BucketScope::new("b", "alias/k");
+
+    // The system clock, write and read side.
+    let kms = Arc::new(MockProvider::new());
+    let cache = BucketKeyCache::builder(kms.clone())
+        .ttl(Duration::MAX)
+        .grace_period(Duration::MAX)
+        .grace_interval(Duration::MAX)
+        .build();
+    let key = cache.encryption_key(&scope).await.unwrap();
+    assert!(key.expires_at() > Instant::now() + CENTURY);
+    let sealed = cache.seal(&scope, "o", b"x").await.unwrap();
+    assert_eq!(
+        cache.open(&mock_key(), "b", "o", &sealed).await.unwrap(),
+        b"x"
+    );
+    assert_eq!(kms.generate_calls(), 1);
+
+    // A century later the key is still in use.
+    let (cache, kms, clock) = setup(|b| b.ttl(Duration::MAX).grace_period(Duration::MAX));
+    let first = cache.encryption_key(&scope).await.unwrap();
+    clock.advance(CENTURY);
+    let later = cache.encryption_key(&scope).await.unwrap();
+    assert_eq!(later.ciphertext(), first.ciphertext());
+    assert_eq!(kms.generate_calls(), 1);
+
+    // A failed fetch, and a failed refresh in the grace period, add the grace interval.
+    let (cache, kms, clock) = setup(|b| {
+        b.ttl(Duration::from_secs(60))
+            .grace_period(Duration::from_secs(10))
+            .grace_interval(Duration::MAX)
+    });
+    kms.fail_next([ProviderError::kms("KMSInternalException", "boom")]);
+    assert!(cache.encryption_key(&scope).await.is_err());
+    let first = cache.encryption_key(&scope).await.unwrap();
+    clock.advance(Duration::from_secs(55));
+    kms.fail_next([ProviderError::kms("KMSInternalException", "boom")]);
+    let k = cache.encryption_key(&scope).await.unwrap();
+    assert_eq!(
+        k.ciphertext(),
+        first.ciphertext(),
+        "fell back to the valid key"
+    );
+    let k = cache.encryption_key(&scope).await.unwrap();
+    assert_eq!(k.ciphertext(), first.ciphertext(), "no retry before expiry");
+    assert_eq!(kms.generate_calls(), 3);
+    clock.advance(Duration::from_secs(5));
+    let k = cache.encryption_key(&scope).await.unwrap();
+    assert_ne!(k.ciphertext(), first.ciphertext(), "expired: fetched anew");
+    assert_eq!(kms.generate_calls(), 4);
 }
 
 #[tokio::test]
@@ -197,28 +297,49 @@ async fn lru_keeps_at_most_capacity_and_evicts_the_least_recently_used() {
     assert_eq!(cache.stats().encrypt_keys, 3);
 }
 
+/// Evicting, purging and dropping bucket keys reaches the wipe of their bytes, and nothing
+/// before that does.
 #[tokio::test]
-async fn evicted_and_dropped_keys_are_zeroized() {
+async fn evicting_purging_and_dropping_bucket_keys_wipes_them() {
     let (cache, _kms, clock) = setup(|b| b.capacity(1).ttl(Duration::from_secs(10)));
-    let a = BucketScope::new("zeroize-a", "k");
-    let weak = cache.encryption_key(&a).await.unwrap().downgrade();
-    assert!(weak.upgrade().is_some(), "held by the cache");
-    cache
-        .encryption_key(&BucketScope::new("zeroize-b", "k"))
-        .await
-        .unwrap();
-    assert!(weak.upgrade().is_none(), "evicted and dropped");
-    // purge after expiry drops the other one
+    let key_bytes = |k: BucketKey| *k.material();
+
+    let a = key_bytes(
+        cache
+            .encryption_key(&BucketScope::new("a", "k"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(wipes(&a), 0, "cached, so not wiped");
+    // Capacity 1: the key for "b" evicts the one for "a".
+    let b = key_bytes(
+        cache
+            .encryption_key(&BucketScope::new("b", "k"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(cache.stats().evictions, 1);
+    assert_eq!(wipes(&a), 1, "evicted, so wiped");
+    assert_eq!(wipes(&b), 0);
+    // Expired and purged.
     clock.advance(Duration::from_secs(10));
     assert_eq!(cache.purge_expired(), 1);
+    assert_eq!(wipes(&b), 1, "purged, so wiped");
+
+    // A write-side key and the read-side copy decrypted from its ciphertext, both cached until
+    // the cache is dropped.
+    let scope = BucketScope::new("c", "k");
+    let key = cache.encryption_key(&scope).await.unwrap();
+    let sealed = key.seal("o", b"x").unwrap();
+    let c = key_bytes(key);
+    assert_eq!(
+        cache.open(&mock_key(), "c", "o", &sealed).await.unwrap(),
+        b"x"
+    );
+    assert_eq!(cache.stats().decrypt_keys, 1);
+    assert_eq!(wipes(&c), 0);
     drop(cache);
-    let dropped = DROPPED.lock().unwrap().clone();
-    for bucket in ["zeroize-a", "zeroize-b"] {
-        assert!(
-            dropped.iter().any(|(b, zero)| b == bucket && *zero),
-            "{bucket} zeroized on drop: {dropped:?}"
-        );
-    }
+    assert_eq!(wipes(&c), 2, "both copies wiped when the cache is dropped");
 }
 
 #[tokio::test]
@@ -237,20 +358,23 @@ async fn reading_costs_one_decrypt_per_bucket_key() {
     let reader = BucketKeyCache::new(kms.clone());
     for (i, s) in sealed.iter().enumerate() {
         assert_eq!(
-            reader.open("b", &format!("o{i}"), s).await.unwrap(),
+            reader
+                .open(&mock_key(), "b", &format!("o{i}"), s)
+                .await
+                .unwrap(),
             [i as u8; 10]
         );
     }
     assert_eq!((kms.generate_calls(), kms.decrypt_calls()), (1, 1));
     // another partition is another requester: its own Decrypt
     reader
-        .open_in("role/other", "b", "o0", &sealed[0])
+        .open_in("role/other", &mock_key(), "b", "o0", &sealed[0])
         .await
         .unwrap();
     assert_eq!(kms.decrypt_calls(), 2);
     // the bucket is bound through the encryption context and the derivation
     let err = reader
-        .open("other-bucket", "o0", &sealed[0])
+        .open(&mock_key(), "other-bucket", "o0", &sealed[0])
         .await
         .unwrap_err();
     assert_eq!(
@@ -258,7 +382,7 @@ async fn reading_costs_one_decrypt_per_bucket_key() {
         "KMS call failed: InvalidCiphertextException: "
     );
     assert_eq!(
-        reader.open("b", "o1", &sealed[0]).await,
+        reader.open(&mock_key(), "b", "o1", &sealed[0]).await,
         Err(Error::Authentication)
     );
 }
@@ -272,7 +396,10 @@ async fn without_plaintext_generation_uses_two_calls() {
         (kms.generate_without_plaintext_calls(), kms.decrypt_calls()),
         (1, 1)
     );
-    assert_eq!(cache.open("b", "o", &sealed).await.unwrap(), b"x");
+    assert_eq!(
+        cache.open(&mock_key(), "b", "o", &sealed).await.unwrap(),
+        b"x"
+    );
     assert_eq!(cache.stats().kms_calls, 3);
 }
 
@@ -290,7 +417,7 @@ async fn bucket_key_open_checks_the_bucket_key() {
     let sealed = k1.seal("o", b"x").unwrap();
     assert_eq!(k1.open("o", &sealed).unwrap(), b"x");
     assert_eq!(k2.open("o", &sealed), Err(Error::WrongBucketKey));
-    assert!(!format!("{k1:?}").contains(&format!("{:?}", &k1.0.material[..4])));
+    assert!(!format!("{k1:?}").contains(&format!("{:?}", &k1.material()[..4])));
 }
 
 #[test]

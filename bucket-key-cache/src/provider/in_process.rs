@@ -3,20 +3,19 @@
 
 use std::sync::Arc;
 
-use kms_api::wire::crypto::{DecryptRequest as KmsDecrypt, GenerateDataKeyRequest};
-use kms_api::{Kms, KmsError, Scope};
-use zeroize::Zeroizing;
-
 use crate::error::ProviderError;
 use crate::provider::{
     BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, KeyProvider, ProviderCounters,
     ProviderStats, WrappedDataKey,
 };
+use crate::secret::Secret;
+use kms_api::wire::crypto::{DecryptRequest as KmsDecrypt, GenerateDataKeyRequest};
+use kms_api::{Kms, KmsError, Scope};
 
 /// A [`KeyProvider`] calling a [`Kms`] engine directly, acting in one account and Region.
 ///
 /// ```
-/// use bucket_key_cache::{BucketKeyCache, BucketScope, InProcessProvider};
+/// use bucket_key_cache::{BucketKeyCache, BucketScope, InProcessProvider, OpenPolicy};
 /// use kms_api::{Kms, Scope};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -26,7 +25,8 @@ use crate::provider::{
 /// let cache = BucketKeyCache::new(InProcessProvider::new(kms, scope));
 /// let bucket = BucketScope::new("photos", key.as_str());
 /// let sealed = cache.seal(&bucket, "cat.jpg", b"meow").await.unwrap();
-/// assert_eq!(cache.open("photos", "cat.jpg", &sealed).await.unwrap(), b"meow");
+/// let expected = OpenPolicy::key(key.as_str());
+/// assert_eq!(cache.open(&expected, "photos", "cat.jpg", &sealed).await.unwrap(), b"meow");
 /// # });
 /// ```
 #[derive(Debug, Clone)]
@@ -73,10 +73,10 @@ impl KeyProvider for InProcessProvider {
                 .map_err(provider_error)?;
             Ok(DataKey {
                 key_arn: out.key_id,
-                plaintext: out
-                    .plaintext
-                    .map(kms_api::Secret::into_zeroizing)
-                    .unwrap_or_else(|| Zeroizing::new(Vec::new())),
+                plaintext: out.plaintext.map_or_else(
+                    || Secret::new(Vec::new()),
+                    |p| Secret::from_zeroizing(p.into_zeroizing()),
+                ),
                 ciphertext: out.ciphertext_blob.unwrap_or_default(),
             })
         })
@@ -119,10 +119,10 @@ impl KeyProvider for InProcessProvider {
                 .map_err(provider_error)?;
             Ok(Decrypted {
                 key_arn: out.key_id,
-                plaintext: out
-                    .plaintext
-                    .map(kms_api::Secret::into_zeroizing)
-                    .unwrap_or_else(|| Zeroizing::new(Vec::new())),
+                plaintext: out.plaintext.map_or_else(
+                    || Secret::new(Vec::new()),
+                    |p| Secret::from_zeroizing(p.into_zeroizing()),
+                ),
             })
         })
     }

@@ -10,6 +10,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::ProviderError;
+use crate::provider::{
+    BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, KeyProvider, ProviderCounters,
+    ProviderStats, WrappedDataKey,
+};
+use crate::secret::Secret;
 use aws_sdk_kms::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
@@ -22,13 +28,6 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 use aws_sdk_kms::Client;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
-use zeroize::Zeroizing;
-
-use crate::error::ProviderError;
-use crate::provider::{
-    BoxFuture, DataKey, DataKeyRequest, DecryptRequest, Decrypted, KeyProvider, ProviderCounters,
-    ProviderStats, WrappedDataKey,
-};
 
 /// This provider's own retry of throttled calls, on top of the SDK's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +174,7 @@ impl KeyProvider for AwsSdkProvider {
                 .await?;
             let plaintext = out
                 .plaintext
-                .map(|b| Zeroizing::new(b.into_inner()))
+                .map(|b| Secret::new(b.into_inner()))
                 .ok_or_else(|| ProviderError::Transport("GenerateDataKey: no Plaintext".into()))?;
             Ok(DataKey {
                 key_arn: out.key_id.unwrap_or_default(),
@@ -236,7 +235,7 @@ impl KeyProvider for AwsSdkProvider {
                 key_arn: out.key_id.unwrap_or_default(),
                 plaintext: out
                     .plaintext
-                    .map(|b| Zeroizing::new(b.into_inner()))
+                    .map(|b| Secret::new(b.into_inner()))
                     .ok_or_else(|| missing("Decrypt", "Plaintext"))?,
             })
         })
