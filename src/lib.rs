@@ -73,6 +73,17 @@ impl AppState {
         }
     }
 
+    /// The same state with its throttle on `clock`, so tests can move the limiters' time by
+    /// hand instead of sleeping (quotas and on/off as in the config).
+    pub fn with_throttle_clock(mut self, clock: throttle::ThrottleClock) -> Self {
+        self.throttle = Arc::new(Throttle::with_clock(
+            self.config.quotas.clone(),
+            self.config.throttle,
+            clock,
+        ));
+        self
+    }
+
     /// The same state writing its audit log to `audit`.
     pub fn with_audit(mut self, audit: audit::AuditLog) -> Self {
         self.audit = Arc::new(audit);
@@ -143,10 +154,14 @@ impl RunningServer {
 
 /// Binds `addr` (port 0 picks a free port) and serves in a background task.
 pub async fn start(config: Config, kms: Kms, addr: &str) -> std::io::Result<RunningServer> {
+    start_with_state(AppState::new(kms, config), addr).await
+}
+
+/// [`start`] with a prepared [`AppState`] (e.g. one with an injected throttle clock).
+pub async fn start_with_state(state: AppState, addr: &str) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let state = AppState::new(kms, config);
     let task = tokio::spawn(serve(listener, state, async move {
         let _ = stopped.await;
     }));

@@ -9,6 +9,9 @@
 //! Lookups are lock-free on the hot path: a `DashMap` read for the scope, then an atomic
 //! compare-and-swap in the limiter. Changing quotas swaps in fresh limiters for the scopes it
 //! touches, which take effect for the very next request.
+//!
+//! Time comes from a [`ThrottleClock`]: the real monotonic clock in the server, a
+//! [`FakeRelativeClock`] that tests move by hand.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,8 +19,10 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use dashmap::DashMap;
+pub use governor::clock::FakeRelativeClock;
 use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use kms_api::Scope;
@@ -25,26 +30,78 @@ use kms_api::Scope;
 use super::quotas::QuotaId;
 use super::table::QuotaTable;
 
-type Limiter<C> = RateLimiter<NotKeyed, InMemoryState, C, NoOpMiddleware<<C as Clock>::Instant>>;
+type Limiter = RateLimiter<NotKeyed, InMemoryState, ThrottleClock, NoOpMiddleware<Nanos>>;
+
+/// The clock of the limiters: monotonic time since an arbitrary start. A cheap `Clone` handle,
+/// so tests can hand the server a clock they move themselves.
+#[derive(Clone)]
+pub struct ThrottleClock {
+    now: Arc<dyn Fn() -> Nanos + Send + Sync>,
+}
+
+impl ThrottleClock {
+    /// The real monotonic clock (governor's default, TSC-based where available).
+    pub fn system() -> Self {
+        let clock = DefaultClock::default();
+        let start = clock.now();
+        Self {
+            now: Arc::new(move || clock.now().duration_since(start)),
+        }
+    }
+
+    /// A clock that stands still until `clock` is advanced (`FakeRelativeClock::advance`).
+    pub fn manual(clock: FakeRelativeClock) -> Self {
+        Self {
+            now: Arc::new(move || clock.now()),
+        }
+    }
+
+    /// A clock reading `now` (for tests that need a clock to misbehave).
+    pub fn from_fn(now: impl Fn() -> Duration + Send + Sync + 'static) -> Self {
+        Self {
+            now: Arc::new(move || Nanos::new(u64::try_from(now().as_nanos()).unwrap_or(u64::MAX))),
+        }
+    }
+}
+
+impl Default for ThrottleClock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl std::fmt::Debug for ThrottleClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThrottleClock").finish_non_exhaustive()
+    }
+}
+
+impl Clock for ThrottleClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        (self.now)()
+    }
+}
 
 /// Per-scope, per-quota admission control.
-pub struct Throttle<C: Clock + Clone = DefaultClock> {
+pub struct Throttle {
     enabled: AtomicBool,
     table: RwLock<QuotaTable>,
-    scopes: DashMap<Scope, Arc<ScopeLimiters<C>>>,
-    clock: C,
-    start: C::Instant,
+    scopes: DashMap<Scope, Arc<ScopeLimiters>>,
+    clock: ThrottleClock,
+    start: Nanos,
 }
 
 /// The limiters of one (account, Region).
-struct ScopeLimiters<C: Clock + Clone> {
-    slots: Vec<Slot<C>>,
+struct ScopeLimiters {
+    slots: Vec<Slot>,
 }
 
-struct Slot<C: Clock + Clone> {
+struct Slot {
     rate: f64,
     /// `None` for a rate of 0: every request is refused.
-    limiter: Option<Limiter<C>>,
+    limiter: Option<Limiter>,
     /// Admitted requests in the current one-second window: `second << 32 | count`.
     window: AtomicU64,
     throttled: AtomicU64,
@@ -67,16 +124,14 @@ pub struct QuotaUse {
     pub throttled: u64,
 }
 
-impl Throttle<DefaultClock> {
+impl Throttle {
     /// A throttle on the real clock with `table`'s quotas; `enabled: false` admits everything.
     pub fn new(table: QuotaTable, enabled: bool) -> Self {
-        Self::with_clock(table, enabled, DefaultClock::default())
+        Self::with_clock(table, enabled, ThrottleClock::system())
     }
-}
 
-impl<C: Clock + Clone> Throttle<C> {
-    /// A throttle on `clock` (tests use governor's `FakeRelativeClock`).
-    pub fn with_clock(table: QuotaTable, enabled: bool, clock: C) -> Self {
+    /// A throttle on `clock` (tests use [`ThrottleClock::manual`]).
+    pub fn with_clock(table: QuotaTable, enabled: bool, clock: ThrottleClock) -> Self {
         let start = clock.now();
         Self {
             enabled: AtomicBool::new(enabled),
@@ -117,7 +172,7 @@ impl<C: Clock + Clone> Throttle<C> {
         admitted
     }
 
-    fn limiters_for(&self, scope: &Scope) -> Arc<ScopeLimiters<C>> {
+    fn limiters_for(&self, scope: &Scope) -> Arc<ScopeLimiters> {
         let table = self.table.read().unwrap_or_else(|e| e.into_inner());
         let slots = QuotaId::all()
             .map(|q| {
@@ -190,7 +245,7 @@ impl<C: Clock + Clone> Throttle<C> {
     }
 }
 
-impl<C: Clock + Clone> Slot<C> {
+impl Slot {
     fn count(&self, second: u64) {
         let current = self.window.load(Ordering::Relaxed);
         if current >> 32 == second {
@@ -218,7 +273,7 @@ impl<C: Clock + Clone> Slot<C> {
 }
 
 /// The GCRA limiter for `rate` per second: burst max(1, ⌊rate⌋), one more every 1/rate s.
-fn limiter<C: Clock + Clone>(rate: f64, clock: &C) -> Option<Limiter<C>> {
+fn limiter(rate: f64, clock: &ThrottleClock) -> Option<Limiter> {
     if rate <= 0.0 {
         return None;
     }
@@ -231,22 +286,24 @@ fn limiter<C: Clock + Clone>(rate: f64, clock: &C) -> Option<Limiter<C>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use governor::clock::FakeRelativeClock;
 
-    fn throttle(flags: &[&str]) -> (Throttle<FakeRelativeClock>, FakeRelativeClock) {
+    fn throttle(flags: &[&str]) -> (Throttle, FakeRelativeClock) {
         let mut table = QuotaTable::default();
         for f in flags {
             table.apply_flag(f).unwrap();
         }
         let clock = FakeRelativeClock::default();
-        (Throttle::with_clock(table, true, clock.clone()), clock)
+        (
+            Throttle::with_clock(table, true, ThrottleClock::manual(clock.clone())),
+            clock,
+        )
     }
 
     fn scope() -> Scope {
         Scope::new("111122223333", "us-east-1")
     }
 
-    fn admitted(t: &Throttle<FakeRelativeClock>, scope: &Scope, q: QuotaId, n: usize) -> usize {
+    fn admitted(t: &Throttle, scope: &Scope, q: QuotaId, n: usize) -> usize {
         (0..n).filter(|_| t.admit(scope, q)).count()
     }
 
