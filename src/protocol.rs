@@ -90,9 +90,20 @@ async fn admit_and_run(
 ) -> Result<Vec<u8>, (StatusCode, KmsError)> {
     if state.throttle.is_enabled() {
         let quota = quota_for(op, None, key_pair_spec(op, body).as_deref());
-        if !state.throttle.admit(scope, quota) {
-            state.metrics.throttled(quota);
-            return Err((StatusCode::BAD_REQUEST, KmsError::Throttling));
+        // Inside the panic guard like the engine: a failing limiter is a 500, never a dropped
+        // connection.
+        let admitted =
+            std::panic::catch_unwind(AssertUnwindSafe(|| state.throttle.admit(scope, quota)));
+        match admitted {
+            Ok(true) => {}
+            Ok(false) => {
+                state.metrics.throttled(quota);
+                return Err((StatusCode::BAD_REQUEST, KmsError::Throttling));
+            }
+            Err(_) => {
+                let err = KmsError::Internal(format!("{op}: admission control panicked"));
+                return Err((StatusCode::INTERNAL_SERVER_ERROR, err));
+            }
         }
     }
     if let Some(fault) = state.faults.decide(op, body) {

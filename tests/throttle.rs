@@ -281,3 +281,54 @@ fn metric(text: &str, series: &str) -> f64 {
         })
         .unwrap_or(0.0)
 }
+
+/// A rate governor cannot represent is refused by the admin API, and the server keeps serving.
+#[tokio::test]
+async fn an_unrepresentable_rate_is_refused_and_the_server_keeps_answering() {
+    let (server, _clock) = throttled_server(&[]).await;
+    for body in [
+        &br#"{"symmetric": 1e-12}"#[..],
+        br#"{"CreateKey": 1e10}"#,
+        br#"{"account": "000000000042", "DescribeKey": 5e-324}"#,
+    ] {
+        let resp = http_request(&server, "PUT", "/_kms/quotas", &[], body).await;
+        assert_eq!(resp.status, 400, "{}", String::from_utf8_lossy(body));
+        let message = resp.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("between"), "{message}");
+    }
+    let random = kms_call(&server, "GenerateRandom", br#"{"NumberOfBytes":8}"#).await;
+    assert_eq!(random.status, 200);
+    assert_eq!(kms_call(&server, "CreateKey", b"{}").await.status, 200);
+    let table = http_request(&server, "GET", "/_kms/quotas", &[], b"")
+        .await
+        .json();
+    assert_eq!(table["overrides"], serde_json::json!([]), "nothing changed");
+}
+
+/// A panic while admitting (here: the limiters' clock) is a KMSInternalException, not a
+/// dropped connection.
+#[tokio::test]
+async fn a_panic_in_the_limiter_is_an_internal_error() {
+    let config = Config {
+        throttle: true,
+        ..Config::default()
+    };
+    // The clock is read once when the throttle is built, then fails.
+    let reads = std::sync::atomic::AtomicUsize::new(0);
+    let clock = ThrottleClock::from_fn(move || {
+        if reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed) > 0 {
+            panic!("the throttle clock failed");
+        }
+        Duration::ZERO
+    });
+    let state = AppState::new(kms_api::Kms::new(), config).with_throttle_clock(clock);
+    let server = kms_emulator::start_with_state(state, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let resp = kms_call(&server, "ListKeys", b"{}").await;
+    assert_eq!(resp.status, 500);
+    assert_eq!(resp.json()["__type"], "KMSInternalException");
+    assert!(resp.header("x-amzn-requestid").is_some());
+    let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.status, 200);
+}

@@ -28,7 +28,7 @@ use governor::{Quota, RateLimiter};
 use kms_api::Scope;
 
 use super::quotas::QuotaId;
-use super::table::QuotaTable;
+use super::table::{QuotaTable, MAX_RATE, MIN_RATE};
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, ThrottleClock, NoOpMiddleware<Nanos>>;
 
@@ -273,12 +273,19 @@ impl Slot {
 }
 
 /// The GCRA limiter for `rate` per second: burst max(1, ⌊rate⌋), one more every 1/rate s.
+/// `None` (refuse everything) for 0. Rates are checked when configured
+/// ([`super::table::check_rate`]); one that bypassed the check (`QuotaTable::set` from code) is
+/// clamped into the range governor can represent rather than allowed to panic in it.
 fn limiter(rate: f64, clock: &ThrottleClock) -> Option<Limiter> {
-    if rate <= 0.0 {
+    if rate.is_nan() || rate <= 0.0 {
         return None;
     }
+    let rate = rate.clamp(MIN_RATE, MAX_RATE);
+    // ⌊rate⌋ ≤ 10⁹ fits a u32; the interval is at most a year, well within governor's u64 ns.
     let burst = NonZeroU32::new((rate.floor() as u32).max(1)).unwrap_or(NonZeroU32::MIN);
-    let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
+    let period = Duration::try_from_secs_f64(1.0 / rate)
+        .unwrap_or(Duration::from_secs(1))
+        .max(Duration::from_nanos(1));
     let quota = Quota::with_period(period)?.allow_burst(burst);
     Some(RateLimiter::direct_with_clock(quota, clock.clone()))
 }
@@ -375,6 +382,46 @@ mod tests {
         assert_eq!(admitted(&t, &scope(), q, 10), 0);
         t.set_enabled(false);
         assert_eq!(admitted(&t, &scope(), q, 10), 10);
+    }
+
+    #[test]
+    fn the_extreme_rates_work() {
+        let (t, clock) = throttle(&[]);
+        let (slow, fast) = (
+            QuotaId::parse("CreateKey").unwrap(),
+            QuotaId::parse("DescribeKey").unwrap(),
+        );
+        t.update(|table| {
+            table.set(None, None, slow, Some(MIN_RATE));
+            table.set(None, None, fast, Some(MAX_RATE));
+        });
+        assert_eq!(admitted(&t, &scope(), slow, 3), 1);
+        clock.advance(Duration::from_secs(364 * 86_400));
+        assert_eq!(admitted(&t, &scope(), slow, 3), 0, "one a year");
+        clock.advance(Duration::from_secs(86_400));
+        assert_eq!(admitted(&t, &scope(), slow, 3), 1);
+        assert_eq!(admitted(&t, &scope(), fast, 1000), 1000);
+        clock.advance(Duration::from_nanos(10));
+        assert_eq!(admitted(&t, &scope(), fast, 1000), 1000, "a burst of 10⁹");
+    }
+
+    #[test]
+    fn rates_that_bypassed_the_check_never_panic() {
+        let (t, clock) = throttle(&[]);
+        for rate in [
+            1e-12,
+            5e-324,
+            f64::MIN_POSITIVE,
+            1e300,
+            f64::INFINITY,
+            f64::NAN,
+            -1.0,
+        ] {
+            t.update(|table| table.set(None, None, QuotaId::SYMMETRIC, Some(rate)));
+            admitted(&t, &scope(), QuotaId::SYMMETRIC, 3);
+            clock.advance(Duration::from_secs(1));
+            admitted(&t, &scope(), QuotaId::SYMMETRIC, 3);
+        }
     }
 
     #[test]
