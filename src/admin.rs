@@ -177,6 +177,9 @@ pub async fn put_quotas(State(state): State<AppState>, body: axum::body::Bytes) 
         (Ok(a), Ok(r), Ok(m)) => (a, r, m),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return bad(e),
     };
+    if let Some(r) = region.as_deref().filter(|r| !crate::regions::is_known(r)) {
+        return bad(format!("region {r:?} is not an AWS Region"));
+    }
     let enable = match mode.as_deref() {
         None => None,
         Some("aws") => Some(true),

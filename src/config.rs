@@ -17,6 +17,9 @@ pub struct Config {
     pub throttle: bool,
     /// Quota overrides on top of AWS's defaults.
     pub quotas: QuotaTable,
+    /// The most (account, Region) scopes that keep throttle limiters at once; past it the
+    /// least recently used are dropped (clients choose scopes, so they must be bounded).
+    pub max_throttle_scopes: usize,
     /// The data directory of a durable store, `None` in memory. With a store, mutating
     /// operations run on the blocking pool, so their synced commits never hold up a worker.
     pub data_dir: Option<std::path::PathBuf>,
@@ -33,6 +36,7 @@ impl Default for Config {
             body_limit: DEFAULT_BODY_LIMIT,
             throttle: false,
             quotas: QuotaTable::default(),
+            max_throttle_scopes: crate::throttle::limiter::DEFAULT_MAX_SCOPES,
             data_dir: None,
         }
     }

@@ -13,6 +13,7 @@
 //! # Layout
 //! - [`protocol`]: the AWS JSON 1.1 request handler and error responses.
 //! - [`credential`]: (account, Region) from the SigV4 credential.
+//! - [`regions`]: the AWS Regions a credential may name.
 //! - [`admin`]: `/_kms/health`, `/_kms/reset`, `/_kms/clock`.
 //! - [`scheduler`]: automatic rotations and deletions on the engine's clock.
 //! - [`config`]: server settings.
@@ -24,6 +25,7 @@ pub mod credential;
 pub mod faults;
 pub mod metrics;
 pub mod protocol;
+pub mod regions;
 pub mod scheduler;
 pub mod store;
 pub mod throttle;
@@ -62,7 +64,10 @@ pub struct AppState {
 impl AppState {
     /// State over `kms` with `config`.
     pub fn new(kms: Kms, config: Config) -> Self {
-        let throttle = Arc::new(Throttle::new(config.quotas.clone(), config.throttle));
+        let throttle = Arc::new(
+            Throttle::new(config.quotas.clone(), config.throttle)
+                .with_max_scopes(config.max_throttle_scopes),
+        );
         Self {
             kms,
             config: Arc::new(config),
@@ -76,11 +81,10 @@ impl AppState {
     /// The same state with its throttle on `clock`, so tests can move the limiters' time by
     /// hand instead of sleeping (quotas and on/off as in the config).
     pub fn with_throttle_clock(mut self, clock: throttle::ThrottleClock) -> Self {
-        self.throttle = Arc::new(Throttle::with_clock(
-            self.config.quotas.clone(),
-            self.config.throttle,
-            clock,
-        ));
+        self.throttle = Arc::new(
+            Throttle::with_clock(self.config.quotas.clone(), self.config.throttle, clock)
+                .with_max_scopes(self.config.max_throttle_scopes),
+        );
         self
     }
 
@@ -117,11 +121,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let scheduler = scheduler::spawn(state.kms.clone());
     let upkeep = metrics::spawn_upkeep(state.metrics.clone());
+    let sweeper = throttle::limiter::spawn_idle_sweeper(state.throttle.clone());
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
     scheduler.abort();
     upkeep.abort();
+    sweeper.abort();
     result
 }
 

@@ -48,6 +48,11 @@ struct Args {
     )]
     quotas: Vec<String>,
 
+    /// The most (account, Region) scopes that keep throttle limiters at once; past it the
+    /// least recently used are dropped.
+    #[arg(long, env = "KMS_MAX_THROTTLE_SCOPES", default_value_t = kms_emulator::throttle::limiter::DEFAULT_MAX_SCOPES)]
+    max_throttle_scopes: usize,
+
     /// A TOML file of per-Region and per-account quotas (see README, "Throttling").
     #[arg(long = "quotas", env = "KMS_QUOTAS_FILE", value_name = "FILE")]
     quotas_file: Option<std::path::PathBuf>,
@@ -106,6 +111,13 @@ async fn main() -> std::process::ExitCode {
         );
         return std::process::ExitCode::from(2);
     }
+    if !kms_emulator::regions::is_known(&args.region) {
+        eprintln!(
+            "error: --region must be an AWS Region (e.g. us-east-1), got {:?}",
+            args.region
+        );
+        return std::process::ExitCode::from(2);
+    }
     let addr = args
         .listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], args.port)));
@@ -138,6 +150,7 @@ async fn main() -> std::process::ExitCode {
         body_limit: args.body_limit,
         throttle: args.throttle == "aws",
         quotas,
+        max_throttle_scopes: args.max_throttle_scopes,
         data_dir: args.data_dir.clone(),
     };
     let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(

@@ -15,7 +15,7 @@ use kms_api::{KmsError, Operation, Scope};
 use crate::audit::AuditEvent;
 use crate::credential::{access_key_id, scope_of};
 use crate::throttle::quota_for;
-use crate::AppState;
+use crate::{regions, AppState};
 
 /// The content type of every KMS request and response.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -34,25 +34,30 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
     let scope = scope_of(&headers, &state.config);
     let mut request_body = Bytes::new();
     let result = match operation {
-        None => Err((StatusCode::BAD_REQUEST, KmsError::UnknownOperation)),
-        Some(op) => match axum::body::to_bytes(body, state.config.body_limit).await {
-            Err(_) => Err((
-                StatusCode::PAYLOAD_TOO_LARGE,
-                too_large(state.config.body_limit),
-            )),
+        None => Err(Failure::kms(
+            StatusCode::BAD_REQUEST,
+            KmsError::UnknownOperation,
+        )),
+        Some(op) => match read_body(&state, body).await {
+            Err(failure) => Err(failure),
             Ok(bytes) => {
                 request_body = bytes;
                 admit_and_run(&state, &scope, op, &request_body).await
             }
         },
     };
-    let (status, body, error_code) = match result {
-        Ok(body) => (StatusCode::OK, body, None),
-        Err((status, err)) => {
-            if err.is_server_fault() {
-                tracing::error!(%request_id, operation = name, error = %err, "request failed");
+    let (status, body, error_code, close) = match result {
+        Ok(body) => (StatusCode::OK, body, None, false),
+        Err(failure) => {
+            if let Some(detail) = &failure.fault {
+                tracing::error!(%request_id, operation = name, error = %detail, "request failed");
             }
-            (status, error_body(&err), Some(err.aws_type()))
+            (
+                failure.status,
+                error_body_of(failure.code, &failure.message),
+                Some(failure.code),
+                failure.close,
+            )
         }
     };
     let elapsed = started.elapsed();
@@ -78,16 +83,79 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
             body: request_body,
         });
     }
-    respond(status, body, request_id)
+    let mut response = respond(status, body, request_id);
+    if close {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
-/// Throttles, applies injected faults, then runs the engine. A throttled request does no work.
+/// Why a request is answered with an error: the engine's [`KmsError`], or one the front end
+/// gives before the engine sees the request, as AWS's front end does (a credential for an
+/// unknown Region, a body too large).
+struct Failure {
+    status: StatusCode,
+    /// The `__type`.
+    code: &'static str,
+    message: String,
+    /// What to log when the server is at fault (the client gets a generic message).
+    fault: Option<String>,
+    /// Close the connection after answering: the request body was not read to its end.
+    close: bool,
+}
+
+impl Failure {
+    fn kms(status: StatusCode, err: KmsError) -> Self {
+        Self {
+            status,
+            code: err.aws_type(),
+            message: err.message().to_owned(),
+            fault: err.is_server_fault().then(|| err.to_string()),
+            close: false,
+        }
+    }
+
+    fn front_end(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fault: None,
+            close: false,
+        }
+    }
+}
+
+/// Reads the request body, up to the configured limit.
+async fn read_body(state: &AppState, body: Body) -> Result<Bytes, Failure> {
+    axum::body::to_bytes(body, state.config.body_limit)
+        .await
+        .map_err(|_| {
+            Failure::kms(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                too_large(state.config.body_limit),
+            )
+        })
+}
+
+/// Checks the credential's Region, throttles, applies injected faults, then runs the engine.
+/// A refused request does no work.
 async fn admit_and_run(
     state: &AppState,
     scope: &Scope,
     op: Operation,
     body: &Bytes,
-) -> Result<Vec<u8>, (StatusCode, KmsError)> {
+) -> Result<Vec<u8>, Failure> {
+    if !regions::is_known(scope.region()) {
+        // Before throttling: made-up Regions must not create limiters.
+        return Err(Failure::front_end(
+            StatusCode::BAD_REQUEST,
+            "InvalidSignatureException",
+            regions::UNKNOWN_REGION_MESSAGE,
+        ));
+    }
     if state.throttle.is_enabled() {
         let quota = quota_for(op, None, key_pair_spec(op, body).as_deref());
         // Inside the panic guard like the engine: a failing limiter is a 500, never a dropped
@@ -98,11 +166,11 @@ async fn admit_and_run(
             Ok(true) => {}
             Ok(false) => {
                 state.metrics.throttled(quota);
-                return Err((StatusCode::BAD_REQUEST, KmsError::Throttling));
+                return Err(Failure::kms(StatusCode::BAD_REQUEST, KmsError::Throttling));
             }
             Err(_) => {
                 let err = KmsError::Internal(format!("{op}: admission control panicked"));
-                return Err((StatusCode::INTERNAL_SERVER_ERROR, err));
+                return Err(Failure::kms(StatusCode::INTERNAL_SERVER_ERROR, err));
             }
         }
     }
@@ -111,7 +179,7 @@ async fn admit_and_run(
             tokio::time::sleep(delay).await;
         }
         if let Some(err) = fault.error {
-            return Err((status_of(&err), err));
+            return Err(Failure::kms(status_of(&err), err));
         }
     }
     if state.config.data_dir.is_some() && op.is_mutating() {
@@ -121,7 +189,7 @@ async fn admit_and_run(
         return tokio::task::spawn_blocking(move || run(&st, &scope, op, &body))
             .await
             .unwrap_or_else(|e| {
-                Err((
+                Err(Failure::kms(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     KmsError::Internal(format!("{op} task failed: {e}")),
                 ))
@@ -168,20 +236,15 @@ fn key_pair_spec(op: Operation, body: &[u8]) -> Option<String> {
 
 /// Runs the engine, turning a panic into `KMSInternalException` so one bad request can never
 /// take the server down.
-fn run(
-    state: &AppState,
-    scope: &Scope,
-    op: Operation,
-    body: &Bytes,
-) -> Result<Vec<u8>, (StatusCode, KmsError)> {
+fn run(state: &AppState, scope: &Scope, op: Operation, body: &Bytes) -> Result<Vec<u8>, Failure> {
     let outcome =
         std::panic::catch_unwind(AssertUnwindSafe(|| state.kms.dispatch(scope, op, body)));
     match outcome {
         Ok(Ok(body)) => Ok(body),
-        Ok(Err(err)) => Err((status_of(&err), err)),
+        Ok(Err(err)) => Err(Failure::kms(status_of(&err), err)),
         Err(_) => {
             let err = KmsError::Internal(format!("{op} panicked"));
-            Err((StatusCode::INTERNAL_SERVER_ERROR, err))
+            Err(Failure::kms(StatusCode::INTERNAL_SERVER_ERROR, err))
         }
     }
 }
@@ -198,6 +261,11 @@ fn too_large(limit: usize) -> KmsError {
 
 /// `{"__type": "<Code>", "message": "<text>"}`.
 pub fn error_body(err: &KmsError) -> Vec<u8> {
+    error_body_of(err.aws_type(), err.message())
+}
+
+/// `{"__type": code, "message": message}`.
+pub fn error_body_of(code: &str, message: &str) -> Vec<u8> {
     #[derive(serde::Serialize)]
     struct ErrorBody<'a> {
         #[serde(rename = "__type")]
@@ -205,8 +273,8 @@ pub fn error_body(err: &KmsError) -> Vec<u8> {
         message: &'a str,
     }
     serde_json::to_vec(&ErrorBody {
-        kind: err.aws_type(),
-        message: err.message(),
+        kind: code,
+        message,
     })
     .unwrap_or_else(|_| br#"{"__type":"KMSInternalException","message":""}"#.to_vec())
 }

@@ -289,3 +289,38 @@ async fn credential_scope_selects_account_and_region() {
     assert_eq!(list.json()["Keys"], serde_json::json!([]));
     server.shutdown().await;
 }
+
+/// A credential scoped to a Region AWS does not have gets AWS's signature error, and no key or
+/// quota is created for it.
+#[tokio::test]
+async fn unknown_regions_are_invalid_signatures() {
+    let server = start_server().await;
+    for region in ["xx-fake-1", "us-east-99", "local"] {
+        let auth = format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/{region}/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+        let resp = http_request(
+            &server,
+            "POST",
+            "/",
+            &[
+                ("X-Amz-Target", "TrentService.CreateKey"),
+                ("Content-Type", JSON_11),
+                ("Authorization", auth.as_str()),
+            ],
+            b"{}",
+        )
+        .await;
+        let json = assert_error(&resp, 400, "InvalidSignatureException");
+        assert_eq!(
+            json["message"],
+            "Credential should be scoped to a valid region."
+        );
+    }
+    let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.json()["keys"], 0);
+    // Real Regions of every partition work.
+    for region in ["eu-central-2", "cn-north-1", "us-gov-west-1"] {
+        let client = client_for(&server, "AKIDEXAMPLE", region);
+        create_key(&client).await;
+    }
+    server.shutdown().await;
+}

@@ -12,10 +12,17 @@
 //!
 //! Time comes from a [`ThrottleClock`]: the real monotonic clock in the server, a
 //! [`FakeRelativeClock`] that tests move by hand.
+//!
+//! Scopes are chosen by clients (any 12-digit access key is an account), so the live scopes
+//! are bounded: past [`Throttle::max_scopes`] the least recently used eighth is dropped, and
+//! [`Throttle::evict_idle`] drops scopes idle for [`SCOPE_IDLE`] once their limiters have
+//! refilled (a dropped scope then starts again exactly as it would have: with full buckets).
+//! Only a scope dropped for the cap while its buckets were still draining loses anything,
+//! and that only happens when more than `max_scopes` scopes are in use at once.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -84,6 +91,13 @@ impl Clock for ThrottleClock {
     }
 }
 
+/// How many scopes keep limiters by default ([`Throttle::with_max_scopes`]): about 5.5 KB each.
+pub const DEFAULT_MAX_SCOPES: usize = 2_000;
+
+/// How long a scope may go unused before [`Throttle::evict_idle`] drops its limiters (once
+/// they have refilled).
+pub const SCOPE_IDLE: Duration = Duration::from_secs(5 * 60);
+
 /// Per-scope, per-quota admission control.
 pub struct Throttle {
     enabled: AtomicBool,
@@ -91,11 +105,21 @@ pub struct Throttle {
     scopes: DashMap<Scope, Arc<ScopeLimiters>>,
     clock: ThrottleClock,
     start: Nanos,
+    /// The most scopes with limiters; more drop the least recently used.
+    max_scopes: usize,
+    /// Held by the one caller evicting for the cap; others skip.
+    evicting: Mutex<()>,
+    /// Scopes dropped so far (for `/metrics`).
+    evicted: AtomicU64,
 }
 
 /// The limiters of one (account, Region).
 struct ScopeLimiters {
     slots: Vec<Slot>,
+    /// When a request last used the scope, in nanoseconds on the throttle clock.
+    last_used: AtomicU64,
+    /// How long its fullest-draining limiter takes to refill from empty.
+    refill: Duration,
 }
 
 struct Slot {
@@ -139,7 +163,31 @@ impl Throttle {
             scopes: DashMap::new(),
             clock,
             start,
+            max_scopes: DEFAULT_MAX_SCOPES,
+            evicting: Mutex::new(()),
+            evicted: AtomicU64::new(0),
         }
+    }
+
+    /// The same throttle keeping limiters for at most `max_scopes` (at least 1) scopes.
+    pub fn with_max_scopes(mut self, max_scopes: usize) -> Self {
+        self.max_scopes = max_scopes.max(1);
+        self
+    }
+
+    /// The most scopes that keep limiters at once.
+    pub fn max_scopes(&self) -> usize {
+        self.max_scopes
+    }
+
+    /// How many scopes have limiters now.
+    pub fn scope_count(&self) -> usize {
+        self.scopes.len()
+    }
+
+    /// How many scopes were dropped (for the cap or idle) since start.
+    pub fn evicted(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
     }
 
     /// Whether requests are throttled at all.
@@ -158,25 +206,29 @@ impl Throttle {
         if !self.is_enabled() {
             return true;
         }
+        let now = self.clock.now();
         let limiters = match self.scopes.get(scope) {
             Some(l) => Arc::clone(&l),
-            None => self.limiters_for(scope),
+            None => self.limiters_for(scope, now),
         };
+        limiters.touch(now);
         let slot = &limiters.slots[quota.index()];
         let admitted = slot.limiter.as_ref().is_some_and(|l| l.check().is_ok());
         if admitted {
-            slot.count(self.second());
+            slot.count(self.second_at(now));
         } else {
             slot.throttled.fetch_add(1, Ordering::Relaxed);
         }
         admitted
     }
 
-    fn limiters_for(&self, scope: &Scope) -> Arc<ScopeLimiters> {
+    fn limiters_for(&self, scope: &Scope, now: Nanos) -> Arc<ScopeLimiters> {
         let table = self.table.read().unwrap_or_else(|e| e.into_inner());
+        let mut refill = Duration::ZERO;
         let slots = QuotaId::all()
             .map(|q| {
                 let rate = table.rate(scope, q);
+                refill = refill.max(refill_time(rate));
                 Slot {
                     rate,
                     limiter: limiter(rate, &self.clock),
@@ -187,14 +239,63 @@ impl Throttle {
             .collect();
         // Inserted while the table is still read-locked, so an update (which clears the map
         // under the write lock) cannot be overtaken by limiters built from the old table.
-        let fresh = Arc::new(ScopeLimiters { slots });
+        let fresh = Arc::new(ScopeLimiters {
+            slots,
+            last_used: AtomicU64::new(now.as_u64()),
+            refill,
+        });
         let limiters = Arc::clone(&self.scopes.entry(scope.clone()).or_insert(fresh));
         drop(table);
+        if self.scopes.len() > self.max_scopes {
+            self.evict_least_recently_used();
+        }
         limiters
     }
 
+    /// Drops the least recently used scopes down to 7/8 of the cap, so the scan (and its
+    /// sort) runs once per `max_scopes / 8` new scopes, not per request.
+    fn evict_least_recently_used(&self) {
+        let Ok(_only_one) = self.evicting.try_lock() else {
+            return;
+        };
+        let mut by_age: Vec<(u64, Scope)> = self
+            .scopes
+            .iter()
+            .map(|e| (e.last_used.load(Ordering::Relaxed), e.key().clone()))
+            .collect();
+        if by_age.len() <= self.max_scopes {
+            return;
+        }
+        let keep = self.max_scopes - self.max_scopes / 8;
+        let excess = by_age.len() - keep;
+        by_age.select_nth_unstable_by_key(excess - 1, |(used, _)| *used);
+        for (_, scope) in &by_age[..excess] {
+            self.scopes.remove(scope);
+        }
+        self.evicted.fetch_add(excess as u64, Ordering::Relaxed);
+    }
+
+    /// Drops the scopes unused for [`SCOPE_IDLE`] whose limiters have all refilled since: a
+    /// request after that starts afresh, with full buckets, exactly as it would have. The
+    /// server runs this every minute.
+    pub fn evict_idle(&self) {
+        let now = self.clock.now().as_u64();
+        let before = self.scopes.len();
+        self.scopes.retain(|_, l| {
+            let idle =
+                Duration::from_nanos(now.saturating_sub(l.last_used.load(Ordering::Relaxed)));
+            idle < SCOPE_IDLE.max(l.refill)
+        });
+        let dropped = before.saturating_sub(self.scopes.len());
+        self.evicted.fetch_add(dropped as u64, Ordering::Relaxed);
+    }
+
     fn second(&self) -> u64 {
-        let elapsed: Duration = self.clock.now().duration_since(self.start).into();
+        self.second_at(self.clock.now())
+    }
+
+    fn second_at(&self, now: Nanos) -> u64 {
+        let elapsed: Duration = now.duration_since(self.start).into();
         elapsed.as_secs()
     }
 
@@ -245,6 +346,17 @@ impl Throttle {
     }
 }
 
+impl ScopeLimiters {
+    /// Records a use at `now`; a scope used within the last second is not written again, so
+    /// a busy scope's requests do not all write one cache line.
+    fn touch(&self, now: Nanos) {
+        let now = now.as_u64();
+        if now.saturating_sub(self.last_used.load(Ordering::Relaxed)) >= 1_000_000_000 {
+            self.last_used.store(now, Ordering::Relaxed);
+        }
+    }
+}
+
 impl Slot {
     fn count(&self, second: u64) {
         let current = self.window.load(Ordering::Relaxed);
@@ -270,6 +382,30 @@ impl Slot {
             0
         }
     }
+}
+
+/// How often the server runs [`Throttle::evict_idle`].
+pub const IDLE_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Runs [`Throttle::evict_idle`] every [`IDLE_SWEEP_INTERVAL`]; abort the handle to stop.
+pub fn spawn_idle_sweeper(throttle: Arc<Throttle>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(IDLE_SWEEP_INTERVAL);
+        loop {
+            tick.tick().await;
+            throttle.evict_idle();
+        }
+    })
+}
+
+/// How long the limiter of `rate` takes to refill from empty: a burst of ⌊rate⌋ at one per
+/// 1/rate s is about a second; a fractional rate's one request takes 1/rate.
+fn refill_time(rate: f64) -> Duration {
+    if rate.is_nan() || rate <= 0.0 {
+        return Duration::ZERO;
+    }
+    let rate = rate.clamp(MIN_RATE, MAX_RATE);
+    Duration::try_from_secs_f64(rate.floor().max(1.0) / rate).unwrap_or(Duration::ZERO)
 }
 
 /// The GCRA limiter for `rate` per second: burst max(1, ⌊rate⌋), one more every 1/rate s.
@@ -422,6 +558,63 @@ mod tests {
             clock.advance(Duration::from_secs(1));
             admitted(&t, &scope(), QuotaId::SYMMETRIC, 3);
         }
+    }
+
+    fn account(i: usize) -> Scope {
+        Scope::new(format!("{i:012}"), "us-east-1")
+    }
+
+    #[test]
+    fn live_scopes_are_capped_least_recently_used_first() {
+        let (t, clock) = throttle(&["CreateKey=1"]);
+        let t = t.with_max_scopes(80);
+        let q = QuotaId::parse("CreateKey").unwrap();
+        assert_eq!(admitted(&t, &scope(), q, 2), 1);
+        for i in 0..10_000 {
+            clock.advance(Duration::from_millis(1));
+            if i % 50 == 0 {
+                // The default scope stays recently used, so it keeps its drained bucket.
+                clock.advance(Duration::from_secs(1));
+                assert_eq!(admitted(&t, &scope(), q, 2), 1);
+            }
+            t.admit(&account(i), q);
+            assert!(t.scope_count() <= 80, "{} live scopes", t.scope_count());
+        }
+        assert!(t.evicted() >= 10_000 - 80);
+        assert_eq!(
+            admitted(&t, &scope(), q, 2),
+            0,
+            "not dropped: still drained"
+        );
+        // A dropped scope starts again with a full bucket.
+        assert_eq!(admitted(&t, &account(0), q, 2), 1);
+    }
+
+    #[test]
+    fn idle_scopes_are_dropped_once_refilled() {
+        let (t, clock) = throttle(&["CreateKey=1"]);
+        let (q, slow) = (
+            QuotaId::parse("CreateKey").unwrap(),
+            QuotaId::key_pair("RSA_4096").unwrap(),
+        );
+        t.admit(&account(1), q);
+        clock.advance(SCOPE_IDLE - Duration::from_secs(1));
+        t.admit(&account(2), q);
+        t.evict_idle();
+        assert_eq!(t.scope_count(), 2, "not idle long enough");
+        clock.advance(Duration::from_secs(2));
+        t.evict_idle();
+        assert_eq!(t.scope_count(), 1, "account 1 dropped");
+        // A scope whose slowest limiter (one per 1000 s) has not refilled is kept.
+        t.update(|table| table.set(Some("000000000003"), None, slow, Some(0.001)));
+        assert_eq!(admitted(&t, &account(3), slow, 2), 1);
+        clock.advance(SCOPE_IDLE + Duration::from_secs(1));
+        t.evict_idle();
+        assert_eq!(t.scope_count(), 1, "still refilling");
+        assert_eq!(admitted(&t, &account(3), slow, 1), 0);
+        clock.advance(Duration::from_secs(1000));
+        t.evict_idle();
+        assert_eq!(t.scope_count(), 0);
     }
 
     #[test]

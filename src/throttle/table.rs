@@ -151,6 +151,9 @@ impl QuotaTable {
         rates: &toml::Table,
         at: &str,
     ) -> Result<(), String> {
+        if let Some(r) = region.filter(|r| !crate::regions::is_known(r)) {
+            return Err(format!("{at}: {r:?} is not an AWS Region"));
+        }
         for (name, value) in rates {
             let quota = parse_name(name).map_err(|e| format!("{at}: {e}"))?;
             let rate = match value {
@@ -280,6 +283,10 @@ mod tests {
             .unwrap_err()
             .contains("unknown section"));
         assert!(t.apply_toml("not toml [").is_err());
+        assert!(t
+            .apply_toml("[regions.moon-1]\nCreateKey = 1")
+            .unwrap_err()
+            .contains("not an AWS Region"));
     }
 
     #[test]
