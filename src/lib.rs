@@ -14,7 +14,8 @@
 //! - [`protocol`]: the AWS JSON 1.1 request handler and error responses.
 //! - [`credential`]: (account, Region) from the SigV4 credential.
 //! - [`regions`]: the AWS Regions a credential may name.
-//! - [`admin`]: `/_kms/health`, `/_kms/reset`, `/_kms/clock`.
+//! - [`admin`]: `/_kms/health`, `/_kms/reset`, `/_kms/clock`, `/_kms/quotas`, and who may
+//!   call them.
 //! - [`scheduler`]: automatic rotations and deletions on the engine's clock.
 //! - [`config`]: server settings.
 
@@ -59,6 +60,10 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The CloudTrail-like audit log.
     pub audit: Arc<audit::AuditLog>,
+    /// Whether the server is reachable from this machine only. [`serve`] sets it from the
+    /// listener's address; it starts `false`, so the admin API's network rules hold for a
+    /// router served some other way.
+    pub loopback_only: bool,
 }
 
 impl AppState {
@@ -75,6 +80,7 @@ impl AppState {
             faults: Arc::new(faults::Faults::default()),
             metrics: Arc::new(metrics::Metrics::new()),
             audit: Arc::new(audit::AuditLog::disabled()),
+            loopback_only: false,
         }
     }
 
@@ -95,19 +101,26 @@ impl AppState {
     }
 }
 
-/// The router: `POST /` for KMS, `/_kms/...` for administration.
+/// The router: `POST /` for KMS, `/_kms/...` for administration (behind [`admin::guard`]
+/// except health), `/metrics`.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/", post(protocol::handle))
-        .route("/_kms/health", get(admin::health).post(admin::health))
+    let guarded = Router::new()
         .route("/_kms/reset", post(admin::reset))
         .route("/_kms/clock", get(admin::clock).post(admin::advance_clock))
         .route("/_kms/quotas", get(admin::quotas).put(admin::put_quotas))
-        .route("/metrics", get(metrics::scrape))
         .route(
             "/_kms/faults",
             get(faults::get).put(faults::put).delete(faults::delete),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::guard,
+        ));
+    Router::new()
+        .route("/", post(protocol::handle))
+        .route("/_kms/health", get(admin::health).post(admin::health))
+        .route("/metrics", get(metrics::scrape))
+        .merge(guarded)
         .fallback(protocol::fallback)
         .with_state(state)
 }
@@ -116,9 +129,10 @@ pub fn app(state: AppState) -> Router {
 /// (automatic rotations and deletions) and the metrics upkeep running in the background.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    mut state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    state.loopback_only = admin::is_loopback(listener.local_addr()?.ip());
     let scheduler = scheduler::spawn(state.kms.clone());
     let upkeep = metrics::spawn_upkeep(state.metrics.clone());
     let sweeper = throttle::limiter::spawn_idle_sweeper(state.throttle.clone());

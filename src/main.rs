@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
-use kms_emulator::config::{is_account_id, Config, DEFAULT_BODY_LIMIT};
+use kms_emulator::config::{is_account_id, Config, Secret, DEFAULT_BODY_LIMIT};
 use kms_emulator::throttle::QuotaTable;
 use kms_emulator::AppState;
 use tracing_subscriber::EnvFilter;
@@ -88,6 +88,20 @@ struct Args {
     #[arg(long, env = "KMS_CLOCK_OFFSET_SECONDS", default_value_t = 0)]
     clock_offset_seconds: i64,
 
+    /// Require `Authorization: Bearer <TOKEN>` on every /_kms/ endpoint but health.
+    #[arg(
+        long,
+        env = "KMS_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    admin_token: Option<Secret>,
+
+    /// Without --admin-token, allow admin API changes (reset, clock, quotas, faults) even when
+    /// listening beyond loopback. Anyone who can reach the port can then wipe every key.
+    #[arg(long, env = "KMS_ADMIN_OPEN")]
+    admin_open: bool,
+
     /// Log filter (tracing's EnvFilter syntax): e.g. info, debug, kms_emulator=debug.
     #[arg(long, env = "KMS_LOG", default_value = "info")]
     log: String,
@@ -109,6 +123,14 @@ async fn main() -> std::process::ExitCode {
             "error: --account-id must be 12 digits, got {:?}",
             args.account_id
         );
+        return std::process::ExitCode::from(2);
+    }
+    if args
+        .admin_token
+        .as_ref()
+        .is_some_and(|t| t.expose().trim().is_empty())
+    {
+        eprintln!("error: --admin-token must not be empty");
         return std::process::ExitCode::from(2);
     }
     if !kms_emulator::regions::is_known(&args.region) {
@@ -151,6 +173,8 @@ async fn main() -> std::process::ExitCode {
         throttle: args.throttle == "aws",
         quotas,
         max_throttle_scopes: args.max_throttle_scopes,
+        admin_token: args.admin_token.clone(),
+        admin_open: args.admin_open,
         data_dir: args.data_dir.clone(),
     };
     let clock = std::sync::Arc::new(kms_api::SystemClock::with_offset_seconds(
@@ -216,6 +240,7 @@ async fn main() -> std::process::ExitCode {
         config.default_region,
         if config.throttle { "as AWS" } else { "off" },
     );
+    warn_about_admin_access(&listener, &config);
     let mut state = AppState::new(kms, config);
     if let Some(path) = &args.audit_log {
         match kms_emulator::audit::AuditLog::open(path) {
@@ -232,6 +257,27 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: server failed: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Says at start-up who may use the admin API when the port is reachable from elsewhere.
+fn warn_about_admin_access(listener: &tokio::net::TcpListener, config: &Config) {
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    if kms_emulator::admin::is_loopback(addr.ip()) {
+        return;
+    }
+    if config.admin_token.is_some() {
+        tracing::info!("listening beyond loopback: the admin API (/_kms/) needs the admin token");
+    } else if config.admin_open {
+        tracing::warn!(
+            "listening on {addr} with --admin-open and no admin token: anyone who can reach this port can reset every key, move the clock and change quotas and faults"
+        );
+    } else {
+        tracing::warn!(
+            "listening on {addr} without an admin token: the admin API refuses changes (reset, clock, quotas, faults) with 403; set --admin-token / KMS_ADMIN_TOKEN, or pass --admin-open to allow them to anyone"
+        );
     }
 }
 
