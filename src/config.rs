@@ -2,6 +2,8 @@
 //! the request body limit, throttling, and who may use the admin API; [`Secret`] for values
 //! that must never be printed.
 
+use std::time::Duration;
+
 use crate::throttle::QuotaTable;
 
 /// Server settings.
@@ -21,6 +23,8 @@ pub struct Config {
     /// The most (account, Region) scopes that keep throttle limiters at once; past it the
     /// least recently used are dropped (clients choose scopes, so they must be bounded).
     pub max_throttle_scopes: usize,
+    /// How long clients may take to send requests and how long connections may idle.
+    pub timeouts: Timeouts,
     /// When set, every `/_kms/...` endpoint but health needs `Authorization: Bearer <token>`.
     pub admin_token: Option<Secret>,
     /// Allow admin API changes (reset, clock, quotas, faults) without a token on a listener
@@ -43,9 +47,32 @@ impl Default for Config {
             throttle: false,
             quotas: QuotaTable::default(),
             max_throttle_scopes: crate::throttle::limiter::DEFAULT_MAX_SCOPES,
+            timeouts: Timeouts::default(),
             admin_token: None,
             admin_open: false,
             data_dir: None,
+        }
+    }
+}
+
+/// The connection timeouts (see [`crate::server`] for the phases they bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the first byte of a request to the end of its head (10 s).
+    pub header: Duration,
+    /// From the end of a request's head to the end of its body (30 s).
+    pub body: Duration,
+    /// How long a connection may wait for a request: a new one, or keep-alive after a
+    /// response (60 s).
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+            idle: Duration::from_secs(60),
         }
     }
 }

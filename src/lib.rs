@@ -18,6 +18,7 @@
 //!   call them.
 //! - [`scheduler`]: automatic rotations and deletions on the engine's clock.
 //! - [`config`]: server settings.
+//! - [`server`]: the accept loop, connection timeouts and graceful shutdown.
 
 pub mod admin;
 pub mod audit;
@@ -28,6 +29,7 @@ pub mod metrics;
 pub mod protocol;
 pub mod regions;
 pub mod scheduler;
+pub mod server;
 pub mod store;
 pub mod throttle;
 
@@ -136,9 +138,8 @@ pub async fn serve(
     let scheduler = scheduler::spawn(state.kms.clone());
     let upkeep = metrics::spawn_upkeep(state.metrics.clone());
     let sweeper = throttle::limiter::spawn_idle_sweeper(state.throttle.clone());
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let timeouts = state.config.timeouts;
+    let result = server::run(listener, app(state), timeouts, shutdown).await;
     scheduler.abort();
     upkeep.abort();
     sweeper.abort();

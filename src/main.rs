@@ -2,9 +2,10 @@
 //! logging, binds and serves until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Parser;
-use kms_emulator::config::{is_account_id, Config, Secret, DEFAULT_BODY_LIMIT};
+use kms_emulator::config::{is_account_id, Config, Secret, Timeouts, DEFAULT_BODY_LIMIT};
 use kms_emulator::throttle::QuotaTable;
 use kms_emulator::AppState;
 use tracing_subscriber::EnvFilter;
@@ -32,6 +33,18 @@ struct Args {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "KMS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+
+    /// Seconds a client may take to send a request's head, from its first byte.
+    #[arg(long, env = "KMS_HEADER_TIMEOUT", default_value = "10", value_parser = parse_seconds, value_name = "SECONDS")]
+    header_timeout: Duration,
+
+    /// Seconds a client may take to send a request's body, after its head.
+    #[arg(long, env = "KMS_BODY_TIMEOUT", default_value = "30", value_parser = parse_seconds, value_name = "SECONDS")]
+    body_timeout: Duration,
+
+    /// Seconds a connection may wait for a request (new, or keep-alive between requests).
+    #[arg(long, env = "KMS_IDLE_TIMEOUT", default_value = "60", value_parser = parse_seconds, value_name = "SECONDS")]
+    idle_timeout: Duration,
 
     /// Throttle like AWS (`aws`) or never (`off`).
     #[arg(long, env = "KMS_THROTTLE", default_value = "aws", value_parser = ["aws", "off"])]
@@ -173,6 +186,11 @@ async fn main() -> std::process::ExitCode {
         throttle: args.throttle == "aws",
         quotas,
         max_throttle_scopes: args.max_throttle_scopes,
+        timeouts: Timeouts {
+            header: args.header_timeout,
+            body: args.body_timeout,
+            idle: args.idle_timeout,
+        },
         admin_token: args.admin_token.clone(),
         admin_open: args.admin_open,
         data_dir: args.data_dir.clone(),
@@ -257,6 +275,21 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: server failed: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// A timeout flag: seconds, fractions allowed, more than 0 and at most an hour.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if seconds > 0.0 && seconds <= 3600.0 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "must be more than 0 and at most 3600 seconds, got {text}"
+        ))
     }
 }
 

@@ -33,7 +33,7 @@ use crate::throttle::QuotaId;
 use crate::AppState;
 
 /// Every error code the server can answer, for the per-outcome counter slots.
-const OUTCOMES: [&str; 29] = [
+const OUTCOMES: [&str; 30] = [
     "ok",
     "AccessDeniedException",
     "AlreadyExistsException",
@@ -56,6 +56,7 @@ const OUTCOMES: [&str; 29] = [
     "MalformedPolicyDocumentException",
     "NotAuthorizedException",
     "NotFoundException",
+    "RequestTimeoutException",
     "SerializationException",
     "TagException",
     "ThrottlingException",

@@ -128,16 +128,28 @@ impl Failure {
     }
 }
 
-/// Reads the request body, up to the configured limit.
+/// Reads the request body, up to the configured limit and within the body timeout.
 async fn read_body(state: &AppState, body: Body) -> Result<Bytes, Failure> {
-    axum::body::to_bytes(body, state.config.body_limit)
-        .await
-        .map_err(|_| {
-            Failure::kms(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                too_large(state.config.body_limit),
-            )
-        })
+    let limit = state.config.body_limit;
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if crate::server::is_body_timeout(&e) {
+            timed_out()
+        } else {
+            Failure::kms(StatusCode::PAYLOAD_TOO_LARGE, too_large(limit))
+        }
+    })
+}
+
+/// A body that did not arrive within the body timeout: HTTP 408, and the connection closed.
+fn timed_out() -> Failure {
+    Failure {
+        close: true,
+        ..Failure::front_end(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeoutException",
+            "The request body was not received within the time limit.",
+        )
+    }
 }
 
 /// Checks the credential's Region, throttles, applies injected faults, then runs the engine.
