@@ -10,6 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use kms_api::{KmsError, Operation, Scope};
 
 use crate::audit::AuditEvent;
@@ -38,7 +39,7 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
             StatusCode::BAD_REQUEST,
             KmsError::UnknownOperation,
         )),
-        Some(op) => match read_body(&state, body).await {
+        Some(op) => match read_body(&state, &headers, body).await {
             Err(failure) => Err(failure),
             Ok(bytes) => {
                 request_body = bytes;
@@ -128,16 +129,84 @@ impl Failure {
     }
 }
 
+/// The most bytes of an oversized body read (and dropped) before answering 413.
+pub const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
 /// Reads the request body, up to the configured limit and within the body timeout.
-async fn read_body(state: &AppState, body: Body) -> Result<Bytes, Failure> {
+///
+/// A body over the limit is refused by its `Content-Length` before any of it is buffered.
+/// Unless the client waits for `100 Continue` (it then gets the 413 instead), the rest of the
+/// body is read and dropped before answering, up to [`DRAIN_LIMIT`] bytes and within the body
+/// timeout: a client that writes its whole request before reading (Python's urllib, most
+/// simple clients) would otherwise have its write fail and never see the answer. The
+/// connection is closed after a 413.
+async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, Failure> {
     let limit = state.config.body_limit;
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        if crate::server::is_body_timeout(&e) {
-            timed_out()
-        } else {
-            Failure::kms(StatusCode::PAYLOAD_TOO_LARGE, too_large(limit))
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let waits_for_continue = headers
+            .get(header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        if !waits_for_continue && declared.is_some_and(|n| n <= DRAIN_LIMIT) {
+            drain(state, body, 0).await;
         }
-    })
+        return Err(too_large_failure(limit));
+    }
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) if crate::server::is_body_timeout(&e) => return Err(timed_out()),
+            Err(_) => return Err(broken_body()),
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        if buf.len() + data.len() > limit {
+            drain(state, body, (buf.len() + data.len()) as u64).await;
+            return Err(too_large_failure(limit));
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Reads and drops the rest of `body` (of which `read` bytes were read already), until its
+/// end, [`DRAIN_LIMIT`], the body timeout or an error.
+async fn drain(state: &AppState, mut body: Body, mut read: u64) {
+    let rest = async {
+        while read <= DRAIN_LIMIT {
+            match body.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+                Some(Err(_)) | None => return,
+            }
+        }
+    };
+    // `serve` already puts a deadline on the body; this bounds a router served otherwise.
+    let _ = tokio::time::timeout(state.config.timeouts.body, rest).await;
+}
+
+fn too_large_failure(limit: usize) -> Failure {
+    Failure {
+        close: true,
+        ..Failure::kms(StatusCode::PAYLOAD_TOO_LARGE, too_large(limit))
+    }
+}
+
+/// A body that ended in a transport error (the client went away, or bad chunked encoding).
+fn broken_body() -> Failure {
+    Failure {
+        close: true,
+        ..Failure::front_end(
+            StatusCode::BAD_REQUEST,
+            "SerializationException",
+            "The request body could not be read.",
+        )
+    }
 }
 
 /// A body that did not arrive within the body timeout: HTTP 408, and the connection closed.

@@ -162,3 +162,20 @@ async fn shutdown_closes_idle_keep_alive_connections_at_once() {
         .expect("shutdown does not wait for idle connections");
     assert_eq!(read_until_closed(&mut kept).await, Some(Vec::new()));
 }
+
+#[tokio::test]
+async fn an_oversized_body_that_stalls_is_413_after_the_body_timeout() {
+    let server = server().await;
+    let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+    s.write_all(
+        b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.Encrypt\r\nContent-Length: 10485760\r\n\r\n{\"KeyId\":",
+    )
+    .await
+    .unwrap();
+    let sent = read_until_closed(&mut s)
+        .await
+        .expect("the server closes a connection whose oversized body stalls");
+    let text = String::from_utf8_lossy(&sent);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    server.shutdown().await;
+}
