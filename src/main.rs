@@ -11,6 +11,9 @@ use kms_emulator::AppState;
 use tracing_subscriber::EnvFilter;
 
 /// A local AWS KMS that the AWS SDKs and CLI accept unchanged.
+///
+/// `Debug` is safe to print: the secrets (`--root-key`, `--admin-token`) are [`Secret`]s,
+/// which print `<redacted>`.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
@@ -91,7 +94,7 @@ struct Args {
         hide_env_values = true,
         value_name = "BASE64"
     )]
-    root_key: Option<String>,
+    root_key: Option<Secret>,
 
     /// Seed keys and aliases from a local-kms seed YAML (or the same structure in JSON).
     #[arg(long, env = "KMS_SEED_PATH", value_name = "FILE")]
@@ -127,8 +130,8 @@ async fn main() -> std::process::ExitCode {
         .with_env_filter(EnvFilter::try_new(&args.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_target(false)
         .init();
-    if args.clock_offset_seconds.abs() > kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS {
-        eprintln!("error: --clock-offset-seconds must be within 1000 years (31536000000 s)");
+    if let Err(e) = check_clock_offset(args.clock_offset_seconds) {
+        eprintln!("error: {e}");
         return std::process::ExitCode::from(2);
     }
     if !is_account_id(&args.account_id) {
@@ -278,6 +281,19 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// `--clock-offset-seconds` stays within 1000 years either way. `unsigned_abs`, because
+/// `i64::MIN.abs()` overflows.
+fn check_clock_offset(seconds: i64) -> Result<(), String> {
+    if seconds.unsigned_abs() > kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS.unsigned_abs() {
+        Err(format!(
+            "--clock-offset-seconds must be within 1000 years ({} s) either way, got {seconds}",
+            kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// A timeout flag: seconds, fractions allowed, more than 0 and at most an hour.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
@@ -343,8 +359,11 @@ fn open_store(
 ) -> Result<std::sync::Arc<kms_emulator::store::Store>, String> {
     use kms_emulator::store::root_key::{RootKey, RootKeySource};
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let (root, source) =
-        RootKey::load(args.root_key_file.as_deref(), args.root_key.as_deref(), dir)?;
+    let (root, source) = RootKey::load(
+        args.root_key_file.as_deref(),
+        args.root_key.as_ref().map(Secret::expose),
+        dir,
+    )?;
     if let RootKeySource::Generated(path) = &source {
         tracing::warn!(
             "generated a new root key into {} (mode 0600); keep it with the data, or pass --root-key-file / KMS_ROOT_KEY",
@@ -352,4 +371,40 @@ fn open_store(
         );
     }
     kms_emulator::store::Store::open(dir, root).map(std::sync::Arc::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let args = Args::try_parse_from([
+            "kms-emulator",
+            "--root-key",
+            "c2VjcmV0LXJvb3Qta2V5LW1hdGVyaWFsLTMyLWJ5dGVzIQ==",
+            "--admin-token",
+            "admin-token-do-not-print",
+        ])
+        .unwrap();
+        let printed = format!("{args:?} {args:#?}");
+        assert!(!printed.contains("c2VjcmV0"), "{printed}");
+        assert!(!printed.contains("admin-token-do-not-print"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+        assert_eq!(
+            args.root_key.as_ref().map(Secret::expose),
+            Some("c2VjcmV0LXJvb3Qta2V5LW1hdGVyaWFsLTMyLWJ5dGVzIQ==")
+        );
+    }
+
+    #[test]
+    fn clock_offsets_are_checked_without_overflow() {
+        let max = kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS;
+        for ok in [0, max, -max, 86_400] {
+            assert_eq!(check_clock_offset(ok), Ok(()), "{ok}");
+        }
+        for bad in [i64::MIN, i64::MAX, max + 1, -max - 1] {
+            assert!(check_clock_offset(bad).is_err(), "{bad}");
+        }
+    }
 }
