@@ -8,7 +8,7 @@
 //! - **head**: the first byte arrived, the head is not complete: closed after
 //!   [`Timeouts::header`] from that first byte;
 //! - **busy**: the handler has the request. Its body must arrive within [`Timeouts::body`] of
-//!   the head ([`DeadlineBody`]; the KMS handler then answers 408, or 413 for a body it was
+//!   the head (`DeadlineBody`; the KMS handler then answers 408, or 413 for a body it was
 //!   draining), and the handler itself is not timed (fault injection may delay it on purpose).
 //!
 //! hyper's own `header_read_timeout` also starts while a keep-alive connection is idle, so it
