@@ -1,12 +1,75 @@
-//! The admin API under `/_kms/`, outside AWS's surface: health and reset.
+//! The admin API under `/_kms/`, outside AWS's surface: health, reset, clock and quotas (fault
+//! injection is in [`crate::faults`]), and [`guard`], who may call them.
+//!
+//! Access: `/_kms/health` is always open (and `/metrics` is not under `/_kms/`). With an admin
+//! token configured, every other `/_kms/...` request needs `Authorization: Bearer <token>`
+//! (compared in constant time), else 401. Without a token, a server listening beyond loopback
+//! refuses changes (reset, clock moves, quota and fault changes) with 403 unless
+//! `admin_open` is set: reading stays possible, wiping the keys does not.
 
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use std::net::IpAddr;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use crate::AppState;
+
+/// Middleware in front of every admin endpoint but health: see the module docs.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(token) = &state.config.admin_token {
+        if !bearer_matches(request.headers(), token.expose()) {
+            let mut response = (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"message": "the admin API needs Authorization: Bearer <admin token>"})),
+            )
+                .into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"kms-emulator admin\""),
+            );
+            return response;
+        }
+    } else if is_change(request.method()) && !state.loopback_only && !state.config.admin_open {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"message": "this server listens beyond loopback without an admin token, so the admin API refuses changes: start it with --admin-token (KMS_ADMIN_TOKEN) and send Authorization: Bearer <token>, or with --admin-open"})),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether `Authorization` is `Bearer <token>`, compared in constant time (the length of the
+/// token is not hidden).
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    let Some(presented) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+    else {
+        return false;
+    };
+    presented.as_bytes().ct_eq(token.as_bytes()).into()
+}
+
+/// Reading is `GET`/`HEAD`; everything else changes state.
+fn is_change(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD)
+}
+
+/// Whether `ip` can only be reached from this machine (`127.0.0.0/8`, `::1`, and `::1`'s
+/// IPv4-mapped forms). `0.0.0.0` and `::` listen on every interface: not loopback.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
+}
 
 /// `GET /_kms/health`: `{"status":"ok","version":"...","keys":N,"storage":"memory"}`.
 pub async fn health(State(state): State<AppState>) -> Response {
@@ -185,6 +248,9 @@ pub async fn put_quotas(State(state): State<AppState>, body: axum::body::Bytes) 
         (Ok(a), Ok(r), Ok(m)) => (a, r, m),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return bad(e),
     };
+    if let Some(r) = region.as_deref().filter(|r| !crate::regions::is_known(r)) {
+        return bad(format!("region {r:?} is not an AWS Region"));
+    }
     let enable = match mode.as_deref() {
         None => None,
         Some("aws") => Some(true),
@@ -233,4 +299,42 @@ pub async fn put_quotas(State(state): State<AppState>, body: axum::body::Bytes) 
         region.unwrap_or_else(|| state.config.default_region.clone()),
     );
     Json(quotas_json(&state, &scope)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_addresses() {
+        for ip in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_loopback(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "0.0.0.0",
+            "::",
+            "192.168.1.10",
+            "10.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_loopback(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn bearer_tokens() {
+        let mut headers = HeaderMap::new();
+        assert!(!bearer_matches(&headers, "tok"));
+        for (value, ok) in [
+            ("Bearer tok", true),
+            ("bearer tok", true),
+            ("Bearer tok2", false),
+            ("Bearer to", false),
+            ("Basic tok", false),
+            ("tok", false),
+        ] {
+            headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(bearer_matches(&headers, "tok"), ok, "{value}");
+        }
+    }
 }

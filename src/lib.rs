@@ -13,9 +13,12 @@
 //! # Layout
 //! - [`protocol`]: the AWS JSON 1.1 request handler and error responses.
 //! - [`credential`]: (account, Region) from the SigV4 credential.
-//! - [`admin`]: `/_kms/health`, `/_kms/reset`, `/_kms/clock`.
+//! - [`regions`]: the AWS Regions a credential may name.
+//! - [`admin`]: `/_kms/health`, `/_kms/reset`, `/_kms/clock`, `/_kms/quotas`, and who may
+//!   call them.
 //! - [`scheduler`]: automatic rotations and deletions on the engine's clock.
 //! - [`config`]: server settings.
+//! - [`server`]: the accept loop, connection timeouts and graceful shutdown.
 
 pub mod admin;
 pub mod audit;
@@ -24,7 +27,9 @@ pub mod credential;
 pub mod faults;
 pub mod metrics;
 pub mod protocol;
+pub mod regions;
 pub mod scheduler;
+pub mod server;
 pub mod store;
 pub mod throttle;
 
@@ -57,12 +62,19 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The CloudTrail-like audit log.
     pub audit: Arc<audit::AuditLog>,
+    /// Whether the server is reachable from this machine only. [`serve`] sets it from the
+    /// listener's address; it starts `false`, so the admin API's network rules hold for a
+    /// router served some other way.
+    pub loopback_only: bool,
 }
 
 impl AppState {
     /// State over `kms` with `config`.
     pub fn new(kms: Kms, config: Config) -> Self {
-        let throttle = Arc::new(Throttle::new(config.quotas.clone(), config.throttle));
+        let throttle = Arc::new(
+            Throttle::new(config.quotas.clone(), config.throttle)
+                .with_max_scopes(config.max_throttle_scopes),
+        );
         Self {
             kms,
             config: Arc::new(config),
@@ -70,7 +82,18 @@ impl AppState {
             faults: Arc::new(faults::Faults::default()),
             metrics: Arc::new(metrics::Metrics::new()),
             audit: Arc::new(audit::AuditLog::disabled()),
+            loopback_only: false,
         }
+    }
+
+    /// The same state with its throttle on `clock`, so tests can move the limiters' time by
+    /// hand instead of sleeping (quotas and on/off as in the config).
+    pub fn with_throttle_clock(mut self, clock: throttle::ThrottleClock) -> Self {
+        self.throttle = Arc::new(
+            Throttle::with_clock(self.config.quotas.clone(), self.config.throttle, clock)
+                .with_max_scopes(self.config.max_throttle_scopes),
+        );
+        self
     }
 
     /// The same state writing its audit log to `audit`.
@@ -80,19 +103,26 @@ impl AppState {
     }
 }
 
-/// The router: `POST /` for KMS, `/_kms/...` for administration.
+/// The router: `POST /` for KMS, `/_kms/...` for administration (behind [`admin::guard`]
+/// except health), `/metrics`.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/", post(protocol::handle))
-        .route("/_kms/health", get(admin::health).post(admin::health))
+    let guarded = Router::new()
         .route("/_kms/reset", post(admin::reset))
         .route("/_kms/clock", get(admin::clock).post(admin::advance_clock))
         .route("/_kms/quotas", get(admin::quotas).put(admin::put_quotas))
-        .route("/metrics", get(metrics::scrape))
         .route(
             "/_kms/faults",
             get(faults::get).put(faults::put).delete(faults::delete),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::guard,
+        ));
+    Router::new()
+        .route("/", post(protocol::handle))
+        .route("/_kms/health", get(admin::health).post(admin::health))
+        .route("/metrics", get(metrics::scrape))
+        .merge(guarded)
         .fallback(protocol::fallback)
         .with_state(state)
 }
@@ -101,16 +131,18 @@ pub fn app(state: AppState) -> Router {
 /// (automatic rotations and deletions) and the metrics upkeep running in the background.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    mut state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    state.loopback_only = admin::is_loopback(listener.local_addr()?.ip());
     let scheduler = scheduler::spawn(state.kms.clone());
     let upkeep = metrics::spawn_upkeep(state.metrics.clone());
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let sweeper = throttle::limiter::spawn_idle_sweeper(state.throttle.clone());
+    let timeouts = state.config.timeouts;
+    let result = server::run(listener, app(state), timeouts, shutdown).await;
     scheduler.abort();
     upkeep.abort();
+    sweeper.abort();
     result
 }
 
@@ -143,10 +175,14 @@ impl RunningServer {
 
 /// Binds `addr` (port 0 picks a free port) and serves in a background task.
 pub async fn start(config: Config, kms: Kms, addr: &str) -> std::io::Result<RunningServer> {
+    start_with_state(AppState::new(kms, config), addr).await
+}
+
+/// [`start`] with a prepared [`AppState`] (e.g. one with an injected throttle clock).
+pub async fn start_with_state(state: AppState, addr: &str) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let state = AppState::new(kms, config);
     let task = tokio::spawn(serve(listener, state, async move {
         let _ = stopped.await;
     }));

@@ -2,14 +2,18 @@
 //! logging, binds and serves until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Parser;
-use kms_emulator::config::{is_account_id, Config, DEFAULT_BODY_LIMIT};
+use kms_emulator::config::{is_account_id, Config, Secret, Timeouts, DEFAULT_BODY_LIMIT};
 use kms_emulator::throttle::QuotaTable;
 use kms_emulator::AppState;
 use tracing_subscriber::EnvFilter;
 
 /// A local AWS KMS that the AWS SDKs and CLI accept unchanged.
+///
+/// `Debug` is safe to print: the secrets (`--root-key`, `--admin-token`) are [`Secret`]s,
+/// which print `<redacted>`.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
@@ -33,6 +37,18 @@ struct Args {
     #[arg(long, env = "KMS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
 
+    /// Seconds a client may take to send a request's head, from its first byte.
+    #[arg(long, env = "KMS_HEADER_TIMEOUT", default_value = "10", value_parser = parse_seconds, value_name = "SECONDS")]
+    header_timeout: Duration,
+
+    /// Seconds a client may take to send a request's body, after its head.
+    #[arg(long, env = "KMS_BODY_TIMEOUT", default_value = "30", value_parser = parse_seconds, value_name = "SECONDS")]
+    body_timeout: Duration,
+
+    /// Seconds a connection may wait for a request (new, or keep-alive between requests).
+    #[arg(long, env = "KMS_IDLE_TIMEOUT", default_value = "60", value_parser = parse_seconds, value_name = "SECONDS")]
+    idle_timeout: Duration,
+
     /// Throttle like AWS (`aws`) or never (`off`).
     #[arg(long, env = "KMS_THROTTLE", default_value = "aws", value_parser = ["aws", "off"])]
     throttle: String,
@@ -47,6 +63,11 @@ struct Args {
         value_name = "NAME=RATE"
     )]
     quotas: Vec<String>,
+
+    /// The most (account, Region) scopes that keep throttle limiters at once; past it the
+    /// least recently used are dropped.
+    #[arg(long, env = "KMS_MAX_THROTTLE_SCOPES", default_value_t = kms_emulator::throttle::limiter::DEFAULT_MAX_SCOPES)]
+    max_throttle_scopes: usize,
 
     /// A TOML file of per-Region and per-account quotas (see README, "Throttling").
     #[arg(long = "quotas", env = "KMS_QUOTAS_FILE", value_name = "FILE")]
@@ -73,7 +94,7 @@ struct Args {
         hide_env_values = true,
         value_name = "BASE64"
     )]
-    root_key: Option<String>,
+    root_key: Option<Secret>,
 
     /// Seed keys and aliases from a local-kms seed YAML (or the same structure in JSON).
     #[arg(long, env = "KMS_SEED_PATH", value_name = "FILE")]
@@ -82,6 +103,20 @@ struct Args {
     /// Start with emulated time this many seconds ahead of the system clock.
     #[arg(long, env = "KMS_CLOCK_OFFSET_SECONDS", default_value_t = 0)]
     clock_offset_seconds: i64,
+
+    /// Require `Authorization: Bearer <TOKEN>` on every /_kms/ endpoint but health.
+    #[arg(
+        long,
+        env = "KMS_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    admin_token: Option<Secret>,
+
+    /// Without --admin-token, allow admin API changes (reset, clock, quotas, faults) even when
+    /// listening beyond loopback. Anyone who can reach the port can then wipe every key.
+    #[arg(long, env = "KMS_ADMIN_OPEN")]
+    admin_open: bool,
 
     /// Log filter (tracing's EnvFilter syntax): e.g. info, debug, kms_emulator=debug.
     #[arg(long, env = "KMS_LOG", default_value = "info")]
@@ -95,14 +130,29 @@ async fn main() -> std::process::ExitCode {
         .with_env_filter(EnvFilter::try_new(&args.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_target(false)
         .init();
-    if args.clock_offset_seconds.abs() > kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS {
-        eprintln!("error: --clock-offset-seconds must be within 1000 years (31536000000 s)");
+    if let Err(e) = check_clock_offset(args.clock_offset_seconds) {
+        eprintln!("error: {e}");
         return std::process::ExitCode::from(2);
     }
     if !is_account_id(&args.account_id) {
         eprintln!(
             "error: --account-id must be 12 digits, got {:?}",
             args.account_id
+        );
+        return std::process::ExitCode::from(2);
+    }
+    if args
+        .admin_token
+        .as_ref()
+        .is_some_and(|t| t.expose().trim().is_empty())
+    {
+        eprintln!("error: --admin-token must not be empty");
+        return std::process::ExitCode::from(2);
+    }
+    if !kms_emulator::regions::is_known(&args.region) {
+        eprintln!(
+            "error: --region must be an AWS Region (e.g. us-east-1), got {:?}",
+            args.region
         );
         return std::process::ExitCode::from(2);
     }
@@ -138,6 +188,14 @@ async fn main() -> std::process::ExitCode {
         body_limit: args.body_limit,
         throttle: args.throttle == "aws",
         quotas,
+        max_throttle_scopes: args.max_throttle_scopes,
+        timeouts: Timeouts {
+            header: args.header_timeout,
+            body: args.body_timeout,
+            idle: args.idle_timeout,
+        },
+        admin_token: args.admin_token.clone(),
+        admin_open: args.admin_open,
         data_dir: args.data_dir.clone(),
     };
     let mut builder = kms_api::Kms::builder();
@@ -206,6 +264,7 @@ async fn main() -> std::process::ExitCode {
         config.default_region,
         if config.throttle { "as AWS" } else { "off" },
     );
+    warn_about_admin_access(&listener, &config);
     let mut state = AppState::new(kms, config);
     if let Some(path) = &args.audit_log {
         match kms_emulator::audit::AuditLog::open(path) {
@@ -222,6 +281,55 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: server failed: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// `--clock-offset-seconds` stays within 1000 years either way. `unsigned_abs`, because
+/// `i64::MIN.abs()` overflows.
+fn check_clock_offset(seconds: i64) -> Result<(), String> {
+    if seconds.unsigned_abs() > kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS.unsigned_abs() {
+        Err(format!(
+            "--clock-offset-seconds must be within 1000 years ({} s) either way, got {seconds}",
+            kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A timeout flag: seconds, fractions allowed, more than 0 and at most an hour.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if seconds > 0.0 && seconds <= 3600.0 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "must be more than 0 and at most 3600 seconds, got {text}"
+        ))
+    }
+}
+
+/// Says at start-up who may use the admin API when the port is reachable from elsewhere.
+fn warn_about_admin_access(listener: &tokio::net::TcpListener, config: &Config) {
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    if kms_emulator::admin::is_loopback(addr.ip()) {
+        return;
+    }
+    if config.admin_token.is_some() {
+        tracing::info!("listening beyond loopback: the admin API (/_kms/) needs the admin token");
+    } else if config.admin_open {
+        tracing::warn!(
+            "listening on {addr} with --admin-open and no admin token: anyone who can reach this port can reset every key, move the clock and change quotas and faults"
+        );
+    } else {
+        tracing::warn!(
+            "listening on {addr} without an admin token: the admin API refuses changes (reset, clock, quotas, faults) with 403; set --admin-token / KMS_ADMIN_TOKEN, or pass --admin-open to allow them to anyone"
+        );
     }
 }
 
@@ -254,8 +362,11 @@ fn open_store(
 ) -> Result<std::sync::Arc<kms_emulator::store::Store>, String> {
     use kms_emulator::store::root_key::{RootKey, RootKeySource};
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let (root, source) =
-        RootKey::load(args.root_key_file.as_deref(), args.root_key.as_deref(), dir)?;
+    let (root, source) = RootKey::load(
+        args.root_key_file.as_deref(),
+        args.root_key.as_ref().map(Secret::expose),
+        dir,
+    )?;
     if let RootKeySource::Generated(path) = &source {
         tracing::warn!(
             "generated a new root key into {} (mode 0600); keep it with the data, or pass --root-key-file / KMS_ROOT_KEY",
@@ -263,4 +374,40 @@ fn open_store(
         );
     }
     kms_emulator::store::Store::open(dir, root).map(std::sync::Arc::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let args = Args::try_parse_from([
+            "kms-emulator",
+            "--root-key",
+            "c2VjcmV0LXJvb3Qta2V5LW1hdGVyaWFsLTMyLWJ5dGVzIQ==",
+            "--admin-token",
+            "admin-token-do-not-print",
+        ])
+        .unwrap();
+        let printed = format!("{args:?} {args:#?}");
+        assert!(!printed.contains("c2VjcmV0"), "{printed}");
+        assert!(!printed.contains("admin-token-do-not-print"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+        assert_eq!(
+            args.root_key.as_ref().map(Secret::expose),
+            Some("c2VjcmV0LXJvb3Qta2V5LW1hdGVyaWFsLTMyLWJ5dGVzIQ==")
+        );
+    }
+
+    #[test]
+    fn clock_offsets_are_checked_without_overflow() {
+        let max = kms_emulator::admin::MAX_TOTAL_OFFSET_SECONDS;
+        for ok in [0, max, -max, 86_400] {
+            assert_eq!(check_clock_offset(ok), Ok(()), "{ok}");
+        }
+        for bad in [i64::MIN, i64::MAX, max + 1, -max - 1] {
+            assert!(check_clock_offset(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -4,14 +4,20 @@
 //! - `kms_request_duration_seconds{operation}`: histogram
 //! - `kms_throttled_total{quota}`
 //! - `kms_quota_limit{quota,account,region}` for every quota of the default account and Region
-//!   and of every scope that has seen requests, and `kms_quota_used{...}` (requests admitted in
-//!   the current second) for every quota that has seen requests; `kms_keys`.
+//!   and of every quota that has seen requests in a live throttle scope, and
+//!   `kms_quota_used{...}` (requests admitted in the current second) for the latter; `kms_keys`
+//! - `kms_throttle_scopes` (scopes with limiters now) and `kms_throttle_scopes_evicted_total`
+//!
+//! The per-scope gauges are written straight from the throttle's live scopes at each scrape,
+//! never registered with the recorder, so a scope's series disappear with its limiters (scopes
+//! are client-chosen: registered series would be kept for ever).
 //!
 //! Each server has its own recorder (no global state, so several servers can share a
 //! process). Counter and histogram handles are created once per series and cached in
 //! `OnceLock` slots, so recording a request is a few atomic operations: no lock, no map
 //! lookup, no allocation.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -27,7 +33,7 @@ use crate::throttle::QuotaId;
 use crate::AppState;
 
 /// Every error code the server can answer, for the per-outcome counter slots.
-const OUTCOMES: [&str; 28] = [
+const OUTCOMES: [&str; 30] = [
     "ok",
     "AccessDeniedException",
     "AlreadyExistsException",
@@ -43,12 +49,14 @@ const OUTCOMES: [&str; 28] = [
     "InvalidGrantTokenException",
     "InvalidKeyUsageException",
     "InvalidMarkerException",
+    "InvalidSignatureException",
     "KMSInvalidStateException",
     "KeyUnavailableException",
     "LimitExceededException",
     "MalformedPolicyDocumentException",
     "NotAuthorizedException",
     "NotFoundException",
+    "RequestTimeoutException",
     "SerializationException",
     "TagException",
     "ThrottlingException",
@@ -170,36 +178,84 @@ impl Metrics {
 
     /// The Prometheus text exposition, with gauges read from `state` now.
     pub fn render(&self, state: &AppState) -> String {
-        let gauge = |name: &'static str, labels: Vec<Label>, value: f64| {
-            self.recorder
-                .register_gauge(&Key::from_parts(name, labels), &metadata())
-                .set(value);
-        };
-        gauge("kms_keys", Vec::new(), state.kms.key_count() as f64);
+        self.recorder
+            .register_gauge(&Key::from_name("kms_keys"), &metadata())
+            .set(state.kms.key_count() as f64);
+        let mut text = self.handle.render();
         // Every quota's limit in the default account and Region, then limit and use of every
-        // quota that has seen requests anywhere.
-        let default_scope = kms_api::Scope::new(
-            state.config.default_account.as_str(),
-            state.config.default_region.as_str(),
-        );
+        // quota that has seen requests in a live scope.
+        let (account, region) = (&state.config.default_account, &state.config.default_region);
+        let usage = state.throttle.usage();
+        text.push_str("# HELP kms_quota_limit The quota's rate in requests per second.\n");
+        text.push_str("# TYPE kms_quota_limit gauge\n");
+        let default_scope = kms_api::Scope::new(account.as_str(), region.as_str());
         for (quota, limit) in state.throttle.effective(&default_scope) {
-            let labels = vec![
-                Label::new("quota", quota),
-                Label::new("account", state.config.default_account.clone()),
-                Label::new("region", state.config.default_region.clone()),
-            ];
-            gauge("kms_quota_limit", labels, limit);
+            if !usage
+                .iter()
+                .any(|u| u.quota == quota && &u.account == account && &u.region == region)
+            {
+                sample(&mut text, "kms_quota_limit", &quota, account, region, limit);
+            }
         }
-        for u in state.throttle.usage() {
-            let labels = vec![
-                Label::new("quota", u.quota.clone()),
-                Label::new("account", u.account.clone()),
-                Label::new("region", u.region.clone()),
-            ];
-            gauge("kms_quota_limit", labels.clone(), u.limit);
-            gauge("kms_quota_used", labels, u.used as f64);
+        for u in &usage {
+            sample(
+                &mut text,
+                "kms_quota_limit",
+                &u.quota,
+                &u.account,
+                &u.region,
+                u.limit,
+            );
         }
-        self.handle.render()
+        text.push_str(
+            "# HELP kms_quota_used Requests admitted in the current second.\n# TYPE kms_quota_used gauge\n",
+        );
+        for u in &usage {
+            let used = u.used as f64;
+            sample(
+                &mut text,
+                "kms_quota_used",
+                &u.quota,
+                &u.account,
+                &u.region,
+                used,
+            );
+        }
+        let _ = write!(
+            text,
+            "# HELP kms_throttle_scopes (account, Region) scopes with live limiters.\n# TYPE kms_throttle_scopes gauge\nkms_throttle_scopes {}\n",
+            state.throttle.scope_count()
+        );
+        let _ = write!(
+            text,
+            "# HELP kms_throttle_scopes_evicted_total Scopes whose limiters were dropped (idle, or over the cap).\n# TYPE kms_throttle_scopes_evicted_total counter\nkms_throttle_scopes_evicted_total {}\n",
+            state.throttle.evicted()
+        );
+        text
+    }
+}
+
+/// One `name{quota,account,region} value` line.
+fn sample(out: &mut String, name: &str, quota: &str, account: &str, region: &str, value: f64) {
+    let _ = writeln!(
+        out,
+        "{name}{{quota=\"{}\",account=\"{}\",region=\"{}\"}} {value}",
+        escape(quota),
+        escape(account),
+        escape(region)
+    );
+}
+
+/// A label value as the text format quotes it.
+fn escape(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains(['\\', '"', '\n']) {
+        value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .into()
+    } else {
+        value.into()
     }
 }
 

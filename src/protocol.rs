@@ -10,12 +10,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use kms_api::{KmsError, Operation, Scope};
 
 use crate::audit::{AuditEvent, RequestParameters};
 use crate::credential::{access_key_id, scope_of};
 use crate::throttle::quota_for;
-use crate::AppState;
+use crate::{regions, AppState};
 
 /// The content type of every KMS request and response.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -34,25 +35,30 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
     let scope = scope_of(&headers, &state.config);
     let mut request_body = Bytes::new();
     let result = match operation {
-        None => Err((StatusCode::BAD_REQUEST, KmsError::UnknownOperation)),
-        Some(op) => match axum::body::to_bytes(body, state.config.body_limit).await {
-            Err(_) => Err((
-                StatusCode::PAYLOAD_TOO_LARGE,
-                too_large(state.config.body_limit),
-            )),
+        None => Err(Failure::kms(
+            StatusCode::BAD_REQUEST,
+            KmsError::UnknownOperation,
+        )),
+        Some(op) => match read_body(&state, &headers, body).await {
+            Err(failure) => Err(failure),
             Ok(bytes) => {
                 request_body = bytes;
                 admit_and_run(&state, &scope, op, &request_body).await
             }
         },
     };
-    let (status, body, error_code) = match result {
-        Ok(body) => (StatusCode::OK, body, None),
-        Err((status, err)) => {
-            if err.is_server_fault() {
-                tracing::error!(%request_id, operation = name, error = %err, "request failed");
+    let (status, body, error_code, close) = match result {
+        Ok(body) => (StatusCode::OK, body, None, false),
+        Err(failure) => {
+            if let Some(detail) = &failure.fault {
+                tracing::error!(%request_id, operation = name, error = %detail, "request failed");
             }
-            (status, error_body(&err), Some(err.aws_type()))
+            (
+                failure.status,
+                error_body_of(failure.code, &failure.message),
+                Some(failure.code),
+                failure.close,
+            )
         }
     };
     let elapsed = started.elapsed();
@@ -78,21 +84,175 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
             params: RequestParameters::from_body(&request_body),
         });
     }
-    respond(status, body, request_id)
+    let mut response = respond(status, body, request_id);
+    if close {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
-/// Throttles, applies injected faults, then runs the engine. A throttled request does no work.
+/// Why a request is answered with an error: the engine's [`KmsError`], or one the front end
+/// gives before the engine sees the request, as AWS's front end does (a credential for an
+/// unknown Region, a body too large).
+struct Failure {
+    status: StatusCode,
+    /// The `__type`.
+    code: &'static str,
+    message: String,
+    /// What to log when the server is at fault (the client gets a generic message).
+    fault: Option<String>,
+    /// Close the connection after answering: the request body was not read to its end.
+    close: bool,
+}
+
+impl Failure {
+    fn kms(status: StatusCode, err: KmsError) -> Self {
+        Self {
+            status,
+            code: err.aws_type(),
+            message: err.message().to_owned(),
+            fault: err.is_server_fault().then(|| err.to_string()),
+            close: false,
+        }
+    }
+
+    fn front_end(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fault: None,
+            close: false,
+        }
+    }
+}
+
+/// The most bytes of an oversized body read (and dropped) before answering 413.
+pub const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Reads the request body, up to the configured limit and within the body timeout.
+///
+/// A body over the limit is refused by its `Content-Length` before any of it is buffered.
+/// Unless the client waits for `100 Continue` (it then gets the 413 instead), the rest of the
+/// body is read and dropped before answering, up to [`DRAIN_LIMIT`] bytes and within the body
+/// timeout: a client that writes its whole request before reading (Python's urllib, most
+/// simple clients) would otherwise have its write fail and never see the answer. The
+/// connection is closed after a 413.
+async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, Failure> {
+    let limit = state.config.body_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let waits_for_continue = headers
+            .get(header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        if !waits_for_continue && declared.is_some_and(|n| n <= DRAIN_LIMIT) {
+            drain(state, body, 0).await;
+        }
+        return Err(too_large_failure(limit));
+    }
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) if crate::server::is_body_timeout(&e) => return Err(timed_out()),
+            Err(_) => return Err(broken_body()),
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        if buf.len() + data.len() > limit {
+            drain(state, body, (buf.len() + data.len()) as u64).await;
+            return Err(too_large_failure(limit));
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Reads and drops the rest of `body` (of which `read` bytes were read already), until its
+/// end, [`DRAIN_LIMIT`], the body timeout or an error.
+async fn drain(state: &AppState, mut body: Body, mut read: u64) {
+    let rest = async {
+        while read <= DRAIN_LIMIT {
+            match body.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+                Some(Err(_)) | None => return,
+            }
+        }
+    };
+    // `serve` already puts a deadline on the body; this bounds a router served otherwise.
+    let _ = tokio::time::timeout(state.config.timeouts.body, rest).await;
+}
+
+fn too_large_failure(limit: usize) -> Failure {
+    Failure {
+        close: true,
+        ..Failure::kms(StatusCode::PAYLOAD_TOO_LARGE, too_large(limit))
+    }
+}
+
+/// A body that ended in a transport error (the client went away, or bad chunked encoding).
+fn broken_body() -> Failure {
+    Failure {
+        close: true,
+        ..Failure::front_end(
+            StatusCode::BAD_REQUEST,
+            "SerializationException",
+            "The request body could not be read.",
+        )
+    }
+}
+
+/// A body that did not arrive within the body timeout: HTTP 408, and the connection closed.
+fn timed_out() -> Failure {
+    Failure {
+        close: true,
+        ..Failure::front_end(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeoutException",
+            "The request body was not received within the time limit.",
+        )
+    }
+}
+
+/// Checks the credential's Region, throttles, applies injected faults, then runs the engine.
+/// A refused request does no work.
 async fn admit_and_run(
     state: &AppState,
     scope: &Scope,
     op: Operation,
     body: &Bytes,
-) -> Result<Vec<u8>, (StatusCode, KmsError)> {
+) -> Result<Vec<u8>, Failure> {
+    if !regions::is_known(scope.region()) {
+        // Before throttling: made-up Regions must not create limiters.
+        return Err(Failure::front_end(
+            StatusCode::BAD_REQUEST,
+            "InvalidSignatureException",
+            regions::UNKNOWN_REGION_MESSAGE,
+        ));
+    }
     if state.throttle.is_enabled() {
         let quota = quota_for(op, None, key_pair_spec(op, body).as_deref());
-        if !state.throttle.admit(scope, quota) {
-            state.metrics.throttled(quota);
-            return Err((StatusCode::BAD_REQUEST, KmsError::Throttling));
+        // Inside the panic guard like the engine: a failing limiter is a 500, never a dropped
+        // connection.
+        let admitted =
+            std::panic::catch_unwind(AssertUnwindSafe(|| state.throttle.admit(scope, quota)));
+        match admitted {
+            Ok(true) => {}
+            Ok(false) => {
+                state.metrics.throttled(quota);
+                return Err(Failure::kms(StatusCode::BAD_REQUEST, KmsError::Throttling));
+            }
+            Err(_) => {
+                let err = KmsError::Internal(format!("{op}: admission control panicked"));
+                return Err(Failure::kms(StatusCode::INTERNAL_SERVER_ERROR, err));
+            }
         }
     }
     if let Some(fault) = state.faults.decide(op, body) {
@@ -100,7 +260,7 @@ async fn admit_and_run(
             tokio::time::sleep(delay).await;
         }
         if let Some(err) = fault.error {
-            return Err((status_of(&err), err));
+            return Err(Failure::kms(status_of(&err), err));
         }
     }
     if state.config.data_dir.is_some() && op.is_mutating() {
@@ -110,7 +270,7 @@ async fn admit_and_run(
         return tokio::task::spawn_blocking(move || run(&st, &scope, op, &body))
             .await
             .unwrap_or_else(|e| {
-                Err((
+                Err(Failure::kms(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     KmsError::Internal(format!("{op} task failed: {e}")),
                 ))
@@ -157,20 +317,15 @@ fn key_pair_spec(op: Operation, body: &[u8]) -> Option<String> {
 
 /// Runs the engine, turning a panic into `KMSInternalException` so one bad request can never
 /// take the server down.
-fn run(
-    state: &AppState,
-    scope: &Scope,
-    op: Operation,
-    body: &Bytes,
-) -> Result<Vec<u8>, (StatusCode, KmsError)> {
+fn run(state: &AppState, scope: &Scope, op: Operation, body: &Bytes) -> Result<Vec<u8>, Failure> {
     let outcome =
         std::panic::catch_unwind(AssertUnwindSafe(|| state.kms.dispatch(scope, op, body)));
     match outcome {
         Ok(Ok(body)) => Ok(body),
-        Ok(Err(err)) => Err((status_of(&err), err)),
+        Ok(Err(err)) => Err(Failure::kms(status_of(&err), err)),
         Err(_) => {
             let err = KmsError::Internal(format!("{op} panicked"));
-            Err((StatusCode::INTERNAL_SERVER_ERROR, err))
+            Err(Failure::kms(StatusCode::INTERNAL_SERVER_ERROR, err))
         }
     }
 }
@@ -187,6 +342,11 @@ fn too_large(limit: usize) -> KmsError {
 
 /// `{"__type": "<Code>", "message": "<text>"}`.
 pub fn error_body(err: &KmsError) -> Vec<u8> {
+    error_body_of(err.aws_type(), err.message())
+}
+
+/// `{"__type": code, "message": message}`.
+pub fn error_body_of(code: &str, message: &str) -> Vec<u8> {
     #[derive(serde::Serialize)]
     struct ErrorBody<'a> {
         #[serde(rename = "__type")]
@@ -194,8 +354,8 @@ pub fn error_body(err: &KmsError) -> Vec<u8> {
         message: &'a str,
     }
     serde_json::to_vec(&ErrorBody {
-        kind: err.aws_type(),
-        message: err.message(),
+        kind: code,
+        message,
     })
     .unwrap_or_else(|_| br#"{"__type":"KMSInternalException","message":""}"#.to_vec())
 }

@@ -289,3 +289,96 @@ async fn credential_scope_selects_account_and_region() {
     assert_eq!(list.json()["Keys"], serde_json::json!([]));
     server.shutdown().await;
 }
+
+/// A credential scoped to a Region AWS does not have gets AWS's signature error, and no key or
+/// quota is created for it.
+#[tokio::test]
+async fn unknown_regions_are_invalid_signatures() {
+    let server = start_server().await;
+    for region in ["xx-fake-1", "us-east-99", "local"] {
+        let auth = format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/{region}/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+        let resp = http_request(
+            &server,
+            "POST",
+            "/",
+            &[
+                ("X-Amz-Target", "TrentService.CreateKey"),
+                ("Content-Type", JSON_11),
+                ("Authorization", auth.as_str()),
+            ],
+            b"{}",
+        )
+        .await;
+        let json = assert_error(&resp, 400, "InvalidSignatureException");
+        assert_eq!(
+            json["message"],
+            "Credential should be scoped to a valid region."
+        );
+    }
+    let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.json()["keys"], 0);
+    // Real Regions of every partition work.
+    for region in ["eu-central-2", "cn-north-1", "us-gov-west-1"] {
+        let client = client_for(&server, "AKIDEXAMPLE", region);
+        create_key(&client).await;
+    }
+    server.shutdown().await;
+}
+
+/// Like Python's urllib: the whole request (8 MiB body) written in one go before reading. The
+/// server must read (drain) the body before answering 413 and closing, or the client's write
+/// fails with a broken pipe or reset and it never sees the 413.
+#[tokio::test]
+async fn an_oversized_body_written_at_once_still_reads_the_413() {
+    use std::io::{Read, Write};
+    let server = start_server().await;
+    let addr = server.local_addr();
+    let (write, status, body) = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let body = vec![b'A'; 8 * 1024 * 1024];
+        let mut request = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: TrentService.Encrypt\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&body);
+        let write = stream.write_all(&request).map_err(|e| e.to_string());
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text.split(' ').nth(1).unwrap_or("").to_owned();
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+        (write, status, body)
+    })
+    .await
+    .unwrap();
+    assert_eq!(write, Ok(()), "the whole request could be written");
+    assert_eq!(status, "413");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["__type"], "ValidationException");
+    assert_eq!(kms_call(&server, "ListKeys", b"{}").await.status, 200);
+    server.shutdown().await;
+}
+
+/// A declared length over the limit is refused at once, without waiting for the body, when
+/// the client waits for `100 Continue` before sending it.
+#[tokio::test]
+async fn an_oversized_content_length_is_refused_before_the_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start_server().await;
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.Encrypt\r\nContent-Length: 104857600\r\nExpect: 100-continue\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("answered without the body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    server.shutdown().await;
+}

@@ -1,21 +1,29 @@
 //! Throttling over HTTP: AWS's quotas and exact ThrottlingException, run-time quota changes,
 //! independence of accounts, SDK retries turning throttles into successes, and the metrics.
+//!
+//! The server's limiters run on a hand-moved clock, so every count is exact and no test
+//! sleeps: time passes only when a test (or the SDK's retry back-off) advances it.
 
 mod common;
 
 use std::time::Duration;
 
 use aws_sdk_kms::config::retry::RetryConfig;
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kms::config::timeout::TimeoutConfig;
+use aws_sdk_kms::config::{
+    AsyncSleep, BehaviorVersion, Credentials, Region, SharedAsyncSleep, Sleep,
+    StalledStreamProtectionConfig,
+};
 use aws_sdk_kms::Client;
 use common::*;
-use kms_emulator::throttle::QuotaTable;
-use kms_emulator::{Config, RunningServer};
+use kms_emulator::throttle::{FakeRelativeClock, QuotaTable, ThrottleClock};
+use kms_emulator::{AppState, Config, RunningServer};
 
 const THROTTLED: &str =
     "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.";
 
-async fn throttled_server(flags: &[&str]) -> RunningServer {
+/// A throttling server whose limiters read `clock`, which only moves when advanced.
+async fn throttled_server(flags: &[&str]) -> (RunningServer, FakeRelativeClock) {
     let mut quotas = QuotaTable::default();
     for f in flags {
         quotas.apply_flag(f).unwrap();
@@ -25,9 +33,31 @@ async fn throttled_server(flags: &[&str]) -> RunningServer {
         quotas,
         ..Config::default()
     };
-    kms_emulator::start(config, kms_api::Kms::new(), "127.0.0.1:0")
+    let clock = FakeRelativeClock::default();
+    let state = AppState::new(kms_api::Kms::new(), config)
+        .with_throttle_clock(ThrottleClock::manual(clock.clone()));
+    let server = kms_emulator::start_with_state(state, "127.0.0.1:0")
         .await
-        .unwrap()
+        .unwrap();
+    (server, clock)
+}
+
+/// The SDK's retry back-off (at most `MAX_BACKOFF`) "sleeps" by moving the limiters' clock,
+/// then returns at once. Longer sleeps are the SDK's housekeeping (connection pool upkeep),
+/// which would outlast the test anyway: they never end.
+#[derive(Debug)]
+struct AdvanceClock(FakeRelativeClock);
+
+const MAX_BACKOFF: Duration = Duration::from_millis(500);
+
+impl AsyncSleep for AdvanceClock {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        if duration > MAX_BACKOFF {
+            return Sleep::new(std::future::pending());
+        }
+        self.0.advance(duration);
+        Sleep::new(std::future::ready(()))
+    }
 }
 
 /// Sends `n` CreateKey calls as fast as possible; returns (ok, throttled).
@@ -64,16 +94,13 @@ async fn key_count(client: &Client) -> usize {
 
 #[tokio::test]
 async fn a_create_key_burst_is_throttled_with_aws_error() {
-    let server = throttled_server(&[]).await;
+    let (server, clock) = throttled_server(&[]).await;
     let client = client(&server);
-    let (ok, throttled) = create_burst(&client, 12).await;
-    // AWS's CreateKey quota is 5/s: a burst admits one second's worth (plus a refill if the
-    // burst took longer than 200 ms).
-    assert!((5..=6).contains(&ok), "admitted {ok}");
-    assert_eq!(ok + throttled, 12);
+    // AWS's CreateKey quota is 5/s: a burst admits one second's worth.
+    assert_eq!(create_burst(&client, 12).await, (5, 7));
     assert_eq!(
         key_count(&client).await,
-        ok,
+        5,
         "throttled requests created nothing"
     );
 
@@ -84,18 +111,23 @@ async fn a_create_key_burst_is_throttled_with_aws_error() {
         serde_json::json!({"__type": "ThrottlingException", "message": THROTTLED})
     );
     assert!(raw.header("x-amzn-requestid").is_some());
+
+    // One request every 200 ms, then a full second's worth after an idle second.
+    clock.advance(Duration::from_millis(200));
+    assert_eq!(create_burst(&client, 3).await, (1, 2));
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(create_burst(&client, 12).await, (5, 7));
 }
 
 #[tokio::test]
 async fn put_quotas_changes_the_admitted_rate_at_once() {
-    let server = throttled_server(&["CreateKey=1"]).await;
+    let (server, _clock) = throttled_server(&["CreateKey=1"]).await;
     let client = client(&server);
-    assert_eq!(create_burst(&client, 5).await.0, 1);
+    assert_eq!(create_burst(&client, 5).await, (1, 4));
     let resp = http_request(&server, "PUT", "/_kms/quotas", &[], br#"{"CreateKey": 20}"#).await;
     assert_eq!(resp.status, 200);
     assert_eq!(resp.json()["quotas"]["CreateKey"], 20.0);
-    let (ok, _) = create_burst(&client, 25).await;
-    assert!((20..=21).contains(&ok), "admitted {ok}");
+    assert_eq!(create_burst(&client, 25).await, (20, 5));
 
     let bad = http_request(
         &server,
@@ -117,7 +149,7 @@ async fn put_quotas_changes_the_admitted_rate_at_once() {
 
 #[tokio::test]
 async fn accounts_regions_and_quotas_are_independent() {
-    let server = throttled_server(&["CreateKey=2"]).await;
+    let (server, _clock) = throttled_server(&["CreateKey=2"]).await;
     let resp = http_request(
         &server,
         "PUT",
@@ -145,7 +177,7 @@ async fn accounts_regions_and_quotas_are_independent() {
 
 #[tokio::test]
 async fn quotas_endpoint_reports_aws_defaults_and_usage() {
-    let server = throttled_server(&[]).await;
+    let (server, _clock) = throttled_server(&[]).await;
     let table = http_request(&server, "GET", "/_kms/quotas", &[], b"")
         .await
         .json();
@@ -174,7 +206,7 @@ async fn quotas_endpoint_reports_aws_defaults_and_usage() {
 
 #[tokio::test]
 async fn sdk_standard_retries_turn_throttles_into_successes() {
-    let server = throttled_server(&["CreateKey=4"]).await;
+    let (server, clock) = throttled_server(&["CreateKey=4"]).await;
     let config = aws_sdk_kms::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(server.url())
@@ -189,8 +221,13 @@ async fn sdk_standard_retries_turn_throttles_into_successes() {
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(10)
-                .with_max_backoff(Duration::from_millis(500)),
+                .with_max_backoff(MAX_BACKOFF),
         )
+        // Back-off moves the limiters' clock instead of waiting. The SDK's timeouts and
+        // stalled-stream protection sleep on the same implementation, and would fire at once.
+        .sleep_impl(SharedAsyncSleep::new(AdvanceClock(clock)))
+        .timeout_config(TimeoutConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .build();
     let client = Client::from_conf(config);
     for _ in 0..8 {
@@ -222,7 +259,7 @@ async fn sdk_standard_retries_turn_throttles_into_successes() {
 
 #[tokio::test]
 async fn throttling_off_admits_everything() {
-    let server = throttled_server(&["CreateKey=0"]).await;
+    let (server, _clock) = throttled_server(&["CreateKey=0"]).await;
     let resp = http_request(
         &server,
         "PUT",
@@ -243,4 +280,55 @@ fn metric(text: &str, series: &str) -> f64 {
                 .map(|v| v.trim().parse::<f64>().unwrap())
         })
         .unwrap_or(0.0)
+}
+
+/// A rate governor cannot represent is refused by the admin API, and the server keeps serving.
+#[tokio::test]
+async fn an_unrepresentable_rate_is_refused_and_the_server_keeps_answering() {
+    let (server, _clock) = throttled_server(&[]).await;
+    for body in [
+        &br#"{"symmetric": 1e-12}"#[..],
+        br#"{"CreateKey": 1e10}"#,
+        br#"{"account": "000000000042", "DescribeKey": 5e-324}"#,
+    ] {
+        let resp = http_request(&server, "PUT", "/_kms/quotas", &[], body).await;
+        assert_eq!(resp.status, 400, "{}", String::from_utf8_lossy(body));
+        let message = resp.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("between"), "{message}");
+    }
+    let random = kms_call(&server, "GenerateRandom", br#"{"NumberOfBytes":8}"#).await;
+    assert_eq!(random.status, 200);
+    assert_eq!(kms_call(&server, "CreateKey", b"{}").await.status, 200);
+    let table = http_request(&server, "GET", "/_kms/quotas", &[], b"")
+        .await
+        .json();
+    assert_eq!(table["overrides"], serde_json::json!([]), "nothing changed");
+}
+
+/// A panic while admitting (here: the limiters' clock) is a KMSInternalException, not a
+/// dropped connection.
+#[tokio::test]
+async fn a_panic_in_the_limiter_is_an_internal_error() {
+    let config = Config {
+        throttle: true,
+        ..Config::default()
+    };
+    // The clock is read once when the throttle is built, then fails.
+    let reads = std::sync::atomic::AtomicUsize::new(0);
+    let clock = ThrottleClock::from_fn(move || {
+        if reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed) > 0 {
+            panic!("the throttle clock failed");
+        }
+        Duration::ZERO
+    });
+    let state = AppState::new(kms_api::Kms::new(), config).with_throttle_clock(clock);
+    let server = kms_emulator::start_with_state(state, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let resp = kms_call(&server, "ListKeys", b"{}").await;
+    assert_eq!(resp.status, 500);
+    assert_eq!(resp.json()["__type"], "KMSInternalException");
+    assert!(resp.header("x-amzn-requestid").is_some());
+    let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.status, 200);
 }

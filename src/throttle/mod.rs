@@ -5,6 +5,6 @@ pub mod limiter;
 pub mod quotas;
 pub mod table;
 
-pub use limiter::{QuotaUse, Throttle};
+pub use limiter::{FakeRelativeClock, QuotaUse, Throttle, ThrottleClock};
 pub use quotas::{quota_for, QuotaId};
 pub use table::QuotaTable;

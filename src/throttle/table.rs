@@ -151,6 +151,9 @@ impl QuotaTable {
         rates: &toml::Table,
         at: &str,
     ) -> Result<(), String> {
+        if let Some(r) = region.filter(|r| !crate::regions::is_known(r)) {
+            return Err(format!("{at}: {r:?} is not an AWS Region"));
+        }
         for (name, value) in rates {
             let quota = parse_name(name).map_err(|e| format!("{at}: {e}"))?;
             let rate = match value {
@@ -186,13 +189,26 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     Ok(rate)
 }
 
-/// Rates are finite and not negative; 0 refuses every request.
+/// The smallest rate above 0: one request a year. The limiter's emission interval (1/rate) is
+/// counted in nanoseconds in a `u64` (governor panics on an interval over 584 years, and adds
+/// intervals to timestamps), so a year keeps a wide margin.
+pub const MIN_RATE: f64 = 1.0 / (365.0 * 86_400.0);
+/// The largest rate: one request per nanosecond, the finest interval governor counts (and a
+/// burst of 10⁹ still fits its `u32`).
+pub const MAX_RATE: f64 = 1e9;
+
+/// The one check of a rate, for `--quota`, the quotas file and `PUT /_kms/quotas`: 0 refuses
+/// every request; anything else must lie within [`MIN_RATE`]..=[`MAX_RATE`] requests per
+/// second.
+///
+/// # Errors
+/// A message naming the bounds, for a negative, non-finite or out-of-range rate.
 pub fn check_rate(rate: f64) -> Result<(), String> {
-    if rate.is_finite() && rate >= 0.0 {
+    if rate == 0.0 || (MIN_RATE..=MAX_RATE).contains(&rate) {
         Ok(())
     } else {
         Err(format!(
-            "the rate must be a number of requests per second >= 0, got {rate}"
+            "the rate must be 0 (refuse every request) or between {MIN_RATE:.3e} (one request a year) and {MAX_RATE:.0} requests per second, got {rate}"
         ))
     }
 }
@@ -254,7 +270,10 @@ mod tests {
             .apply_flag("Encrypt=5")
             .unwrap_err()
             .contains("unknown quota"));
-        assert!(t.apply_flag("CreateKey=-1").unwrap_err().contains(">= 0"));
+        assert!(t
+            .apply_flag("CreateKey=-1")
+            .unwrap_err()
+            .contains("between"));
         assert!(t
             .apply_toml("[default]\nCreateKey = \"fast\"")
             .unwrap_err()
@@ -264,5 +283,38 @@ mod tests {
             .unwrap_err()
             .contains("unknown section"));
         assert!(t.apply_toml("not toml [").is_err());
+        assert!(t
+            .apply_toml("[regions.moon-1]\nCreateKey = 1")
+            .unwrap_err()
+            .contains("not an AWS Region"));
+    }
+
+    #[test]
+    fn rates_are_zero_or_within_what_governor_represents() {
+        for ok in [0.0, MIN_RATE, 0.25, 1.0, 100_000.0, MAX_RATE] {
+            assert_eq!(check_rate(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            -1.0,
+            -MIN_RATE,
+            1e-12,
+            f64::MIN_POSITIVE,
+            5e-324,
+            MIN_RATE * 0.999,
+            MAX_RATE * 1.001,
+            1e300,
+            f64::INFINITY,
+            f64::NAN,
+        ] {
+            assert!(check_rate(bad).unwrap_err().contains("between"), "{bad}");
+        }
+        // All three inputs refuse the same rate.
+        let mut t = QuotaTable::default();
+        assert!(t.apply_flag("symmetric=1e-12").is_err());
+        assert!(t.apply_toml("[default]\nsymmetric = 1e-12").is_err());
+        assert!(t
+            .apply_toml("[default]\nsymmetric = 2_000_000_000")
+            .is_err());
+        assert!(t.overrides().is_empty());
     }
 }

@@ -181,8 +181,9 @@ pub async fn http_request(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await.expect("write head");
-    // The server may answer (e.g. 413) and close before the whole body is written; a failed
-    // write is then expected, so the response is read regardless.
+    // The server reads an oversized body before answering 413, but only up to 64 MiB (and
+    // not when the client expects `100 Continue`); a failed write is then expected, so the
+    // response is read regardless.
     let _ = stream.write_all(body).await;
     let _ = stream.flush().await;
     let mut raw = Vec::new();

@@ -863,3 +863,19 @@ def test_cli_service_error():
     assert proc.returncode == expected_rc, (proc.returncode, proc.stderr)
     assert ("An error occurred (NotFoundException) when calling the DescribeKey operation: "
             "Invalid keyId 'fake-key-id'") in proc.stderr
+
+
+# ---------------------------------------------------------------------------
+# Oversized requests
+# ---------------------------------------------------------------------------
+
+def test_oversized_body_is_413_for_urllib():
+    """urllib writes the whole 8 MiB body before reading: it must still get the 413."""
+    req = urllib.request.Request(
+        _endpoint() + "/", method="POST", data=b"A" * (8 * 1024 * 1024),
+        headers={"X-Amz-Target": "TrentService.Encrypt",
+                 "Content-Type": "application/x-amz-json-1.1"})
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(req, timeout=30)
+    assert raised.value.code == 413
+    assert json.loads(raised.value.read())["__type"] == "ValidationException"

@@ -1,0 +1,128 @@
+//! Who may use the admin API: with an admin token, `/_kms/...` needs it (health excepted);
+//! without one, a server reachable beyond loopback refuses changes unless `admin_open`.
+//! `/metrics` and the KMS protocol are never affected.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::Request;
+use common::*;
+use kms_emulator::config::Secret;
+use kms_emulator::{app, AppState, Config, RunningServer};
+use tower::ServiceExt;
+
+const TOKEN: &str = "correct-horse-battery-staple";
+
+async fn server_with_token() -> RunningServer {
+    let config = Config {
+        admin_token: Some(Secret::new(TOKEN)),
+        ..Config::default()
+    };
+    kms_emulator::start(config, kms_api::Kms::new(), "127.0.0.1:0")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn with_a_token_admin_endpoints_need_it() {
+    let server = server_with_token().await;
+    let bearer = format!("Bearer {TOKEN}");
+    let calls: [(&str, &str, &[u8]); 7] = [
+        ("POST", "/_kms/reset", b""),
+        ("GET", "/_kms/clock", b""),
+        ("POST", "/_kms/clock", br#"{"advance_seconds": 1}"#),
+        ("GET", "/_kms/quotas", b""),
+        ("PUT", "/_kms/quotas", br#"{"CreateKey": 10}"#),
+        ("GET", "/_kms/faults", b""),
+        ("DELETE", "/_kms/faults", b""),
+    ];
+    for (method, path, body) in calls {
+        let none = http_request(&server, method, path, &[], body).await;
+        assert_eq!(none.status, 401, "{method} {path} without a token");
+        assert!(none.header("www-authenticate").is_some());
+        for wrong in ["Bearer nope", "Bearer correct-horse-battery-stapl", TOKEN] {
+            let resp = http_request(&server, method, path, &[("Authorization", wrong)], body).await;
+            assert_eq!(resp.status, 401, "{method} {path} with {wrong:?}");
+        }
+        let ok = http_request(&server, method, path, &[("Authorization", &bearer)], body).await;
+        assert_eq!(ok.status, 200, "{method} {path} with the token");
+    }
+    // Health, metrics and KMS itself need no admin token.
+    let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(
+        http_request(&server, "GET", "/metrics", &[], b"")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(kms_call(&server, "CreateKey", b"{}").await.status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn on_loopback_without_a_token_everything_is_allowed() {
+    let server = start_server().await;
+    let reset = http_request(&server, "POST", "/_kms/reset", &[], b"").await;
+    assert_eq!(reset.status, 200);
+    server.shutdown().await;
+}
+
+/// `app(state)` served by anything but [`kms_emulator::serve`] on loopback counts as
+/// reachable from the network.
+async fn call(state: &AppState, method: &str, path: &str, body: &'static str) -> u16 {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::from(body))
+        .unwrap();
+    app(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn beyond_loopback_without_a_token_changes_are_refused() {
+    let state = AppState::new(kms_api::Kms::new(), Config::default());
+    assert!(!state.loopback_only);
+    for (method, path, body) in [
+        ("POST", "/_kms/reset", ""),
+        ("POST", "/_kms/clock", r#"{"advance_seconds": 1}"#),
+        ("PUT", "/_kms/quotas", r#"{"CreateKey": 10}"#),
+        ("PUT", "/_kms/faults", r#"{"rules": []}"#),
+        ("DELETE", "/_kms/faults", ""),
+    ] {
+        assert_eq!(
+            call(&state, method, path, body).await,
+            403,
+            "{method} {path}"
+        );
+    }
+    for path in [
+        "/_kms/health",
+        "/_kms/clock",
+        "/_kms/quotas",
+        "/_kms/faults",
+        "/metrics",
+    ] {
+        assert_eq!(call(&state, "GET", path, "").await, 200, "GET {path}");
+    }
+    assert_eq!(state.kms.clock().offset(), 0, "the clock did not move");
+
+    // --admin-open allows them.
+    let open = AppState::new(
+        kms_api::Kms::new(),
+        Config {
+            admin_open: true,
+            ..Config::default()
+        },
+    );
+    assert_eq!(call(&open, "POST", "/_kms/reset", "").await, 200);
+    assert_eq!(
+        call(&open, "POST", "/_kms/clock", r#"{"advance_seconds": 1}"#).await,
+        200
+    );
+}
