@@ -1,13 +1,14 @@
 //! [`Config`]: what the server needs to know besides the engine: default account and Region,
-//! the request body limit, throttling, and who may use the admin API; [`Secret`] for values
-//! that must never be printed.
+//! the request body limit, throttling, and who may use the admin API.
 
 use std::time::Duration;
 
+pub use kms_api::Secret;
+
 use crate::throttle::QuotaTable;
 
-/// Server settings.
-#[derive(Debug, Clone)]
+/// Server settings. Its `Debug` never shows the admin token.
+#[derive(Clone)]
 pub struct Config {
     /// The account of requests whose access key ID is not a 12-digit account ID.
     pub default_account: String,
@@ -33,6 +34,26 @@ pub struct Config {
     /// The data directory of a durable store, `None` in memory. With a store, mutating
     /// operations run on the blocking pool, so their synced commits never hold up a worker.
     pub data_dir: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("default_account", &self.default_account)
+            .field("default_region", &self.default_region)
+            .field("body_limit", &self.body_limit)
+            .field("throttle", &self.throttle)
+            .field("quotas", &self.quotas)
+            .field("max_throttle_scopes", &self.max_throttle_scopes)
+            .field("timeouts", &self.timeouts)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("admin_open", &self.admin_open)
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
 }
 
 /// 1 MiB: far above any valid KMS request (the largest blob member is 6144 bytes).
@@ -82,37 +103,6 @@ pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A secret string (the admin token, the root key): zeroized on drop, and `Debug` prints
-/// `<redacted>`, so a struct holding one can derive `Debug` without leaking it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(zeroize::Zeroizing<String>);
-
-impl Secret {
-    /// Wraps `value`.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(zeroize::Zeroizing::new(value.into()))
-    }
-
-    /// The secret itself, for the one place that uses it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::new(s))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,12 +110,12 @@ mod tests {
     #[test]
     fn secrets_never_print() {
         let config = Config {
-            admin_token: Some(Secret::new("s3cr3t-admin-token")),
+            admin_token: Some(Secret::from_slice(b"s3cr3t-admin-token")),
             ..Config::default()
         };
         let printed = format!("{config:?} {config:#?}");
         assert!(!printed.contains("s3cr3t"), "{printed}");
         assert!(printed.contains("<redacted>"));
-        assert_eq!(config.admin_token.unwrap().expose(), "s3cr3t-admin-token");
+        assert_eq!(config.admin_token.unwrap().expose(), b"s3cr3t-admin-token");
     }
 }

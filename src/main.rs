@@ -12,9 +12,9 @@ use tracing_subscriber::EnvFilter;
 
 /// A local AWS KMS that the AWS SDKs and CLI accept unchanged.
 ///
-/// `Debug` is safe to print: the secrets (`--root-key`, `--admin-token`) are [`Secret`]s,
-/// which print `<redacted>`.
-#[derive(Debug, Parser)]
+/// No `Debug`: the secrets (`--root-key`, `--admin-token`) are [`Secret`]s, which cannot be
+/// printed, so neither can a struct holding them.
+#[derive(Parser)]
 #[command(version, about)]
 struct Args {
     /// Address to listen on. Without it, 127.0.0.1 and the port in $PORT (default 8080).
@@ -92,7 +92,8 @@ struct Args {
         long,
         env = "KMS_ROOT_KEY",
         hide_env_values = true,
-        value_name = "BASE64"
+        value_name = "BASE64",
+        value_parser = parse_secret
     )]
     root_key: Option<Secret>,
 
@@ -109,7 +110,8 @@ struct Args {
         long,
         env = "KMS_ADMIN_TOKEN",
         hide_env_values = true,
-        value_name = "TOKEN"
+        value_name = "TOKEN",
+        value_parser = parse_secret
     )]
     admin_token: Option<Secret>,
 
@@ -144,7 +146,7 @@ async fn main() -> std::process::ExitCode {
     if args
         .admin_token
         .as_ref()
-        .is_some_and(|t| t.expose().trim().is_empty())
+        .is_some_and(|t| t.expose().trim_ascii().is_empty())
     {
         eprintln!("error: --admin-token must not be empty");
         return std::process::ExitCode::from(2);
@@ -355,6 +357,11 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// A secret flag value, kept as a [`Secret`] from the moment it is parsed.
+fn parse_secret(value: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::from_slice(value.as_bytes()))
+}
+
 /// Opens the data directory's store with the chosen root key.
 fn open_store(
     dir: &std::path::Path,
@@ -381,7 +388,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_never_appear_in_debug_output() {
+    fn secret_flags_are_parsed_into_secrets() {
+        // `Args` holds them as `Secret`s, which have no `Debug`: `Args` cannot be printed.
         let args = Args::try_parse_from([
             "kms-emulator",
             "--root-key",
@@ -390,13 +398,13 @@ mod tests {
             "admin-token-do-not-print",
         ])
         .unwrap();
-        let printed = format!("{args:?} {args:#?}");
-        assert!(!printed.contains("c2VjcmV0"), "{printed}");
-        assert!(!printed.contains("admin-token-do-not-print"), "{printed}");
-        assert!(printed.contains("<redacted>"), "{printed}");
         assert_eq!(
             args.root_key.as_ref().map(Secret::expose),
-            Some("c2VjcmV0LXJvb3Qta2V5LW1hdGVyaWFsLTMyLWJ5dGVzIQ==")
+            Some(&b"c2VjcmV0LXJvb3Qta2V5LW1hdGVyaWFsLTMyLWJ5dGVzIQ=="[..])
+        );
+        assert_eq!(
+            args.admin_token.as_ref().map(Secret::expose),
+            Some(&b"admin-token-do-not-print"[..])
         );
     }
 

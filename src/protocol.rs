@@ -15,7 +15,7 @@ use kms_api::{KmsError, Operation, Scope};
 
 use crate::audit::{AuditEvent, RequestParameters};
 use crate::credential::{access_key_id, scope_of};
-use crate::throttle::quota_for;
+use crate::throttle::{quota_for, QuotaId};
 use crate::{regions, AppState};
 
 /// The content type of every KMS request and response.
@@ -237,23 +237,19 @@ async fn admit_and_run(
             regions::UNKNOWN_REGION_MESSAGE,
         ));
     }
+    // Naming an AWS managed key that does not exist yet creates it: that is a CreateKey, with
+    // its quota and its store commit.
+    let creates_key = creates_aws_managed_key(state, scope, body);
     if state.throttle.is_enabled() {
-        let quota = quota_for(op, None, key_pair_spec(op, body).as_deref());
-        // Inside the panic guard like the engine: a failing limiter is a 500, never a dropped
-        // connection.
-        let admitted =
-            std::panic::catch_unwind(AssertUnwindSafe(|| state.throttle.admit(scope, quota)));
-        match admitted {
-            Ok(true) => {}
-            Ok(false) => {
-                state.metrics.throttled(quota);
-                return Err(Failure::kms(StatusCode::BAD_REQUEST, KmsError::Throttling));
-            }
-            Err(_) => {
-                let err = KmsError::Internal(format!("{op}: admission control panicked"));
-                return Err(Failure::kms(StatusCode::INTERNAL_SERVER_ERROR, err));
-            }
+        if creates_key {
+            admit(state, scope, op, QuotaId::per_api(Operation::CreateKey))?;
         }
+        admit(
+            state,
+            scope,
+            op,
+            quota_for(op, None, key_pair_spec(op, body).as_deref()),
+        )?;
     }
     if let Some(fault) = state.faults.decide(op, body) {
         if let Some(delay) = fault.latency {
@@ -263,7 +259,7 @@ async fn admit_and_run(
             return Err(Failure::kms(status_of(&err), err));
         }
     }
-    if state.config.data_dir.is_some() && op.is_mutating() {
+    if state.config.data_dir.is_some() && (op.is_mutating() || creates_key) {
         // A durable store syncs each mutation to disk: run it on the blocking pool so the
         // async workers keep serving cryptographic requests meanwhile.
         let (st, scope, body) = (state.clone(), scope.clone(), body.clone());
@@ -277,6 +273,45 @@ async fn admit_and_run(
             });
     }
     run(state, scope, op, body)
+}
+
+/// Admits one request against `quota` or refuses it with `ThrottlingException`. Inside the
+/// panic guard like the engine: a failing limiter is a 500, never a dropped connection.
+fn admit(state: &AppState, scope: &Scope, op: Operation, quota: QuotaId) -> Result<(), Failure> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| state.throttle.admit(scope, quota))) {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            state.metrics.throttled(quota);
+            Err(Failure::kms(StatusCode::BAD_REQUEST, KmsError::Throttling))
+        }
+        Err(_) => {
+            let err = KmsError::Internal(format!("{op}: admission control panicked"));
+            Err(Failure::kms(StatusCode::INTERNAL_SERVER_ERROR, err))
+        }
+    }
+}
+
+/// Whether the request names an AWS managed key (`alias/aws/<service>`) that does not exist
+/// yet. Bodies without that text are not parsed.
+fn creates_aws_managed_key(state: &AppState, scope: &Scope, body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Named<'a> {
+        #[serde(rename = "KeyId", borrow)]
+        key_id: Option<std::borrow::Cow<'a, str>>,
+        #[serde(rename = "DestinationKeyId", borrow)]
+        destination: Option<std::borrow::Cow<'a, str>>,
+    }
+    const MARKER: &[u8] = b"alias/aws/";
+    if !body.windows(MARKER.len()).any(|w| w == MARKER) {
+        return false;
+    }
+    let Ok(named) = serde_json::from_slice::<Named<'_>>(body) else {
+        return false;
+    };
+    [named.key_id, named.destination]
+        .into_iter()
+        .flatten()
+        .any(|id| state.kms.would_create_aws_managed_key(scope, &id))
 }
 
 /// The key a request names, for the debug log (only parsed when debug logging is on).

@@ -15,7 +15,7 @@ const TOKEN: &str = "correct-horse-battery-staple";
 
 async fn server_with_token() -> RunningServer {
     let config = Config {
-        admin_token: Some(Secret::new(TOKEN)),
+        admin_token: Some(Secret::from_slice(TOKEN.as_bytes())),
         ..Config::default()
     };
     kms_emulator::start(config, kms_api::Kms::new(), "127.0.0.1:0")

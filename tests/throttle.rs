@@ -332,3 +332,33 @@ async fn a_panic_in_the_limiter_is_an_internal_error() {
     let health = http_request(&server, "GET", "/_kms/health", &[], b"").await;
     assert_eq!(health.status, 200);
 }
+
+#[tokio::test]
+async fn naming_a_new_aws_managed_key_draws_on_the_create_key_quota() {
+    let (server, _clock) = throttled_server(&["CreateKey=1"]).await;
+    let kms = client(&server);
+    // The first use of alias/aws/s3 creates the key: it spends the one CreateKey of the second.
+    kms.describe_key()
+        .key_id("alias/aws/s3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create_burst(&kms, 1).await, (0, 1));
+    // Another new managed key is refused the same way, and nothing is created.
+    let (code, message) = expect_err(kms.describe_key().key_id("alias/aws/ebs").send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("ThrottlingException", THROTTLED)
+    );
+    // An existing one is only a read.
+    for _ in 0..5 {
+        kms.describe_key()
+            .key_id("alias/aws/s3")
+            .send()
+            .await
+            .unwrap();
+    }
+    let keys = kms.list_keys().send().await.unwrap().keys.unwrap();
+    assert_eq!(keys.len(), 1);
+    server.shutdown().await;
+}

@@ -371,6 +371,29 @@ impl Kms {
         self.find_key(scope, id).is_ok()
     }
 
+    /// Whether naming `key_id` in `scope` would create an AWS managed key: an
+    /// `alias/aws/<service>` name (or alias ARN) that does not exist yet. The server runs such
+    /// requests as mutations (off its async workers, under the CreateKey quota).
+    ///
+    /// ```
+    /// let kms = kms_api::Kms::new();
+    /// let scope = kms_api::Scope::new("111122223333", "us-east-1");
+    /// assert!(kms.would_create_aws_managed_key(&scope, "alias/aws/s3"));
+    /// assert!(!kms.would_create_aws_managed_key(&scope, "alias/app"));
+    /// ```
+    pub fn would_create_aws_managed_key(&self, scope: &Scope, key_id: &str) -> bool {
+        let name = match KeyRef::parse(key_id) {
+            Ok(KeyRef::AliasName(name)) => name,
+            Ok(KeyRef::AliasArn {
+                region,
+                account,
+                name,
+            }) if region == scope.region() && account == scope.account() => name,
+            _ => return false,
+        };
+        is_aws_managed_alias(name) && !self.has_alias(scope, name)
+    }
+
     /// Whether `scope` has an alias called `name`.
     pub fn has_alias(&self, scope: &Scope, name: &str) -> bool {
         self.scope_state(scope)

@@ -78,7 +78,7 @@ impl RootKey {
     /// (generating one there on first start).
     pub fn load(
         file: Option<&Path>,
-        env: Option<&str>,
+        env: Option<&[u8]>,
         data_dir: &Path,
     ) -> Result<(Self, RootKeySource), String> {
         if let Some(path) = file {
@@ -93,7 +93,7 @@ impl RootKey {
         }
         if let Some(value) = env {
             return Ok((
-                Self::parse(value.as_bytes()).map_err(|e| format!("KMS_ROOT_KEY: {e}"))?,
+                Self::parse(value).map_err(|e| format!("KMS_ROOT_KEY: {e}"))?,
                 RootKeySource::Environment,
             ));
         }
