@@ -25,6 +25,8 @@ pub mod audit;
 pub mod config;
 pub mod credential;
 pub mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metrics;
 pub mod protocol;
 pub mod regions;

@@ -34,6 +34,8 @@ pub mod clock;
 pub mod crypto;
 mod dispatch;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod key;
 pub mod kms;
 pub mod operation;

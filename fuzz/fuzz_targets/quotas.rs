@@ -1,0 +1,3 @@
+#![no_main]
+//! Fuzz target: `kms_emulator::fuzzing::quotas`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kms_emulator::fuzzing::quotas(data));
