@@ -247,18 +247,24 @@ pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// A request body that fails with [`BodyTimeout`] once its deadline has passed.
+/// A request body that fails with [`BodyTimeout`] once its deadline has passed. The timer is
+/// only armed when the body is not all there at once: a small request, whose body arrives
+/// with its head, never touches the timer wheel.
 struct DeadlineBody {
     inner: Incoming,
-    /// `None` for a body that is already complete (no timer needed).
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// When the body must be complete.
+    deadline: Instant,
+    /// Armed on the first poll that finds the body incomplete.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl DeadlineBody {
     fn new(inner: Incoming, limit: Duration) -> Self {
-        use http_body::Body as _;
-        let deadline = (!inner.is_end_stream()).then(|| Box::pin(tokio::time::sleep(limit)));
-        Self { inner, deadline }
+        Self {
+            inner,
+            deadline: Instant::now() + limit,
+            timer: None,
+        }
     }
 }
 
@@ -274,10 +280,12 @@ impl http_body::Body for DeadlineBody {
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
-        if let Some(deadline) = &mut this.deadline {
-            if deadline.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Some(Err(Box::new(BodyTimeout))));
-            }
+        let deadline = this.deadline;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(BodyTimeout))));
         }
         Poll::Pending
     }
