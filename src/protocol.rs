@@ -301,8 +301,7 @@ fn creates_aws_managed_key(state: &AppState, scope: &Scope, body: &[u8]) -> bool
         #[serde(rename = "DestinationKeyId", borrow)]
         destination: Option<std::borrow::Cow<'a, str>>,
     }
-    const MARKER: &[u8] = b"alias/aws/";
-    if !body.windows(MARKER.len()).any(|w| w == MARKER) {
+    if memchr::memmem::find(body, b"alias/aws/").is_none() {
         return false;
     }
     let Ok(named) = serde_json::from_slice::<Named<'_>>(body) else {
