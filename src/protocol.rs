@@ -300,6 +300,8 @@ fn creates_aws_managed_key(state: &AppState, scope: &Scope, body: &[u8]) -> bool
         key_id: Option<std::borrow::Cow<'a, str>>,
         #[serde(rename = "DestinationKeyId", borrow)]
         destination: Option<std::borrow::Cow<'a, str>>,
+        #[serde(rename = "SourceKeyId", borrow)]
+        source: Option<std::borrow::Cow<'a, str>>,
     }
     if memchr::memmem::find(body, b"alias/aws/").is_none() {
         return false;
@@ -307,7 +309,7 @@ fn creates_aws_managed_key(state: &AppState, scope: &Scope, body: &[u8]) -> bool
     let Ok(named) = serde_json::from_slice::<Named<'_>>(body) else {
         return false;
     };
-    [named.key_id, named.destination]
+    [named.key_id, named.destination, named.source]
         .into_iter()
         .flatten()
         .any(|id| state.kms.would_create_aws_managed_key(scope, &id))
