@@ -1,7 +1,7 @@
 //! The store's layout: a rotation writes one material row (not the key's whole history), a
-//! store in the layout before material rows is upgraded on open without losing anything, an
-//! AWS managed key and its alias are one commit, and emulated time never moves back across a
-//! restart.
+//! store in the layout before material rows is upgraded on open without losing anything, a
+//! refused commit leaves no AWS managed key without its alias, and emulated time never moves
+//! back across a restart.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -207,7 +207,10 @@ fn a_store_in_the_old_layout_is_upgraded_without_loss() {
 }
 
 #[test]
-fn an_aws_managed_key_and_its_alias_are_one_commit() {
+fn a_failed_store_write_leaves_neither_the_aws_managed_key_nor_its_alias() {
+    // That the key, its material and its alias are one commit is shown on the engine's side
+    // (`kms-api/tests/persistence.rs`); here, that a refused commit leaves nothing behind and
+    // a later one keeps both across a restart.
     let dir = temp_dir("managed");
     let (kms, store) = open(&dir);
     store.set_fail_writes(true);

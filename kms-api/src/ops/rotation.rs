@@ -259,9 +259,14 @@ impl Kms {
     /// stays where it was).
     pub fn advance_clock(&self, seconds: i64) -> Result<ScheduledWork, KmsError> {
         let _sweep = self.sweep_guard();
-        if !self.clock().is_movable() || seconds < 0 {
+        if !self.clock().is_movable() {
             return Err(KmsError::UnsupportedOperation(
-                "this engine's clock cannot be moved back".into(),
+                "this engine's clock cannot be moved".into(),
+            ));
+        }
+        if seconds < 0 {
+            return Err(KmsError::UnsupportedOperation(
+                "emulated time only moves forward".into(),
             ));
         }
         let offset = self
