@@ -54,6 +54,7 @@ fn decrypt(kms: &Kms, scope: &Scope, blob: &Option<Vec<u8>>) -> String {
     )
     .expect("decrypt")
     .key_material_id
+    .expect("symmetric keys report their material")
 }
 
 fn decrypt_old_vs_new_material(c: &mut Criterion) {

@@ -69,7 +69,7 @@ fn main() -> Result<(), KmsError> {
     );
     println!(
         "decrypted the data key with material {}",
-        reopened.key_material_id
+        reopened.key_material_id.as_deref().unwrap_or("?")
     );
 
     let wrong = kms.decrypt(

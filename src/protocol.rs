@@ -248,7 +248,11 @@ async fn admit_and_run(
             state,
             scope,
             op,
-            quota_for(op, None, key_pair_spec(op, body).as_deref()),
+            quota_for(
+                op,
+                request_key_spec(state, scope, op, body),
+                key_pair_spec(op, body).as_deref(),
+            ),
         )?;
     }
     if let Some(fault) = state.faults.decide(op, body) {
@@ -259,9 +263,16 @@ async fn admit_and_run(
             return Err(Failure::kms(status_of(&err), err));
         }
     }
-    if state.config.data_dir.is_some() && (op.is_mutating() || creates_key) {
-        // A durable store syncs each mutation to disk: run it on the blocking pool so the
-        // async workers keep serving cryptographic requests meanwhile.
+    let generates_key_pair = matches!(
+        op,
+        Operation::CreateKey
+            | Operation::GenerateDataKeyPair
+            | Operation::GenerateDataKeyPairWithoutPlaintext
+    );
+    if generates_key_pair || state.config.data_dir.is_some() && (op.is_mutating() || creates_key) {
+        // A durable store syncs each mutation to disk, and an RSA key pair can take a second
+        // to generate when its pool is empty: run these on the blocking pool so the async
+        // workers keep serving cryptographic requests meanwhile.
         let (st, scope, body) = (state.clone(), scope.clone(), body.clone());
         return tokio::task::spawn_blocking(move || run(&st, &scope, op, &body))
             .await
@@ -334,6 +345,59 @@ fn key_named_in(body: &[u8]) -> Option<&str> {
         .or(named.destination)
         .or(named.target)
         .or(named.alias)
+}
+
+/// The spec of the key a cryptographic request uses, for operations whose quota depends on it
+/// (RSA, ECC, ML-DSA or symmetric). Operations that only take symmetric or HMAC keys
+/// (GenerateDataKey*, GenerateMac, VerifyMac, GenerateRandom) skip the parse: they always draw
+/// on the symmetric quota.
+fn request_key_spec(
+    state: &AppState,
+    scope: &Scope,
+    op: Operation,
+    body: &[u8],
+) -> Option<kms_api::KeySpec> {
+    #[derive(serde::Deserialize)]
+    struct Named<'a> {
+        #[serde(rename = "KeyId", borrow)]
+        key_id: Option<std::borrow::Cow<'a, str>>,
+        #[serde(rename = "SourceKeyId", borrow)]
+        source: Option<std::borrow::Cow<'a, str>>,
+        #[serde(rename = "DestinationKeyId", borrow)]
+        destination: Option<std::borrow::Cow<'a, str>>,
+    }
+    use Operation as Op;
+    if !matches!(
+        op,
+        Op::Encrypt
+            | Op::Decrypt
+            | Op::ReEncrypt
+            | Op::Sign
+            | Op::Verify
+            | Op::DeriveSharedSecret
+            | Op::Encapsulate
+            | Op::Decapsulate
+    ) {
+        return None;
+    }
+    let named: Named<'_> = serde_json::from_slice(body).ok()?;
+    let specs = [named.key_id, named.source, named.destination]
+        .into_iter()
+        .flatten()
+        .filter_map(|id| state.kms.key_spec_of(scope, &id));
+    // ReEncrypt names two keys: an asymmetric one decides the class.
+    let mut found = None;
+    for spec in specs {
+        if spec.is_asymmetric() {
+            return Some(spec);
+        }
+        found = Some(spec);
+    }
+    found.or(match op {
+        // A Decrypt without KeyId is symmetric: asymmetric ciphertexts need the key named.
+        Op::Decrypt | Op::ReEncrypt => Some(kms_api::KeySpec::SymmetricDefault),
+        _ => None,
+    })
 }
 
 /// The `KeyPairSpec` of a GenerateDataKeyPair request, which chooses its quota.

@@ -37,20 +37,29 @@ impl Kms {
             Op::CancelKeyDeletion => call(body, |r| self.cancel_key_deletion(scope, r)),
             Op::CreateAlias => call(body, |r| self.create_alias(scope, r)),
             Op::CreateKey => call(body, |r| self.create_key(scope, r)),
+            Op::Decapsulate => call(body, |r| self.decapsulate(scope, r)),
             Op::Decrypt => call(body, |r| self.decrypt(scope, r)),
             Op::DeleteAlias => call(body, |r| self.delete_alias(scope, r)),
+            Op::DeriveSharedSecret => call(body, |r| self.derive_shared_secret(scope, r)),
             Op::DescribeKey => call(body, |r| self.describe_key(scope, r)),
             Op::DisableKey => call(body, |r| self.disable_key(scope, r)),
             Op::DisableKeyRotation => call(body, |r| self.disable_key_rotation(scope, r)),
             Op::EnableKey => call(body, |r| self.enable_key(scope, r)),
             Op::EnableKeyRotation => call(body, |r| self.enable_key_rotation(scope, r)),
+            Op::Encapsulate => call(body, |r| self.encapsulate(scope, r)),
             Op::Encrypt => call(body, |r| self.encrypt(scope, r)),
             Op::GenerateDataKey => call(body, |r| self.generate_data_key(scope, r)),
+            Op::GenerateDataKeyPair => call(body, |r| self.generate_data_key_pair(scope, r)),
+            Op::GenerateDataKeyPairWithoutPlaintext => call(body, |r| {
+                self.generate_data_key_pair_without_plaintext(scope, r)
+            }),
             Op::GenerateDataKeyWithoutPlaintext => {
                 call(body, |r| self.generate_data_key_without_plaintext(scope, r))
             }
+            Op::GenerateMac => call(body, |r| self.generate_mac(scope, r)),
             Op::GenerateRandom => call(body, |r| self.generate_random(scope, r)),
             Op::GetKeyPolicy => call(body, |r| self.get_key_policy(scope, r)),
+            Op::GetPublicKey => call(body, |r| self.get_public_key(scope, r)),
             Op::GetKeyRotationStatus => call(body, |r| self.get_key_rotation_status(scope, r)),
             Op::ListAliases => call(body, |r| self.list_aliases(scope, r)),
             Op::ListKeyPolicies => call(body, |r| self.list_key_policies(scope, r)),
@@ -61,10 +70,13 @@ impl Kms {
             Op::ReEncrypt => call(body, |r| self.re_encrypt(scope, r)),
             Op::RotateKeyOnDemand => call(body, |r| self.rotate_key_on_demand(scope, r)),
             Op::ScheduleKeyDeletion => call(body, |r| self.schedule_key_deletion(scope, r)),
+            Op::Sign => call(body, |r| self.sign(scope, r)),
             Op::TagResource => call(body, |r| self.tag_resource(scope, r)),
             Op::UntagResource => call(body, |r| self.untag_resource(scope, r)),
             Op::UpdateAlias => call(body, |r| self.update_alias(scope, r)),
             Op::UpdateKeyDescription => call(body, |r| self.update_key_description(scope, r)),
+            Op::Verify => call(body, |r| self.verify(scope, r)),
+            Op::VerifyMac => call(body, |r| self.verify_mac(scope, r)),
             other => Err(KmsError::UnsupportedOperation(format!(
                 "{other} is not supported by this emulator yet."
             ))),
@@ -180,11 +192,13 @@ mod tests {
     #[test]
     fn unimplemented_operations_say_so() {
         let err = Kms::new()
-            .dispatch(&scope(), Operation::Sign, b"{}")
+            .dispatch(&scope(), Operation::CreateGrant, b"{}")
             .unwrap_err();
         assert_eq!(
             err,
-            KmsError::UnsupportedOperation("Sign is not supported by this emulator yet.".into())
+            KmsError::UnsupportedOperation(
+                "CreateGrant is not supported by this emulator yet.".into()
+            )
         );
     }
 }

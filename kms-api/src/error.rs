@@ -45,6 +45,11 @@ pub enum KmsError {
     InvalidKeyUsage(String),
     /// `InvalidMarkerException`: a paging marker this service did not issue.
     InvalidMarker(String),
+    /// `KMSInvalidMacException`: VerifyMac with a MAC that does not match (empty message).
+    InvalidMac,
+    /// `KMSInvalidSignatureException`: Verify with a signature that does not verify (empty
+    /// message).
+    InvalidSignature,
     /// `KMSInvalidStateException`: the key's state does not allow the operation.
     InvalidState(String),
     /// `KeyUnavailableException` (a server fault, 500).
@@ -100,6 +105,8 @@ impl KmsError {
             Self::InvalidGrantToken(_) => "InvalidGrantTokenException",
             Self::InvalidKeyUsage(_) => "InvalidKeyUsageException",
             Self::InvalidMarker(_) => "InvalidMarkerException",
+            Self::InvalidMac => "KMSInvalidMacException",
+            Self::InvalidSignature => "KMSInvalidSignatureException",
             Self::InvalidState(_) => "KMSInvalidStateException",
             Self::KeyUnavailable(_) => "KeyUnavailableException",
             Self::LimitExceeded(_) => "LimitExceededException",
@@ -132,6 +139,8 @@ impl KmsError {
             | Self::InvalidGrantToken(_)
             | Self::InvalidKeyUsage(_)
             | Self::InvalidMarker(_)
+            | Self::InvalidMac
+            | Self::InvalidSignature
             | Self::InvalidState(_)
             | Self::LimitExceeded(_)
             | Self::MalformedPolicyDocument(_)
@@ -173,7 +182,10 @@ impl KmsError {
             Self::DryRunOperation => DRY_RUN_MESSAGE,
             Self::IncorrectKey => INCORRECT_KEY_MESSAGE,
             Self::Internal(_) => "An internal error occurred.",
-            Self::InvalidCiphertext | Self::UnknownOperation => "",
+            Self::InvalidCiphertext
+            | Self::InvalidMac
+            | Self::InvalidSignature
+            | Self::UnknownOperation => "",
             Self::Throttling => THROTTLING_MESSAGE,
         }
     }
@@ -208,6 +220,8 @@ impl KmsError {
             "InvalidGrantTokenException" => Self::InvalidGrantToken(m),
             "InvalidKeyUsageException" => Self::InvalidKeyUsage(m),
             "InvalidMarkerException" => Self::InvalidMarker(m),
+            "KMSInvalidMacException" => Self::InvalidMac,
+            "KMSInvalidSignatureException" => Self::InvalidSignature,
             "KMSInvalidStateException" => Self::InvalidState(m),
             "KeyUnavailableException" => Self::KeyUnavailable(m),
             "LimitExceededException" => Self::LimitExceeded(m),

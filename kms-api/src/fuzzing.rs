@@ -34,6 +34,7 @@ pub fn ciphertext_blob(data: &[u8]) {
         return;
     };
     let Ok(material) = KeyMaterial::from_parts(
+        crate::KeySpec::SymmetricDefault,
         header.version,
         "fuzz".into(),
         chrono::DateTime::UNIX_EPOCH,

@@ -394,6 +394,25 @@ impl Kms {
         is_aws_managed_alias(name) && !self.has_alias(scope, name)
     }
 
+    /// The spec of the key `key_id` names, without side effects (an AWS managed key that does
+    /// not exist yet is symmetric); `None` when nothing is found. The server charges a
+    /// cryptographic request to its key's quota class with this.
+    ///
+    /// ```
+    /// use kms_api::{KeySpec, Kms, Scope};
+    /// let kms = Kms::new();
+    /// let scope = Scope::new("111122223333", "us-east-1");
+    /// assert_eq!(kms.key_spec_of(&scope, "alias/aws/s3"), Some(KeySpec::SymmetricDefault));
+    /// assert_eq!(kms.key_spec_of(&scope, "alias/missing"), None);
+    /// assert!(!kms.has_alias(&scope, "alias/aws/s3"), "nothing was created");
+    /// ```
+    pub fn key_spec_of(&self, scope: &Scope, key_id: &str) -> Option<crate::KeySpec> {
+        if self.would_create_aws_managed_key(scope, key_id) {
+            return Some(crate::KeySpec::SymmetricDefault);
+        }
+        self.resolve(scope, key_id, true).ok().map(|k| k.key_spec)
+    }
+
     /// Whether `scope` has an alias called `name`.
     pub fn has_alias(&self, scope: &Scope, name: &str) -> bool {
         self.scope_state(scope)

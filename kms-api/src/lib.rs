@@ -49,8 +49,13 @@ pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::KmsError;
+pub use key::family::rsa_pool::{wait_until_full as rsa_pool_ready, POOL_SIZE as RSA_POOL_SIZE};
 pub use key::record::KeyRecord;
-pub use key::spec::{DataKeySpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
+pub use key::spec::{
+    DataKeyPairSpec, DataKeySpec, EncapsulationAlgorithm, EncryptionAlgorithm,
+    KeyAgreementAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType, Origin,
+    QuotaClass, SigningAlgorithm, SpecAlgorithms,
+};
 pub use kms::{AliasEntry, Kms, KmsBuilder};
 pub use operation::Operation;
 pub use persist::{Change, InMemory, Persistence};

@@ -13,7 +13,7 @@ use kms_api::{KeySpec, Operation};
 pub struct QuotaId(u8);
 
 /// The shared cryptographic-operation quotas.
-const SHARED: [&str; 4] = ["symmetric", "rsa", "ecc", "ml-dsa"];
+const SHARED: [&str; 5] = ["symmetric", "rsa", "ecc", "ml-dsa", "ml-kem"];
 /// Key pair specs with their own GenerateDataKeyPair quota, and AWS's default rate.
 const KEY_PAIR_SPECS: [(&str, f64); 9] = [
     ("ECC_NIST_P256", 100.0),
@@ -40,6 +40,9 @@ impl QuotaId {
     pub const ECC: QuotaId = QuotaId(2);
     /// The ML-DSA cryptographic-operations quota.
     pub const ML_DSA: QuotaId = QuotaId(3);
+    /// The ML-KEM cryptographic-operations quota (Encapsulate, Decapsulate). AWS's quota page
+    /// lists none yet; like ML-DSA's, it is 1,000 shared requests per second.
+    pub const ML_KEM: QuotaId = QuotaId(4);
 
     /// Every quota, in index order.
     pub fn all() -> impl Iterator<Item = QuotaId> {
@@ -132,12 +135,14 @@ pub fn quota_for(op: Operation, key_spec: Option<KeySpec>, key_pair_spec: Option
             EccNistP256 | EccNistP384 | EccNistP521 | EccSecgP256k1 | EccNistEdwards25519 | Sm2,
         ) => QuotaId::ECC,
         Some(MlDsa44 | MlDsa65 | MlDsa87) => QuotaId::ML_DSA,
+        Some(MlKem512 | MlKem768 | MlKem1024) => QuotaId::ML_KEM,
         Some(_) => QuotaId::SYMMETRIC,
         // Signing and key agreement never use symmetric keys; without a known key they count
         // against the class of their most common keys.
         None => match op {
             Operation::Sign | Operation::Verify => QuotaId::RSA,
             Operation::DeriveSharedSecret => QuotaId::ECC,
+            Operation::Encapsulate | Operation::Decapsulate => QuotaId::ML_KEM,
             _ => QuotaId::SYMMETRIC,
         },
     }

@@ -75,7 +75,7 @@ pub(crate) fn seal(
     let (head, body) = out.split_at_mut(HEADER_LEN + NONCE_LEN);
     let tag = with_aad(&head[..HEADER_LEN], context, |aad| {
         material
-            .cipher()
+            .cipher()?
             .encrypt_in_place_detached(Nonce::from_slice(&nonce), aad, body)
             .map_err(|_| KmsError::Internal("AES-GCM encryption failed".into()))
     })?;
@@ -96,7 +96,7 @@ pub(crate) fn open(
     let mut plaintext = Secret::from_slice(body);
     with_aad(header, context, |aad| {
         material
-            .cipher()
+            .cipher()?
             .decrypt_in_place_detached(nonce, aad, plaintext.expose_mut(), tag)
             .map_err(|_| KmsError::InvalidCiphertext)
     })?;
@@ -124,6 +124,7 @@ mod tests {
 
     fn material() -> KeyMaterial {
         KeyMaterial::from_parts(
+            crate::KeySpec::SymmetricDefault,
             3,
             "m".into(),
             DateTime::UNIX_EPOCH,

@@ -1,79 +1,114 @@
-//! One version of a key's material: the secret bytes and the `KeyMaterialId` AWS reports for
-//! it. Zeroized on drop, never `Debug`-printed.
+//! One version of a key's material: its spec, the secret bytes in the family's at-rest
+//! encoding (see `key::family`) and the `KeyMaterialId` AWS reports for it. Zeroized on drop,
+//! never `Debug`-printed.
 //!
-//! The AES-256-GCM key schedule is expanded on first use and kept ([`KeyMaterial::cipher`]): an
-//! expanded schedule takes about 1 KB (the portable fallback's fixsliced round keys share its
-//! layout), so building it eagerly for every version of 100,000 restored keys would be most of
-//! the emulator's memory, while expanding it on every call would double the cost of a small
-//! Encrypt or Decrypt.
+//! The parsed key (the AES-256-GCM key schedule, an RSA or EC key in AWS-LC, ...) is built on
+//! first use and kept ([`KeyMaterial::engine`]): an expanded AES schedule takes about 1 KB and
+//! an RSA key a few, so building them eagerly for every version of 100,000 restored keys would
+//! be most of the emulator's memory, while parsing on every call would double the cost of a
+//! small Encrypt or Sign.
 
 use std::sync::OnceLock;
 
-use aes_gcm::{Aes256Gcm, KeyInit};
+use aes_gcm::Aes256Gcm;
 use chrono::{DateTime, Utc};
 
+use crate::error::KmsError;
+use crate::key::family::{self, KeyEngine};
+use crate::key::spec::KeySpec;
 use crate::random::RandomSource;
 use crate::secret::Secret;
 
-// The cached cipher wipes its expanded key schedule on drop only with `aes`'s `zeroize`
-// feature (and GHASH's key with `polyval`'s); fail the build if that is ever lost.
-const _: fn() = assert_zeroize_on_drop::<aes::Aes256>;
-fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-
 /// The length of symmetric key material in bytes (AES-256).
-pub const MATERIAL_LEN: usize = 32;
+pub const MATERIAL_LEN: usize = family::symmetric_len();
 
-/// One version of symmetric key material.
+/// One version of key material.
 pub struct KeyMaterial {
+    spec: KeySpec,
     /// 1-based, never reused; the ciphertext blob names it.
     version: u32,
     /// AWS's `KeyMaterialId`: 64 lowercase hex characters.
     material_id: String,
     created_at: DateTime<Utc>,
     bytes: Secret,
-    /// The expanded key, built on first use (`aes` zeroizes it on drop with its `zeroize`
-    /// feature).
-    cipher: OnceLock<Box<Aes256Gcm>>,
+    /// The parsed key, built on first use.
+    engine: OnceLock<Result<KeyEngine, String>>,
 }
 
 impl KeyMaterial {
-    /// Fresh random material for `version`.
+    /// Fresh symmetric (`SYMMETRIC_DEFAULT`) material for `version`.
     pub(crate) fn generate(version: u32, now: DateTime<Utc>, random: &dyn RandomSource) -> Self {
-        let bytes = Secret::random(MATERIAL_LEN, random);
-        let mut id = [0u8; 32];
-        random.fill(&mut id);
-        Self {
+        Self::with_bytes(
+            KeySpec::SymmetricDefault,
             version,
-            material_id: hex(&id),
-            created_at: now,
-            bytes,
-            cipher: OnceLock::new(),
-        }
+            random_material_id(random),
+            now,
+            family::generate_symmetric(random),
+        )
     }
 
-    /// Material with known bytes and ID (restoring from a store or a seed file).
+    /// Fresh material of `spec` for `version`.
     ///
     /// # Errors
-    /// When `bytes` is not [`MATERIAL_LEN`] long.
+    /// `KMSInternalException` when key generation fails; `UnsupportedOperationException` for
+    /// a spec this engine cannot make.
+    pub(crate) fn generate_for(
+        spec: KeySpec,
+        version: u32,
+        now: DateTime<Utc>,
+        random: &dyn RandomSource,
+    ) -> Result<Self, KmsError> {
+        let bytes = family::generate(spec, random)?;
+        Ok(Self::with_bytes(
+            spec,
+            version,
+            random_material_id(random),
+            now,
+            bytes,
+        ))
+    }
+
+    /// Material of `spec` with known bytes and ID (restoring from a store or a seed file).
+    ///
+    /// # Errors
+    /// When `bytes` is not material of `spec` (the message never quotes it).
     pub fn from_parts(
+        spec: KeySpec,
         version: u32,
         material_id: String,
         created_at: DateTime<Utc>,
         bytes: Secret,
     ) -> Result<Self, String> {
-        if bytes.len() != MATERIAL_LEN {
-            return Err(format!(
-                "material version {version} is {} bytes long, not {MATERIAL_LEN}",
-                bytes.len()
-            ));
+        let material = Self::with_bytes(spec, version, material_id, created_at, bytes);
+        if spec == KeySpec::SymmetricDefault {
+            // Cheap to check now; other families are parsed (and checked) on first use.
+            material
+                .engine()
+                .map_err(|e| format!("material version {version}: {e}"))?;
         }
-        Ok(Self {
+        Ok(material)
+    }
+
+    fn with_bytes(
+        spec: KeySpec,
+        version: u32,
+        material_id: String,
+        created_at: DateTime<Utc>,
+        bytes: Secret,
+    ) -> Self {
+        Self {
+            spec,
             version,
             material_id,
             created_at,
             bytes,
-            cipher: OnceLock::new(),
-        })
+            engine: OnceLock::new(),
+        }
+    }
+
+    /// The key spec this material is for.
+    pub fn spec(&self) -> KeySpec {
+        self.spec
     }
 
     /// The 1-based version number.
@@ -97,21 +132,36 @@ impl KeyMaterial {
         &self.bytes
     }
 
-    /// The AES-256-GCM cipher for this material, expanded on first use.
-    pub(crate) fn cipher(&self) -> &Aes256Gcm {
-        self.cipher
-            // `from_parts` and `generate` guarantee MATERIAL_LEN bytes.
-            .get_or_init(|| Box::new(Aes256Gcm::new(self.bytes.expose().into())))
+    /// The parsed key, built on first use.
+    pub(crate) fn engine(&self) -> Result<&KeyEngine, KmsError> {
+        self.engine
+            .get_or_init(|| family::parse(self.spec, &self.bytes))
+            .as_ref()
+            .map_err(|e| KmsError::Internal(format!("unusable key material: {e}")))
+    }
+
+    /// The AES-256-GCM cipher of symmetric material.
+    pub(crate) fn cipher(&self) -> Result<&Aes256Gcm, KmsError> {
+        self.engine()?
+            .cipher()
+            .ok_or_else(|| KmsError::Internal("not symmetric material".into()))
     }
 }
 
 impl std::fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyMaterial")
+            .field("spec", &self.spec)
             .field("version", &self.version)
             .field("material_id", &self.material_id)
             .finish_non_exhaustive()
     }
+}
+
+fn random_material_id(random: &dyn RandomSource) -> String {
+    let mut id = [0u8; 32];
+    random.fill(&mut id);
+    hex(&id)
 }
 
 /// Lowercase hex.
@@ -150,5 +200,30 @@ mod tests {
         assert!(a.material_id().bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a.material_id(), b.material_id());
         assert_ne!(a.secret().expose(), b.secret().expose());
+    }
+
+    #[test]
+    fn symmetric_material_of_the_wrong_length_is_refused_at_once() {
+        let err = KeyMaterial::from_parts(
+            KeySpec::SymmetricDefault,
+            1,
+            "m".into(),
+            Utc::now(),
+            Secret::from_slice(&[1; 16]),
+        )
+        .unwrap_err();
+        assert!(err.contains("16 bytes"), "{err}");
+        let hmac = KeyMaterial::from_parts(
+            KeySpec::Hmac256,
+            1,
+            "m".into(),
+            Utc::now(),
+            Secret::from_slice(&[1; 16]),
+        )
+        .unwrap();
+        assert_eq!(
+            hmac.engine().err().unwrap().aws_type(),
+            "KMSInternalException"
+        );
     }
 }

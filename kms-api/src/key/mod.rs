@@ -1,6 +1,7 @@
 //! Keys: identifiers ([`id`]), AWS's enumerations ([`spec`]), versioned material
-//! ([`material`]) and the record that ties them together ([`record`]).
+//! ([`material`]), the key families behind it (`family`) and the record that ties them together ([`record`]).
 
+pub(crate) mod family;
 pub(crate) mod id;
 pub mod material;
 pub mod record;

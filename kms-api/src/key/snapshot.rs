@@ -224,7 +224,7 @@ impl KeyRecord {
             }
             let secret = unwrap(&m.wrapped)?;
             versions.push(Arc::new(
-                KeyMaterial::from_parts(m.version, m.material_id, m.created_at, secret)
+                KeyMaterial::from_parts(s.key_spec, m.version, m.material_id, m.created_at, secret)
                     .map_err(|e| format!("key {}: {e}", s.id))?,
             ));
         }
@@ -283,7 +283,14 @@ impl KeyRecord {
             .map(|(i, secret)| {
                 let version = i as u32 + 1;
                 let material_id = crate::key::material::hex(&seeded_material_id(id, version));
-                KeyMaterial::from_parts(version, material_id, created_at, secret).map(Arc::new)
+                KeyMaterial::from_parts(
+                    KeySpec::SymmetricDefault,
+                    version,
+                    material_id,
+                    created_at,
+                    secret,
+                )
+                .map(Arc::new)
             })
             .collect::<Result<_, _>>()?;
         Ok(KeyRecord {

@@ -152,6 +152,163 @@ aws_enum! {
 }
 
 aws_enum! {
+    /// Signing algorithms (`SigningAlgorithmSpec`).
+    SigningAlgorithm {
+        /// RSASSA-PSS with SHA-256 (salt as long as the digest).
+        RsassaPssSha256 = "RSASSA_PSS_SHA_256",
+        /// RSASSA-PSS with SHA-384.
+        RsassaPssSha384 = "RSASSA_PSS_SHA_384",
+        /// RSASSA-PSS with SHA-512.
+        RsassaPssSha512 = "RSASSA_PSS_SHA_512",
+        /// RSASSA-PKCS1-v1_5 with SHA-256.
+        RsassaPkcs1V15Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
+        /// RSASSA-PKCS1-v1_5 with SHA-384.
+        RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384",
+        /// RSASSA-PKCS1-v1_5 with SHA-512.
+        RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
+        /// ECDSA with SHA-256 (DER signatures).
+        EcdsaSha256 = "ECDSA_SHA_256",
+        /// ECDSA with SHA-384.
+        EcdsaSha384 = "ECDSA_SHA_384",
+        /// ECDSA with SHA-512.
+        EcdsaSha512 = "ECDSA_SHA_512",
+        /// SM2 digital signatures (China Regions).
+        Sm2dsa = "SM2DSA",
+        /// Pure ML-DSA with an empty context.
+        MlDsaShake256 = "ML_DSA_SHAKE_256",
+        /// Ed25519 on raw messages.
+        Ed25519Sha512 = "ED25519_SHA_512",
+        /// Ed25519ph on SHA-512 digests.
+        Ed25519PhSha512 = "ED25519_PH_SHA_512",
+    }
+}
+
+aws_enum! {
+    /// MAC algorithms (`MacAlgorithmSpec`), in the order AWS's enum message lists them.
+    MacAlgorithm {
+        /// HMAC-SHA-384.
+        HmacSha384 = "HMAC_SHA_384",
+        /// HMAC-SHA-256.
+        HmacSha256 = "HMAC_SHA_256",
+        /// HMAC-SHA-224.
+        HmacSha224 = "HMAC_SHA_224",
+        /// HMAC-SHA-512.
+        HmacSha512 = "HMAC_SHA_512",
+    }
+}
+
+aws_enum! {
+    /// Key agreement algorithms (`KeyAgreementAlgorithmSpec`).
+    KeyAgreementAlgorithm {
+        /// Elliptic-curve Diffie-Hellman.
+        Ecdh = "ECDH",
+    }
+}
+
+aws_enum! {
+    /// Key encapsulation algorithms (`EncapsulationAlgorithmSpec`).
+    EncapsulationAlgorithm {
+        /// ML-KEM (FIPS 203).
+        MlKem = "ML_KEM",
+    }
+}
+
+aws_enum! {
+    /// How Sign and Verify read `Message` (`MessageType`).
+    MessageType {
+        /// The message itself; the algorithm hashes it.
+        Raw = "RAW",
+        /// A digest made with the algorithm's hash.
+        Digest = "DIGEST",
+        /// ML-DSA's 64-byte message representative mu (FIPS 204, 6.2).
+        ExternalMu = "EXTERNAL_MU",
+    }
+}
+
+aws_enum! {
+    /// Data key pair types for GenerateDataKeyPair (`DataKeyPairSpec`).
+    DataKeyPairSpec {
+        /// RSA 2048.
+        Rsa2048 = "RSA_2048",
+        /// RSA 3072.
+        Rsa3072 = "RSA_3072",
+        /// RSA 4096.
+        Rsa4096 = "RSA_4096",
+        /// NIST P-256.
+        EccNistP256 = "ECC_NIST_P256",
+        /// NIST P-384.
+        EccNistP384 = "ECC_NIST_P384",
+        /// NIST P-521.
+        EccNistP521 = "ECC_NIST_P521",
+        /// secp256k1.
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        /// SM2 (China Regions).
+        Sm2 = "SM2",
+        /// Ed25519.
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        /// ML-KEM-512.
+        MlKem512 = "ML_KEM_512",
+        /// ML-KEM-768.
+        MlKem768 = "ML_KEM_768",
+        /// ML-KEM-1024.
+        MlKem1024 = "ML_KEM_1024",
+    }
+}
+
+/// `[A, B, ...]` of the values `keep` accepts.
+pub(crate) fn enum_set_where<E: Copy + std::fmt::Display>(
+    all: &[E],
+    keep: impl Fn(E) -> bool,
+) -> String {
+    let names: Vec<String> = all
+        .iter()
+        .filter(|v| keep(**v))
+        .map(|v| v.to_string())
+        .collect();
+    format!("[{}]", names.join(", "))
+}
+
+impl DataKeyPairSpec {
+    /// The enum set AWS lists in `region`'s validation messages.
+    pub fn enum_set_in(region: &str) -> String {
+        enum_set_where(Self::ALL, |s| s.key_spec().offered_in(region))
+    }
+
+    /// The key spec whose material a pair of this type is.
+    pub fn key_spec(self) -> KeySpec {
+        match self {
+            Self::Rsa2048 => KeySpec::Rsa2048,
+            Self::Rsa3072 => KeySpec::Rsa3072,
+            Self::Rsa4096 => KeySpec::Rsa4096,
+            Self::EccNistP256 => KeySpec::EccNistP256,
+            Self::EccNistP384 => KeySpec::EccNistP384,
+            Self::EccNistP521 => KeySpec::EccNistP521,
+            Self::EccSecgP256k1 => KeySpec::EccSecgP256k1,
+            Self::Sm2 => KeySpec::Sm2,
+            Self::EccNistEdwards25519 => KeySpec::EccNistEdwards25519,
+            Self::MlKem512 => KeySpec::MlKem512,
+            Self::MlKem768 => KeySpec::MlKem768,
+            Self::MlKem1024 => KeySpec::MlKem1024,
+        }
+    }
+}
+
+/// Which shared cryptographic-operations quota a key's requests draw on (AWS's quota table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QuotaClass {
+    /// Symmetric encryption and HMAC keys.
+    Symmetric,
+    /// RSA keys.
+    Rsa,
+    /// ECC and SM2 keys.
+    EccSm2,
+    /// ML-DSA keys.
+    MlDsa,
+    /// ML-KEM keys.
+    MlKem,
+}
+
+aws_enum! {
     /// Data key lengths for GenerateDataKey (`DataKeySpec`).
     DataKeySpec {
         /// 32 bytes.
@@ -171,6 +328,30 @@ impl DataKeySpec {
     }
 }
 
+/// What AWS allows for one key spec: its usages and, per usage, its algorithms. The one table
+/// a new key family is added to (with its material in `key::family`).
+#[derive(Debug, Clone, Copy)]
+pub struct SpecAlgorithms {
+    /// Encryption algorithms (ENCRYPT_DECRYPT).
+    pub encryption: &'static [EncryptionAlgorithm],
+    /// Signing algorithms (SIGN_VERIFY).
+    pub signing: &'static [SigningAlgorithm],
+    /// MAC algorithms (GENERATE_VERIFY_MAC).
+    pub mac: &'static [MacAlgorithm],
+    /// Key agreement algorithms (KEY_AGREEMENT).
+    pub key_agreement: &'static [KeyAgreementAlgorithm],
+    /// Encapsulation algorithms (ENCAPSULATE_DECAPSULATE).
+    pub encapsulation: &'static [EncapsulationAlgorithm],
+}
+
+const NONE: SpecAlgorithms = SpecAlgorithms {
+    encryption: &[],
+    signing: &[],
+    mac: &[],
+    key_agreement: &[],
+    encapsulation: &[],
+};
+
 impl KeySpec {
     /// The key usages AWS allows with this spec, the first being the default where one exists.
     pub fn allowed_usages(self) -> &'static [KeyUsage] {
@@ -187,6 +368,141 @@ impl KeySpec {
             Self::Sm2 => &[EncryptDecrypt, SignVerify, KeyAgreement],
             Self::MlKem512 | Self::MlKem768 | Self::MlKem1024 => &[EncapsulateDecapsulate],
         }
+    }
+
+    /// The algorithms a key of this spec and `usage` offers, as its KeyMetadata lists them.
+    pub fn algorithms(self, usage: KeyUsage) -> SpecAlgorithms {
+        use EncryptionAlgorithm as E;
+        use SigningAlgorithm as S;
+        match (self, usage) {
+            (Self::SymmetricDefault, KeyUsage::EncryptDecrypt) => SpecAlgorithms {
+                encryption: &[E::SymmetricDefault],
+                ..NONE
+            },
+            (Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096, KeyUsage::EncryptDecrypt) => {
+                SpecAlgorithms {
+                    encryption: &[E::RsaesOaepSha1, E::RsaesOaepSha256],
+                    ..NONE
+                }
+            }
+            (Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096, KeyUsage::SignVerify) => {
+                SpecAlgorithms {
+                    signing: &[
+                        S::RsassaPssSha256,
+                        S::RsassaPssSha384,
+                        S::RsassaPssSha512,
+                        S::RsassaPkcs1V15Sha256,
+                        S::RsassaPkcs1V15Sha384,
+                        S::RsassaPkcs1V15Sha512,
+                    ],
+                    ..NONE
+                }
+            }
+            (Self::EccNistP256 | Self::EccSecgP256k1, KeyUsage::SignVerify) => SpecAlgorithms {
+                signing: &[S::EcdsaSha256],
+                ..NONE
+            },
+            (Self::EccNistP384, KeyUsage::SignVerify) => SpecAlgorithms {
+                signing: &[S::EcdsaSha384],
+                ..NONE
+            },
+            (Self::EccNistP521, KeyUsage::SignVerify) => SpecAlgorithms {
+                signing: &[S::EcdsaSha512],
+                ..NONE
+            },
+            (
+                Self::EccNistP256 | Self::EccNistP384 | Self::EccNistP521 | Self::Sm2,
+                KeyUsage::KeyAgreement,
+            ) => SpecAlgorithms {
+                key_agreement: &[KeyAgreementAlgorithm::Ecdh],
+                ..NONE
+            },
+            (Self::EccNistEdwards25519, KeyUsage::SignVerify) => SpecAlgorithms {
+                signing: &[S::Ed25519Sha512, S::Ed25519PhSha512],
+                ..NONE
+            },
+            (Self::MlDsa44 | Self::MlDsa65 | Self::MlDsa87, KeyUsage::SignVerify) => {
+                SpecAlgorithms {
+                    signing: &[S::MlDsaShake256],
+                    ..NONE
+                }
+            }
+            (Self::MlKem512 | Self::MlKem768 | Self::MlKem1024, _) => SpecAlgorithms {
+                encapsulation: &[EncapsulationAlgorithm::MlKem],
+                ..NONE
+            },
+            (Self::Sm2, KeyUsage::SignVerify) => SpecAlgorithms {
+                signing: &[S::Sm2dsa],
+                ..NONE
+            },
+            (Self::Sm2, KeyUsage::EncryptDecrypt) => SpecAlgorithms {
+                encryption: &[E::Sm2pke],
+                ..NONE
+            },
+            (Self::Hmac224, _) => SpecAlgorithms {
+                mac: &[MacAlgorithm::HmacSha224],
+                ..NONE
+            },
+            (Self::Hmac256, _) => SpecAlgorithms {
+                mac: &[MacAlgorithm::HmacSha256],
+                ..NONE
+            },
+            (Self::Hmac384, _) => SpecAlgorithms {
+                mac: &[MacAlgorithm::HmacSha384],
+                ..NONE
+            },
+            (Self::Hmac512, _) => SpecAlgorithms {
+                mac: &[MacAlgorithm::HmacSha512],
+                ..NONE
+            },
+            _ => NONE,
+        }
+    }
+
+    /// The shared cryptographic quota requests with a key of this spec draw on.
+    pub fn quota_class(self) -> QuotaClass {
+        match self {
+            Self::SymmetricDefault
+            | Self::Hmac224
+            | Self::Hmac256
+            | Self::Hmac384
+            | Self::Hmac512 => QuotaClass::Symmetric,
+            Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096 => QuotaClass::Rsa,
+            Self::EccNistP256
+            | Self::EccNistP384
+            | Self::EccNistP521
+            | Self::EccSecgP256k1
+            | Self::EccNistEdwards25519
+            | Self::Sm2 => QuotaClass::EccSm2,
+            Self::MlDsa44 | Self::MlDsa65 | Self::MlDsa87 => QuotaClass::MlDsa,
+            Self::MlKem512 | Self::MlKem768 | Self::MlKem1024 => QuotaClass::MlKem,
+        }
+    }
+
+    /// Whether AWS rotates keys of this spec (automatic and on-demand rotation).
+    pub fn is_rotatable(self) -> bool {
+        self == Self::SymmetricDefault
+    }
+
+    /// Whether AWS offers the spec in `region`: SM2 only in the China Regions, ML-KEM
+    /// everywhere else. Elsewhere the spec is not even in the Region's enum.
+    pub fn offered_in(self, region: &str) -> bool {
+        let china = region.starts_with("cn-");
+        match self {
+            Self::Sm2 => china,
+            Self::MlKem512 | Self::MlKem768 | Self::MlKem1024 => !china,
+            _ => true,
+        }
+    }
+
+    /// The enum set AWS lists in `region`'s validation messages.
+    pub fn enum_set_in(region: &str) -> String {
+        enum_set_where(Self::ALL, |s| s.offered_in(region))
+    }
+
+    /// Whether the spec is asymmetric (has a public key).
+    pub fn is_asymmetric(self) -> bool {
+        !matches!(self.quota_class(), QuotaClass::Symmetric)
     }
 }
 

@@ -1,5 +1,5 @@
-//! Cryptographic operations with symmetric keys: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-//! GenerateDataKeyWithoutPlaintext, GenerateRandom. None of them touches the persistence hook.
+//! Encryption operations: Encrypt, Decrypt and ReEncrypt (symmetric and RSA keys),
+//! GenerateDataKey, GenerateDataKeyWithoutPlaintext (symmetric keys), GenerateRandom. None of them touches the persistence hook.
 
 use std::sync::Arc;
 
@@ -13,8 +13,6 @@ use crate::kms::Kms;
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::crypto::*;
-
-const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 
 /// A generated data key: the KMS key and material that sealed it, the plaintext, the blob.
 type DataKey = (Arc<KeyRecord>, Arc<KeyMaterial>, crate::Secret, Vec<u8>);
@@ -43,31 +41,23 @@ impl Kms {
         let alg = algorithm_member(&mut v, "encryptionAlgorithm", &req.encryption_algorithm);
         v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
         v.finish()?;
-        let key = self.usable_key(scope, key_id.unwrap_or_default(), "Encrypt")?;
-        check_algorithm(&key, alg)?;
-        dry_run(req.dry_run)?;
-        let material = current_material(&key)?;
+        let key = self.encryption_key(scope, key_id.unwrap_or_default(), "Encrypt")?;
         let plaintext = req
             .plaintext
             .as_ref()
             .map(crate::Secret::expose)
             .unwrap_or_default();
-        let ciphertext = blob::seal(
-            key.id,
-            material,
-            context(&req.encryption_context),
-            plaintext,
-            self.random(),
-        )?;
+        let sealed = self.seal_any(&key, alg, &req.encryption_context, plaintext, req.dry_run)?;
         Ok(EncryptResponse {
-            ciphertext_blob: Some(ciphertext),
+            ciphertext_blob: Some(sealed.ciphertext),
             key_id: key.arn.to_string(),
-            encryption_algorithm: SYMMETRIC_DEFAULT.into(),
+            encryption_algorithm: sealed.algorithm.as_str().into(),
         })
     }
 
     /// Decrypts a ciphertext made by Encrypt, GenerateDataKey* or ReEncrypt, with whichever
-    /// material version made it.
+    /// material version made it. RSA ciphertexts carry no key ID, so they need `KeyId` and
+    /// their `EncryptionAlgorithm`; data encrypted offline under the public key decrypts too.
     ///
     /// # Wire
     /// ```text
@@ -77,7 +67,8 @@ impl Kms {
     /// # Errors
     /// `InvalidCiphertextException` (malformed, tampered, wrong context), `IncorrectKeyException`
     /// (KeyId names another key), `NotFoundException`, `DisabledException`,
-    /// `KMSInvalidStateException`, `ValidationException`, `DryRunOperationException`.
+    /// `KMSInvalidStateException`, `InvalidKeyUsageException`, `ValidationException`,
+    /// `DryRunOperationException`.
     pub fn decrypt(&self, scope: &Scope, req: DecryptRequest) -> Result<DecryptResponse, KmsError> {
         let mut v = Violations::new();
         v.required("ciphertextBlob", &req.ciphertext_blob);
@@ -88,15 +79,20 @@ impl Kms {
         v.finish()?;
         no_recipient(&req.recipient)?;
         let blob = req.ciphertext_blob.as_deref().unwrap_or_default();
-        let (key, material) = self.source_key(scope, blob, req.key_id.as_deref(), "Decrypt")?;
-        check_algorithm(&key, alg)?;
-        let plaintext = blob::open(blob, &material, context(&req.encryption_context))?;
+        let opened = self.open_any(
+            scope,
+            blob,
+            req.key_id.as_deref(),
+            alg,
+            &req.encryption_context,
+            "Decrypt",
+        )?;
         dry_run(req.dry_run)?;
         Ok(DecryptResponse {
-            key_id: key.arn.to_string(),
-            plaintext: Some(plaintext),
-            encryption_algorithm: SYMMETRIC_DEFAULT.into(),
-            key_material_id: material.material_id().to_owned(),
+            key_id: opened.key.arn.to_string(),
+            plaintext: Some(opened.plaintext),
+            encryption_algorithm: opened.algorithm.as_str().into(),
+            key_material_id: opened.material_id,
         })
     }
 
@@ -133,33 +129,30 @@ impl Kms {
         v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
         v.finish()?;
         let blob = req.ciphertext_blob.as_deref().unwrap_or_default();
-        let (source, source_material) =
-            self.source_key(scope, blob, req.source_key_id.as_deref(), "ReEncrypt")?;
-        check_algorithm(&source, src_alg)?;
-        let plaintext = blob::open(
+        let opened = self.open_any(
+            scope,
             blob,
-            &source_material,
-            context(&req.source_encryption_context),
+            req.source_key_id.as_deref(),
+            src_alg,
+            &req.source_encryption_context,
+            "ReEncrypt",
         )?;
-        let dest = self.usable_key(scope, dest_id.unwrap_or_default(), "ReEncrypt")?;
-        check_algorithm(&dest, dst_alg)?;
-        dry_run(req.dry_run)?;
-        let dest_material = current_material(&dest)?;
-        let ciphertext = blob::seal(
-            dest.id,
-            dest_material,
-            context(&req.destination_encryption_context),
-            plaintext.expose(),
-            self.random(),
+        let dest = self.encryption_key(scope, dest_id.unwrap_or_default(), "ReEncrypt")?;
+        let sealed = self.seal_any(
+            &dest,
+            dst_alg,
+            &req.destination_encryption_context,
+            opened.plaintext.expose(),
+            req.dry_run,
         )?;
         Ok(ReEncryptResponse {
-            ciphertext_blob: Some(ciphertext),
-            source_key_id: source.arn.to_string(),
+            ciphertext_blob: Some(sealed.ciphertext),
+            source_key_id: opened.key.arn.to_string(),
             key_id: dest.arn.to_string(),
-            source_encryption_algorithm: SYMMETRIC_DEFAULT.into(),
-            destination_encryption_algorithm: SYMMETRIC_DEFAULT.into(),
-            source_key_material_id: source_material.material_id().to_owned(),
-            destination_key_material_id: dest_material.material_id().to_owned(),
+            source_encryption_algorithm: opened.algorithm.as_str().into(),
+            destination_encryption_algorithm: sealed.algorithm.as_str().into(),
+            source_key_material_id: opened.material_id,
+            destination_key_material_id: sealed.material_id,
         })
     }
 
@@ -275,7 +268,7 @@ impl Kms {
             }
         };
         no_recipient(&req.recipient)?;
-        let key = self.usable_key(scope, key_id.unwrap_or_default(), operation)?;
+        let key = self.data_key_encryption_key(scope, key_id.unwrap_or_default(), operation)?;
         dry_run(req.dry_run)?;
         let material = Arc::clone(current_material(&key)?);
         let plaintext = crate::Secret::random(len, self.random());
@@ -289,8 +282,21 @@ impl Kms {
         Ok((key, material, plaintext, ciphertext))
     }
 
-    /// Resolves a key for a cryptographic operation: state first, then usage, as AWS checks.
-    fn usable_key(
+    /// Resolves a symmetric encryption key (GenerateDataKey*): state first, then usage, as
+    /// AWS checks.
+    pub(crate) fn data_key_encryption_key(
+        &self,
+        scope: &Scope,
+        key_id: &str,
+        operation: &str,
+    ) -> Result<Arc<KeyRecord>, KmsError> {
+        let key = self.encryption_key(scope, key_id, operation)?;
+        symmetric_only(&key, operation)?;
+        Ok(key)
+    }
+
+    /// Resolves an ENCRYPT_DECRYPT key of any family (Encrypt, and ReEncrypt's destination).
+    pub(crate) fn encryption_key(
         &self,
         scope: &Scope,
         key_id: &str,
@@ -299,13 +305,92 @@ impl Kms {
         let key = self.resolve(scope, key_id, true)?;
         key.check_usable()?;
         key.check_usage(KeyUsage::EncryptDecrypt, operation)?;
-        if key.key_spec != KeySpec::SymmetricDefault {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "{operation} with KeySpec {} is not supported by this emulator yet.",
+        Ok(key)
+    }
+
+    /// Encrypts under `key`: a symmetric blob bound to `context`, or RSAES-OAEP with AWS's
+    /// plaintext limit.
+    fn seal_any(
+        &self,
+        key: &KeyRecord,
+        alg: Option<EncryptionAlgorithm>,
+        context_member: &Option<EncryptionContext>,
+        plaintext: &[u8],
+        dry_run_flag: Option<bool>,
+    ) -> Result<Sealed, KmsError> {
+        let alg = check_algorithm(key, alg)?;
+        let material = current_material(key)?;
+        if alg == EncryptionAlgorithm::SymmetricDefault {
+            dry_run(dry_run_flag)?;
+            let ciphertext = blob::seal(
+                key.id,
+                material,
+                context(context_member),
+                plaintext,
+                self.random(),
+            )?;
+            return Ok(Sealed {
+                ciphertext,
+                algorithm: alg,
+                material_id: Some(material.material_id().to_owned()),
+            });
+        }
+        let engine = material.engine()?;
+        let max = engine.max_plaintext(alg);
+        if plaintext.len() > max {
+            return Err(KmsError::Validation(format!(
+                "Algorithm {alg} and key spec {} cannot encrypt data larger than {max} bytes.",
                 key.key_spec
             )));
         }
-        Ok(key)
+        dry_run(dry_run_flag)?;
+        Ok(Sealed {
+            ciphertext: engine.encrypt(alg, plaintext)?,
+            algorithm: alg,
+            material_id: None,
+        })
+    }
+
+    /// Decrypts for Decrypt and ReEncrypt. A symmetric blob names its key and material; an
+    /// asymmetric ciphertext is raw, so `requested` must name the key.
+    fn open_any(
+        &self,
+        scope: &Scope,
+        blob: &[u8],
+        requested: Option<&str>,
+        alg: Option<EncryptionAlgorithm>,
+        context_member: &Option<EncryptionContext>,
+        operation: &str,
+    ) -> Result<Opened, KmsError> {
+        if let Some(key_id) = requested {
+            let key = self.resolve(scope, key_id, true)?;
+            if key.key_spec.is_asymmetric() {
+                key.check_usable()?;
+                key.check_usage(KeyUsage::EncryptDecrypt, operation)?;
+                // AWS reads the ciphertext before the algorithm: without an asymmetric
+                // algorithm it cannot, and answers InvalidCiphertextException.
+                if matches!(alg, None | Some(EncryptionAlgorithm::SymmetricDefault)) {
+                    return Err(KmsError::InvalidCiphertext);
+                }
+                let alg = check_algorithm(&key, alg)?;
+                let plaintext = current_material(&key)?.engine()?.decrypt(alg, blob)?;
+                return Ok(Opened {
+                    key,
+                    material_id: None,
+                    plaintext,
+                    algorithm: alg,
+                });
+            }
+        }
+        let (key, material) = self.source_key(scope, blob, requested, operation)?;
+        let alg = check_algorithm(&key, alg)?;
+        let plaintext = blob::open(blob, &material, context(context_member))?;
+        Ok(Opened {
+            key,
+            material_id: Some(material.material_id().to_owned()),
+            plaintext,
+            algorithm: alg,
+        })
     }
 
     /// The key and material that made `blob`; `requested` (a KeyId member) must name that key.
@@ -336,7 +421,7 @@ impl Kms {
     }
 }
 
-fn current_material(key: &KeyRecord) -> Result<&Arc<KeyMaterial>, KmsError> {
+pub(crate) fn current_material(key: &KeyRecord) -> Result<&Arc<KeyMaterial>, KmsError> {
     key.current()
         .ok_or_else(|| KmsError::Internal(format!("{} has no key material", key.arn)))
 }
@@ -354,18 +439,61 @@ fn algorithm_member(
     )
 }
 
-/// Symmetric keys only take `SYMMETRIC_DEFAULT`.
-fn check_algorithm(key: &KeyRecord, alg: Option<EncryptionAlgorithm>) -> Result<(), KmsError> {
-    match alg {
-        None | Some(EncryptionAlgorithm::SymmetricDefault) => Ok(()),
-        Some(other) => Err(KmsError::InvalidKeyUsage(format!(
-            "Algorithm {other} is incompatible with key spec {}.",
-            key.key_spec
-        ))),
+/// The algorithm to use with `key`: the one requested (default `SYMMETRIC_DEFAULT`, as AWS
+/// defaults it), which must be one the key offers.
+fn check_algorithm(
+    key: &KeyRecord,
+    alg: Option<EncryptionAlgorithm>,
+) -> Result<EncryptionAlgorithm, KmsError> {
+    let alg = alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    if key
+        .key_spec
+        .algorithms(key.key_usage)
+        .encryption
+        .contains(&alg)
+    {
+        Ok(alg)
+    } else {
+        Err(incompatible(alg.as_str(), key.key_spec))
     }
 }
 
-fn dry_run(flag: Option<bool>) -> Result<(), KmsError> {
+/// `InvalidKeyUsageException` for an algorithm the key's spec does not offer.
+pub(crate) fn incompatible(alg: &str, spec: KeySpec) -> KmsError {
+    KmsError::InvalidKeyUsage(format!(
+        "Algorithm {alg} is incompatible with key spec {spec}."
+    ))
+}
+
+/// Data keys are made only under symmetric encryption keys (the text is local-kms's, whose
+/// other texts match AWS's recordings).
+fn symmetric_only(key: &KeyRecord, operation: &str) -> Result<(), KmsError> {
+    if key.key_spec == KeySpec::SymmetricDefault {
+        Ok(())
+    } else {
+        Err(KmsError::InvalidKeyUsage(format!(
+            "{} key KeySpec is {} which is not valid for {operation}.",
+            key.arn, key.key_spec
+        )))
+    }
+}
+
+/// What `seal_any` made.
+struct Sealed {
+    ciphertext: Vec<u8>,
+    algorithm: EncryptionAlgorithm,
+    material_id: Option<String>,
+}
+
+/// What `open_any` found.
+struct Opened {
+    key: Arc<KeyRecord>,
+    material_id: Option<String>,
+    plaintext: crate::Secret,
+    algorithm: EncryptionAlgorithm,
+}
+
+pub(crate) fn dry_run(flag: Option<bool>) -> Result<(), KmsError> {
     if flag == Some(true) {
         Err(KmsError::DryRunOperation)
     } else {
@@ -373,7 +501,7 @@ fn dry_run(flag: Option<bool>) -> Result<(), KmsError> {
     }
 }
 
-fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<(), KmsError> {
+pub(crate) fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<(), KmsError> {
     match recipient {
         None | Some(serde_json::Value::Null) => Ok(()),
         Some(_) => Err(KmsError::UnsupportedOperation(
@@ -384,6 +512,6 @@ fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<(), KmsError> {
 
 static EMPTY_CONTEXT: EncryptionContext = EncryptionContext::new();
 
-fn context(ctx: &Option<EncryptionContext>) -> &EncryptionContext {
+pub(crate) fn context(ctx: &Option<EncryptionContext>) -> &EncryptionContext {
     ctx.as_ref().unwrap_or(&EMPTY_CONTEXT)
 }

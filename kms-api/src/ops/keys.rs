@@ -7,7 +7,7 @@ use crate::error::KmsError;
 use crate::key::id::key_arn;
 use crate::key::material::KeyMaterial;
 use crate::key::record::{KeyRecord, RotationSchedule};
-use crate::key::spec::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
+use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::Kms;
 use crate::ops::{invalid_marker, page_limit, policies, tags};
 use crate::scope::Scope;
@@ -18,8 +18,8 @@ use crate::wire::keys::*;
 pub const MAX_KEYS_PER_SCOPE: usize = 100_000;
 
 impl Kms {
-    /// Creates a key. Symmetric (`SYMMETRIC_DEFAULT`) keys are supported; other specs answer
-    /// `UnsupportedOperationException` naming the spec.
+    /// Creates a key of any spec and usage AWS allows: symmetric, HMAC, RSA, ECC, Ed25519,
+    /// ML-DSA or ML-KEM (SM2 only in the China Regions, and not yet emulated there).
     ///
     /// # Wire
     /// ```text
@@ -42,17 +42,18 @@ impl Kms {
             KeyUsage::parse,
             KeyUsage::enum_set,
         );
-        let spec = v.enumeration(
-            "keySpec",
-            req.key_spec.as_deref(),
-            KeySpec::parse,
-            KeySpec::enum_set,
-        );
+        // SM2 exists only in the China Regions and ML-KEM everywhere else: elsewhere they
+        // are not in the Region's enum.
+        let region = scope.region();
+        let in_region = |s: &str| KeySpec::parse(s).filter(|spec| spec.offered_in(region));
+        let spec = v.enumeration("keySpec", req.key_spec.as_deref(), in_region, || {
+            KeySpec::enum_set_in(region)
+        });
         let cmk_spec = v.enumeration(
             "customerMasterKeySpec",
             req.customer_master_key_spec.as_deref(),
-            KeySpec::parse,
-            KeySpec::enum_set,
+            in_region,
+            || KeySpec::enum_set_in(region),
         );
         let origin = v.enumeration(
             "origin",
@@ -96,11 +97,6 @@ impl Kms {
                 "Multi-Region keys are not supported by this emulator yet.".into(),
             ));
         }
-        if spec != KeySpec::SymmetricDefault {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "KeySpec {spec} is not supported by this emulator yet; only SYMMETRIC_DEFAULT keys are."
-            )));
-        }
         let tags = tags::checked_tags(req.tags.as_deref().unwrap_or_default(), &[])?;
         let policy = match req.policy {
             Some(p) => policies::checked_policy(p)?,
@@ -111,6 +107,9 @@ impl Kms {
         }
 
         let now = self.now();
+        // Generated before any lock is taken: an RSA key can take a second when its pool is
+        // empty.
+        let material = KeyMaterial::generate_for(spec, 1, now, self.random())?;
         let id = self.new_key_id();
         let record = KeyRecord {
             id,
@@ -124,7 +123,7 @@ impl Kms {
             state: KeyState::Enabled,
             deletion_date: None,
             pending_window_days: None,
-            versions: vec![Arc::new(KeyMaterial::generate(1, now, self.random()))],
+            versions: vec![Arc::new(material)],
             tags,
             policy,
             rotation: RotationSchedule {
@@ -371,9 +370,10 @@ impl Kms {
     }
 }
 
-/// The `KeyMetadata` AWS returns for `key`.
+/// The `KeyMetadata` AWS returns for `key`: its algorithm lists come from the spec table.
 pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
     let symmetric = key.key_spec == KeySpec::SymmetricDefault;
+    let algorithms = key.key_spec.algorithms(key.key_usage);
     KeyMetadata {
         aws_account_id: key.scope.account().to_owned(),
         key_id: key.id.to_string(),
@@ -388,16 +388,23 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
         key_manager: if key.aws_managed { "AWS" } else { "CUSTOMER" }.into(),
         customer_master_key_spec: key.key_spec.as_str().into(),
         key_spec: key.key_spec.as_str().into(),
-        encryption_algorithms: (key.key_usage == KeyUsage::EncryptDecrypt && symmetric)
-            .then(|| vec![EncryptionAlgorithm::SymmetricDefault.as_str().into()]),
-        signing_algorithms: None,
-        mac_algorithms: None,
+        encryption_algorithms: names(algorithms.encryption),
+        signing_algorithms: names(algorithms.signing),
+        key_agreement_algorithms: names(algorithms.key_agreement),
+        encapsulation_algorithms: names(algorithms.encapsulation),
+        mac_algorithms: names(algorithms.mac),
         multi_region: false,
         pending_deletion_window_in_days: None,
+        // AWS reports the current material only for symmetric encryption keys.
         current_key_material_id: symmetric
             .then(|| key.current().map(|m| m.material_id().to_owned()))
             .flatten(),
     }
+}
+
+/// An algorithm list as AWS sends it, absent when empty.
+pub(crate) fn names<T: Copy + std::fmt::Display>(list: &[T]) -> Option<Vec<String>> {
+    (!list.is_empty()).then(|| list.iter().map(|a| a.to_string()).collect())
 }
 
 /// AWS's limit of keys per account and Region.

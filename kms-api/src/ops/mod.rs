@@ -2,9 +2,13 @@
 
 pub mod aliases;
 pub mod crypto;
+pub mod key_agreement;
+pub mod key_pairs;
 pub mod keys;
+pub mod mac;
 pub mod policies;
 pub mod rotation;
+pub mod signing;
 pub mod tags;
 
 /// A validated `Limit` member, or the operation's default.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::error::KmsError;
 use crate::key::material::KeyMaterial;
 use crate::key::record::{KeyRecord, RotationEntry, MAX_ON_DEMAND_ROTATIONS};
-use crate::key::spec::{KeySpec, KeyState, Origin};
+use crate::key::spec::{KeyState, Origin};
 use crate::kms::Kms;
 use crate::ops::{index_marker, page_limit};
 use crate::persist::{key_update_changes, Change};
@@ -92,6 +92,12 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<Empty, KmsError> {
         let key = self.key_named(scope, &req.key_id)?;
+        if !key.key_spec.is_rotatable() {
+            // AWS answers an asymmetric or HMAC key's DisableKeyRotation with success: its
+            // rotation is off already.
+            check_rotation_state(&key)?;
+            return Ok(Empty {});
+        }
         self.update_key(&key, |k| {
             check_rotatable(k)?;
             k.rotation.enabled = false;
@@ -116,8 +122,11 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<GetKeyRotationStatusResponse, KmsError> {
         let key = self.key_named(scope, &req.key_id)?;
-        check_spec_rotatable(&key)?;
-        let enabled = key.rotation.enabled;
+        if key.key_spec.is_rotatable() {
+            check_spec_rotatable(&key)?;
+        }
+        // Asymmetric and HMAC keys never rotate: AWS reports rotation off for them.
+        let enabled = key.rotation.enabled && key.key_spec.is_rotatable();
         Ok(GetKeyRotationStatusResponse {
             key_id: key.arn.to_string(),
             key_rotation_enabled: enabled,
@@ -380,16 +389,21 @@ impl Kms {
 
 /// AWS rotates only symmetric keys with AWS_KMS origin; the state check comes first.
 fn check_rotatable(k: &KeyRecord) -> Result<(), KmsError> {
-    match k.state {
-        KeyState::Enabled => {}
-        KeyState::Disabled => return Err(KmsError::Disabled(format!("{} is disabled.", k.arn))),
-        other => return Err(k.invalid_state(other)),
-    }
+    check_rotation_state(k)?;
     check_spec_rotatable(k)
 }
 
+/// Rotation operations need an enabled key, checked before the spec.
+fn check_rotation_state(k: &KeyRecord) -> Result<(), KmsError> {
+    match k.state {
+        KeyState::Enabled => Ok(()),
+        KeyState::Disabled => Err(KmsError::Disabled(format!("{} is disabled.", k.arn))),
+        other => Err(k.invalid_state(other)),
+    }
+}
+
 fn check_spec_rotatable(k: &KeyRecord) -> Result<(), KmsError> {
-    if k.key_spec != KeySpec::SymmetricDefault {
+    if !k.key_spec.is_rotatable() {
         return Err(KmsError::UnsupportedOperation(String::new()));
     }
     if k.origin != Origin::AwsKms {

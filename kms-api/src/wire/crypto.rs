@@ -68,10 +68,11 @@ pub struct DecryptResponse {
     /// The plaintext.
     #[serde(serialize_with = "super::secret_opt::serialize")]
     pub plaintext: Option<SecretBytes>,
-    /// `SYMMETRIC_DEFAULT`.
+    /// The algorithm that decrypted.
     pub encryption_algorithm: String,
-    /// The material version that decrypted.
-    pub key_material_id: String,
+    /// The material version that decrypted (symmetric keys only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 /// ReEncrypt input.
@@ -114,10 +115,12 @@ pub struct ReEncryptResponse {
     pub source_encryption_algorithm: String,
     /// `SYMMETRIC_DEFAULT`.
     pub destination_encryption_algorithm: String,
-    /// The material that decrypted.
-    pub source_key_material_id: String,
-    /// The material that encrypted.
-    pub destination_key_material_id: String,
+    /// The material that decrypted (symmetric source keys only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key_material_id: Option<String>,
+    /// The material that encrypted (symmetric destination keys only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_key_material_id: Option<String>,
 }
 
 /// GenerateDataKey and GenerateDataKeyWithoutPlaintext input.
@@ -188,20 +191,6 @@ pub struct GenerateRandomResponse {
     /// The random bytes.
     #[serde(serialize_with = "super::secret_opt::serialize")]
     pub plaintext: Option<SecretBytes>,
-}
-
-/// Debug output that never shows secret bytes.
-macro_rules! redacted_debug {
-    ($ty:ident { $($field:ident),* } secret { $($secret:ident),* }) => {
-        impl std::fmt::Debug for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($ty))
-                    $(.field(stringify!($field), &self.$field))*
-                    $(.field(stringify!($secret), &self.$secret.as_ref().map(|s| format!("<{} secret bytes>", s.len()))))*
-                    .finish()
-            }
-        }
-    };
 }
 
 redacted_debug!(EncryptRequest { key_id, encryption_context, encryption_algorithm, dry_run } secret { plaintext });

@@ -63,6 +63,10 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_algorithms: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithms: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encapsulation_algorithms: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mac_algorithms: Option<Vec<String>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -3,7 +3,10 @@
 //! optional at this layer so that a missing required one becomes AWS's `ValidationException`,
 //! not a parse error.
 
+#[macro_use]
+mod redacted;
 pub mod aliases;
+pub mod asymmetric;
 pub mod crypto;
 pub mod keys;
 pub mod policies;

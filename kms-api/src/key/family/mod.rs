@@ -1,0 +1,342 @@
+//! Key families: how each key spec's material is generated, encoded at rest, parsed and used.
+//! Everything family-specific lives here, one module per family, behind [`KeyEngine`]; the
+//! operations ask the spec table ([`crate::KeySpec::algorithms`]) what a key allows and the
+//! engine to do it. Adding a family is a module here, a row in that table and an arm below.
+//!
+//! Material at rest is a [`Secret`] in one encoding per family:
+//!
+//! | Family | Encoding |
+//! |---|---|
+//! | SYMMETRIC_DEFAULT | 32 raw bytes (AES-256) |
+//! | HMAC_224/256/384/512 | 28/32/48/64 raw bytes |
+//! | RSA, ECC (NIST, secp256k1) | PKCS#8 DER (AWS-LC) |
+//! | ECC_NIST_EDWARDS25519 | the 32-byte seed |
+//! | ML-DSA | the 32-byte seed (FIPS 204 xi) |
+//! | ML-KEM | the 64-byte seed (FIPS 203 d ‖ z) |
+//!
+//! Private keys parsed by AWS-LC are wiped by AWS-LC when freed (`OPENSSL_free` cleanses);
+//! the RustCrypto keys used for ML-DSA's external mu, Ed25519ph and ML-KEM zeroize on drop.
+
+mod ecc;
+mod ed25519;
+mod hmac;
+mod ml_dsa;
+mod ml_kem;
+mod rsa;
+pub(crate) mod rsa_pool;
+
+pub(crate) use ml_dsa::MU_LEN;
+mod symmetric;
+
+use aes_gcm::Aes256Gcm;
+
+use crate::error::KmsError;
+use crate::key::spec::{EncryptionAlgorithm, KeySpec, MessageType, SigningAlgorithm};
+use crate::random::RandomSource;
+use crate::secret::Secret;
+
+/// A parsed key, ready for its family's operations.
+pub(crate) enum KeyEngine {
+    /// AES-256-GCM (the expanded key schedule, about 1 KB).
+    Symmetric(Box<Aes256Gcm>),
+    /// An HMAC key.
+    Hmac(Box<hmac::HmacKey>),
+    /// An RSA key pair.
+    Rsa(Box<rsa::RsaKey>),
+    /// An ECDSA / ECDH key pair on a NIST curve or secp256k1.
+    Ecc(Box<ecc::EccKey>),
+    /// An Ed25519 key pair.
+    Ed25519(Box<ed25519::EdKey>),
+    /// An ML-DSA key pair.
+    MlDsa(Box<ml_dsa::MlDsaKey>),
+    /// An ML-KEM key pair.
+    MlKem(Box<ml_kem::MlKemKey>),
+}
+
+/// The length of symmetric material in bytes.
+pub(crate) const fn symmetric_len() -> usize {
+    symmetric::MATERIAL_LEN
+}
+
+/// Fresh SYMMETRIC_DEFAULT material (infallible, unlike [`generate`] in general).
+pub(crate) fn generate_symmetric(random: &dyn RandomSource) -> Secret {
+    symmetric::generate(random)
+}
+
+/// Fresh material for `spec`, in its at-rest encoding. Symmetric, HMAC and post-quantum seeds
+/// come from `random`; RSA and ECC keys from AWS-LC's generator (seeded from the OS).
+pub(crate) fn generate(spec: KeySpec, random: &dyn RandomSource) -> Result<Secret, KmsError> {
+    match spec {
+        KeySpec::SymmetricDefault => Ok(symmetric::generate(random)),
+        KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+            Ok(hmac::generate(spec, random))
+        }
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => rsa_pool::take(spec),
+        KeySpec::EccNistP256
+        | KeySpec::EccNistP384
+        | KeySpec::EccNistP521
+        | KeySpec::EccSecgP256k1 => ecc::generate(spec),
+        KeySpec::EccNistEdwards25519 => Ok(ed25519::generate(random)),
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => Ok(ml_dsa::generate(random)),
+        KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => Ok(ml_kem::generate(random)),
+        KeySpec::Sm2 => Err(KmsError::UnsupportedOperation(
+            "KeySpec SM2 is not supported by this emulator yet.".into(),
+        )),
+    }
+}
+
+/// Parses material of `spec` from its at-rest encoding.
+///
+/// # Errors
+/// A message naming what is wrong (never the material) when it is not valid for `spec`.
+pub(crate) fn parse(spec: KeySpec, material: &Secret) -> Result<KeyEngine, String> {
+    Ok(match spec {
+        KeySpec::SymmetricDefault => KeyEngine::Symmetric(symmetric::parse(material)?),
+        KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+            KeyEngine::Hmac(Box::new(hmac::parse(spec, material)?))
+        }
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+            KeyEngine::Rsa(Box::new(rsa::parse(spec, material)?))
+        }
+        KeySpec::EccNistP256
+        | KeySpec::EccNistP384
+        | KeySpec::EccNistP521
+        | KeySpec::EccSecgP256k1 => KeyEngine::Ecc(Box::new(ecc::parse(spec, material)?)),
+        KeySpec::EccNistEdwards25519 => KeyEngine::Ed25519(Box::new(ed25519::parse(material)?)),
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+            KeyEngine::MlDsa(Box::new(ml_dsa::parse(spec, material)?))
+        }
+        KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024 => {
+            KeyEngine::MlKem(Box::new(ml_kem::parse(spec, material)?))
+        }
+        KeySpec::Sm2 => return Err("SM2 material is not supported yet".into()),
+    })
+}
+
+/// The digest length in bytes a DIGEST message must have for `alg` (`None`: DIGEST is not
+/// how the algorithm takes its input).
+pub(crate) fn digest_len(alg: SigningAlgorithm) -> Option<usize> {
+    use SigningAlgorithm as S;
+    match alg {
+        S::RsassaPssSha256 | S::RsassaPkcs1V15Sha256 | S::EcdsaSha256 | S::Sm2dsa => Some(32),
+        S::RsassaPssSha384 | S::RsassaPkcs1V15Sha384 | S::EcdsaSha384 => Some(48),
+        S::RsassaPssSha512 | S::RsassaPkcs1V15Sha512 | S::EcdsaSha512 | S::Ed25519PhSha512 => {
+            Some(64)
+        }
+        S::MlDsaShake256 | S::Ed25519Sha512 => None,
+    }
+}
+
+fn internal(what: &str) -> KmsError {
+    KmsError::Internal(format!("{what} failed"))
+}
+
+impl KeyEngine {
+    /// The AES-256-GCM cipher of symmetric material.
+    pub(crate) fn cipher(&self) -> Option<&Aes256Gcm> {
+        match self {
+            Self::Symmetric(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The DER SubjectPublicKeyInfo of an asymmetric key.
+    pub(crate) fn public_key_der(&self) -> Result<Vec<u8>, KmsError> {
+        match self {
+            Self::Rsa(k) => Ok(k.public_key_der().to_vec()),
+            Self::Ecc(k) => Ok(k.public_key_der().to_vec()),
+            Self::Ed25519(k) => Ok(k.public_key_der().to_vec()),
+            Self::MlDsa(k) => Ok(k.public_key_der().to_vec()),
+            Self::MlKem(k) => k.public_key_der(),
+            Self::Symmetric(_) | Self::Hmac(_) => Err(internal("public key of a symmetric key")),
+        }
+    }
+
+    /// The private key as PKCS#8 DER (data key pairs).
+    pub(crate) fn private_key_pkcs8(&self, material: &Secret) -> Result<Secret, KmsError> {
+        match self {
+            Self::Rsa(_) | Self::Ecc(_) => Ok(Secret::from_slice(material.expose())),
+            Self::Ed25519(k) => k.pkcs8(),
+            Self::MlKem(k) => k.pkcs8(),
+            Self::MlDsa(_) | Self::Symmetric(_) | Self::Hmac(_) => {
+                Err(internal("PKCS#8 export of this family"))
+            }
+        }
+    }
+
+    /// Signs `message` (already checked against the algorithm and message type).
+    pub(crate) fn sign(
+        &self,
+        alg: SigningAlgorithm,
+        kind: MessageType,
+        message: &[u8],
+    ) -> Result<Vec<u8>, KmsError> {
+        match self {
+            Self::Rsa(k) => k.sign(alg, kind, message),
+            Self::Ecc(k) => k.sign(kind, message),
+            Self::Ed25519(k) => k.sign(alg, message),
+            Self::MlDsa(k) => k.sign(kind, message),
+            _ => Err(internal("signing with a key that cannot sign")),
+        }
+    }
+
+    /// Whether `signature` is valid for `message`.
+    pub(crate) fn verify(
+        &self,
+        alg: SigningAlgorithm,
+        kind: MessageType,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        match self {
+            Self::Rsa(k) => k.verify(alg, kind, message, signature),
+            Self::Ecc(k) => k.verify(kind, message, signature),
+            Self::Ed25519(k) => k.verify(alg, message, signature),
+            Self::MlDsa(k) => k.verify(kind, message, signature),
+            _ => false,
+        }
+    }
+
+    /// The MAC of `message`.
+    pub(crate) fn mac(&self, message: &[u8]) -> Result<Vec<u8>, KmsError> {
+        match self {
+            Self::Hmac(k) => Ok(k.mac(message)),
+            _ => Err(internal("MAC with a non-HMAC key")),
+        }
+    }
+
+    /// Whether `mac` is the MAC of `message`, compared in constant time.
+    pub(crate) fn verify_mac(&self, message: &[u8], mac: &[u8]) -> bool {
+        match self {
+            Self::Hmac(k) => k.verify(message, mac),
+            _ => false,
+        }
+    }
+
+    /// The largest plaintext `alg` encrypts with this key.
+    pub(crate) fn max_plaintext(&self, alg: EncryptionAlgorithm) -> usize {
+        match self {
+            Self::Rsa(k) => k.max_plaintext(alg),
+            _ => 0,
+        }
+    }
+
+    /// Public-key encryption (RSAES-OAEP).
+    pub(crate) fn encrypt(
+        &self,
+        alg: EncryptionAlgorithm,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, KmsError> {
+        match self {
+            Self::Rsa(k) => k.encrypt(alg, plaintext),
+            _ => Err(internal("public-key encryption with this key")),
+        }
+    }
+
+    /// Private-key decryption; `InvalidCiphertextException` when it fails.
+    pub(crate) fn decrypt(
+        &self,
+        alg: EncryptionAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<Secret, KmsError> {
+        match self {
+            Self::Rsa(k) => k.decrypt(alg, ciphertext),
+            _ => Err(KmsError::InvalidCiphertext),
+        }
+    }
+
+    /// ECDH with a peer's DER SubjectPublicKeyInfo; `None` when the peer key is malformed or
+    /// on another curve.
+    pub(crate) fn derive_shared_secret(&self, peer_spki: &[u8]) -> Option<Secret> {
+        match self {
+            Self::Ecc(k) => k.agree(peer_spki),
+            _ => None,
+        }
+    }
+
+    /// ML-KEM encapsulation: `(ciphertext, shared secret)`.
+    pub(crate) fn encapsulate(
+        &self,
+        random: &dyn RandomSource,
+    ) -> Result<(Vec<u8>, Secret), KmsError> {
+        match self {
+            Self::MlKem(k) => Ok(k.encapsulate(random)),
+            _ => Err(internal("encapsulation with a non-ML-KEM key")),
+        }
+    }
+
+    /// ML-KEM decapsulation; `None` when the ciphertext has the wrong length.
+    pub(crate) fn decapsulate(&self, ciphertext: &[u8]) -> Option<Secret> {
+        match self {
+            Self::MlKem(k) => k.decapsulate(ciphertext),
+            _ => None,
+        }
+    }
+}
+
+/// Which hash a signing algorithm uses, for DIGEST messages.
+fn aws_lc_digest(alg: SigningAlgorithm) -> &'static aws_lc_rs::digest::Algorithm {
+    use aws_lc_rs::digest;
+    match digest_len(alg) {
+        Some(48) => &digest::SHA384,
+        Some(64) => &digest::SHA512,
+        _ => &digest::SHA256,
+    }
+}
+
+/// Shared by every family's tests: sign, verify, and reject a flipped signature.
+#[cfg(test)]
+pub(crate) fn assert_signs(
+    engine: &KeyEngine,
+    alg: SigningAlgorithm,
+    kind: MessageType,
+    msg: &[u8],
+) {
+    let sig = engine.sign(alg, kind, msg).expect("sign");
+    assert!(engine.verify(alg, kind, msg, &sig), "{alg} verifies");
+    let mut bad = sig;
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(
+        !engine.verify(alg, kind, msg, &bad),
+        "{alg} rejects a flipped bit"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededRandom;
+
+    #[test]
+    fn every_spec_but_sm2_generates_and_parses() {
+        let random = SeededRandom::new(7);
+        for spec in KeySpec::ALL {
+            if *spec == KeySpec::Sm2 {
+                assert!(generate(*spec, &random).is_err());
+                continue;
+            }
+            let material = generate(*spec, &random).unwrap();
+            let engine = parse(*spec, &material).unwrap();
+            assert_eq!(
+                spec.is_asymmetric(),
+                engine.public_key_der().is_ok(),
+                "{spec}"
+            );
+        }
+    }
+
+    #[test]
+    fn material_of_another_spec_is_rejected_without_quoting_it() {
+        let random = SeededRandom::new(8);
+        let ecc = generate(KeySpec::EccNistP256, &random).unwrap();
+        for spec in [
+            KeySpec::Rsa2048,
+            KeySpec::EccNistP384,
+            KeySpec::SymmetricDefault,
+        ] {
+            let err = parse(spec, &ecc).err().expect("rejected");
+            assert!(!err.contains(&format!("{:?}", &ecc.expose()[..8])), "{err}");
+        }
+    }
+}
