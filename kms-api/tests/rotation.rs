@@ -201,7 +201,10 @@ fn re_encrypt_onto_the_same_key_moves_to_the_newest_material() {
             },
         )
         .unwrap();
-    assert!(old_material.is_some(), "symmetric keys report their material");
+    assert!(
+        old_material.is_some(),
+        "symmetric keys report their material"
+    );
     assert_eq!(moved.source_key_material_id, old_material);
     assert_eq!(
         moved.destination_key_material_id,

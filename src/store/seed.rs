@@ -11,6 +11,20 @@
 //!         BackingKeys:                  # hex, oldest first; the last one encrypts
 //!           - 5cdaead27fe7da2de47945d73cd6d79e36494e73802f3cd3869f1d2cb0b5d7a9
 //!         NextKeyRotation: 2027-01-01T00:00:00Z   # optional: automatic rotation on
+//!     Hmac:
+//!       - Metadata:
+//!           KeyId: 0b9b1f0c-8d36-4f38-9a39-4e2c3cf0a4f2
+//!           KeySpec: HMAC_256           # HMAC_224, HMAC_256, HMAC_384 or HMAC_512
+//!         BackingKeys:                  # hex, as long as the spec's key; the first is used
+//!           - 2b7e151628aed2a6abf7158809cf4f3c2b7e151628aed2a6abf7158809cf4f3c
+//!   Asymmetric:
+//!     Rsa:                              # or Ecc; size or curve follow from the key
+//!       - Metadata:
+//!           KeyId: ff275b92-0def-4dfc-b0f6-87c96b26c6c7
+//!           KeyUsage: SIGN_VERIFY       # or ENCRYPT_DECRYPT (RSA); KEY_AGREEMENT (NIST ECC)
+//!         PrivateKeyPem: |              # PKCS#8, PKCS#1 (RSA) or SEC1 (EC) PEM
+//!           -----BEGIN PRIVATE KEY-----
+//!           ...
 //! Aliases:
 //!   - AliasName: alias/testing
 //!     TargetKeyId: bc436485-5092-42b8-92a3-0aa8b93536dc
@@ -27,7 +41,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use kms_api::{AliasEntry, KeyRecord, Kms, Scope, Secret};
+use kms_api::{AliasEntry, KeyRecord, KeySpec, KeyUsage, Kms, Scope, Secret};
 
 use super::Store;
 
@@ -46,7 +60,9 @@ struct SeedFile {
 struct SeedKeys {
     #[serde(default)]
     symmetric: SeedSymmetric,
-    asymmetric: Option<IgnoredAny>,
+    #[serde(default)]
+    asymmetric: SeedAsymmetric,
+    /// Not a local-kms section (its HMAC keys are under `Symmetric`): skipped.
     hmac: Option<IgnoredAny>,
 }
 
@@ -55,6 +71,31 @@ struct SeedKeys {
 struct SeedSymmetric {
     #[serde(default)]
     aes: Vec<SeedAes>,
+    #[serde(default)]
+    hmac: Vec<SeedHmac>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SeedAsymmetric {
+    #[serde(default)]
+    rsa: Vec<SeedPrivateKey>,
+    #[serde(default)]
+    ecc: Vec<SeedPrivateKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SeedHmac {
+    metadata: SeedMetadata,
+    backing_keys: Vec<HmacBackingKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SeedPrivateKey {
+    metadata: SeedMetadata,
+    private_key_pem: PemKey,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +112,10 @@ struct SeedMetadata {
     key_id: String,
     #[serde(default)]
     description: String,
+    /// HMAC keys: their spec.
+    key_spec: Option<String>,
+    /// Asymmetric keys: their usage (default SIGN_VERIFY, as local-kms).
+    key_usage: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +140,58 @@ impl<'de> Deserialize<'de> for BackingKey {
     }
 }
 
+/// One HMAC `BackingKeys` entry: an even number of hex digits, up to 64 bytes. Its parse
+/// errors never quote the value.
+struct HmacBackingKey(Secret);
+
+impl<'de> Deserialize<'de> for HmacBackingKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Zeroizing::new(String::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("an HMAC BackingKeys entry must be a string of hex digits")
+        })?);
+        parse_hex(text.trim(), 1..=64)
+            .map(HmacBackingKey)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A `PrivateKeyPem` value: one PEM block, its DER decoded as it is read. Its parse errors
+/// never quote the value.
+struct PemKey(Secret);
+
+impl<'de> Deserialize<'de> for PemKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Zeroizing::new(
+            String::deserialize(d)
+                .map_err(|_| serde::de::Error::custom("PrivateKeyPem must be a PEM string"))?,
+        );
+        pem_der(&text).map(PemKey).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The DER inside the first PEM block of `text`.
+fn pem_der(text: &str) -> Result<Secret, &'static str> {
+    use base64::Engine as _;
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("-----BEGIN "));
+    if lines.next().is_none() {
+        return Err("PrivateKeyPem has no -----BEGIN line");
+    }
+    let mut body = Zeroizing::new(String::new());
+    for line in lines {
+        if line.starts_with("-----END ") {
+            return base64::engine::general_purpose::STANDARD
+                .decode(body.as_bytes())
+                .map(Secret::new)
+                .map_err(|_| "PrivateKeyPem is not valid base64");
+        }
+        body.push_str(line);
+    }
+    Err("PrivateKeyPem has no -----END line")
+}
+
 /// What seeding did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeedOutcome {
@@ -106,7 +203,8 @@ pub struct SeedOutcome {
     pub aliases_added: usize,
     /// Aliases already present, left as they were.
     pub aliases_kept: usize,
-    /// Sections this emulator cannot seed yet (asymmetric and HMAC keys), skipped.
+    /// Sections this emulator does not seed (a top-level `Keys.Hmac`, which local-kms does
+    /// not have either), skipped.
     pub skipped_sections: Vec<&'static str>,
 }
 
@@ -159,17 +257,14 @@ pub fn apply_text(
     let at = |needle: &str| line_of(text, needle);
     let now = kms.now();
     let mut outcome = SeedOutcome::default();
-    if seed.keys.asymmetric.is_some() {
-        outcome.skipped_sections.push("Keys.Asymmetric");
-    }
     if seed.keys.hmac.is_some() {
         outcome.skipped_sections.push("Keys.Hmac");
     }
 
     let mut new_keys = Vec::new();
     let mut seeded_ids = Vec::new();
-    for entry in &seed.keys.symmetric.aes {
-        let id_text = entry.metadata.key_id.as_str();
+    // A key ID must be a UUID, once per file; `None` when the key exists already (kept).
+    let mut new_id = |id_text: &str, outcome: &mut SeedOutcome| {
         let id = uuid::Uuid::try_parse(id_text)
             .ok()
             .filter(|_| id_text.len() == 36)
@@ -178,14 +273,20 @@ pub fn apply_text(
             return Err(format!("{}KeyId {id_text} appears twice", at(id_text)));
         }
         seeded_ids.push(id);
+        if kms.has_key(scope, id) {
+            outcome.keys_kept += 1;
+            return Ok(None);
+        }
+        Ok(Some(id))
+    };
+    for entry in &seed.keys.symmetric.aes {
+        let id_text = entry.metadata.key_id.as_str();
+        let id = new_id(id_text, &mut outcome)?;
         if entry.backing_keys.is_empty() {
             return Err(format!("{}key {id_text} has no BackingKeys", at(id_text)));
         }
         let materials = entry.backing_keys.iter().map(|k| k.0.clone()).collect();
-        if kms.has_key(scope, id) {
-            outcome.keys_kept += 1;
-            continue;
-        }
+        let Some(id) = id else { continue };
         new_keys.push(
             KeyRecord::seeded(
                 scope,
@@ -194,6 +295,63 @@ pub fn apply_text(
                 now,
                 materials,
                 entry.next_key_rotation,
+            )
+            .map_err(|e| format!("{}key {id_text}: {e}", at(id_text)))?,
+        );
+    }
+
+    for entry in &seed.keys.symmetric.hmac {
+        let id_text = entry.metadata.key_id.as_str();
+        let id = new_id(id_text, &mut outcome)?;
+        let spec_text = entry.metadata.key_spec.as_deref().unwrap_or_default();
+        let spec = KeySpec::parse(spec_text).ok_or_else(|| {
+            format!(
+                "{}HMAC key {id_text} needs a KeySpec (HMAC_224, HMAC_256, HMAC_384 or HMAC_512)",
+                at(id_text)
+            )
+        })?;
+        // local-kms makes its MACs with the first backing key; HMAC keys never rotate.
+        let Some(material) = entry.backing_keys.first() else {
+            return Err(format!("{}key {id_text} has no BackingKeys", at(id_text)));
+        };
+        let Some(id) = id else { continue };
+        new_keys.push(
+            KeyRecord::seeded_hmac(
+                scope,
+                id,
+                entry.metadata.description.clone(),
+                now,
+                spec,
+                material.0.clone(),
+            )
+            .map_err(|e| format!("{}key {id_text}: {e}", at(id_text)))?,
+        );
+    }
+    for entry in seed
+        .keys
+        .asymmetric
+        .rsa
+        .iter()
+        .chain(&seed.keys.asymmetric.ecc)
+    {
+        let id_text = entry.metadata.key_id.as_str();
+        let id = new_id(id_text, &mut outcome)?;
+        let usage_text = entry.metadata.key_usage.as_deref().unwrap_or("SIGN_VERIFY");
+        let usage = KeyUsage::parse(usage_text).ok_or_else(|| {
+            format!(
+                "{}key {id_text}: KeyUsage {usage_text:?} is not a key usage",
+                at(id_text)
+            )
+        })?;
+        let Some(id) = id else { continue };
+        new_keys.push(
+            KeyRecord::seeded_private_key(
+                scope,
+                id,
+                entry.metadata.description.clone(),
+                now,
+                usage,
+                entry.private_key_pem.0.expose(),
             )
             .map_err(|e| format!("{}key {id_text}: {e}", at(id_text)))?,
         );
@@ -265,10 +423,23 @@ pub fn apply_text(
 
 fn parse_backing_key(hex: &str) -> Result<Secret, String> {
     let hex = hex.trim();
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if hex.len() != 64 {
         return Err("a BackingKeys entry must be 64 hex digits (32 bytes)".into());
     }
-    let mut out = Secret::new(vec![0u8; 32]);
+    parse_hex(hex, 32..=32)
+}
+
+/// Hex digits into a secret of a length in `bytes`; the message never quotes the value.
+fn parse_hex(hex: &str, bytes: std::ops::RangeInclusive<usize>) -> Result<Secret, String> {
+    let len = hex.len() / 2;
+    if hex.len() % 2 != 0 || !bytes.contains(&len) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "a BackingKeys entry must be hex digits for {} to {} bytes",
+            bytes.start(),
+            bytes.end()
+        ));
+    }
+    let mut out = Secret::new(vec![0u8; len]);
     for (i, byte) in out.expose_mut().iter_mut().enumerate() {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| "bad hex".to_owned())?;
     }
@@ -337,6 +508,134 @@ Aliases:
     TargetKeyId: bc436485-5092-42b8-92a3-0aa8b93536dc
 "#;
 
+    /// Keys generated with OpenSSL (`openssl genrsa -traditional 2048`, `openssl ecparam -name
+    /// prime256v1 -genkey`); the expected public keys and MAC are OpenSSL's too.
+    const ASYMMETRIC_YAML: &str = r#"Keys:
+  Symmetric:
+    Hmac:
+      - Metadata:
+          KeyId: 0b9b1f0c-8d36-4f38-9a39-4e2c3cf0a4f2
+          KeySpec: HMAC_256
+        BackingKeys:
+          - 2b7e151628aed2a6abf7158809cf4f3c2b7e151628aed2a6abf7158809cf4f3c
+  Asymmetric:
+    Rsa:
+      - Metadata:
+          KeyId: ff275b92-0def-4dfc-b0f6-87c96b26c6c7
+          KeyUsage: ENCRYPT_DECRYPT
+          Description: RSA key with 2048 bits
+        PrivateKeyPem: |
+          -----BEGIN RSA PRIVATE KEY-----
+          MIIEogIBAAKCAQEAlBJLBsbMNiLuQ8GcTxu+8wqgtd0nHzi8CEG5HetaeySTU5Lq
+          t7Szd3N70m7Yj7GOycudwI7gwh4vlBJd99x/tzcFl1O/TUJ+BffjwIt8HxusfccI
+          E8l+C+cIZa5JcXISLkkdzwgD+h5ED+fhFOFhp1bHwO+d3dUQSpfABXEAT6hqa4B2
+          9YnFUvi5lqYvUYEZ0CXEir5i1SlKM6roWLbpq7ZCeFouNGAd54MYK5Akp171pIno
+          EWuyAStKalDR58/ZgQi6xKz/FnFUeXwnOD1X5jt3eafg0YOJBSlPbf8YZaXDMlgW
+          Ppm/4YSYIzcFPtaBgjqS4v+csSlmvFPBtoDAEQIDAQABAoIBAAv7U6KM6U8Y0i1I
+          bZ9setihi7H7tHk5zDliJsUi235Vzi137idcZ3NV3yH+7JDqyMelLYg8kje9spLp
+          o5H1f/OG78cNifrfU7b5lq6Teuvs1NnpW6AiRgwCL3NEQFbTk2C3HkLiU/65fpTH
+          lOFC1aCcDJZHrX9wXhzzHPYzwoHaMEUS1aWBXXk/LNzdwRCPHzsPA5+SYM1Lj67v
+          gkURvDTtTu7oudEVKbdLXFD4Y2hvQR5Zufd53FVoFsA8R5iqscveCf6n9bXTvGf+
+          XhGucatxRjpzm6yvzgZSSTkCoynr8MyrhrMF2idgo167v1iPxMeTFmFR+A1gMgX3
+          3r1FTLkCgYEAyRKlLSFWfHQm6FiR3eftHe4WYxKxlURtS7uSbGEcLC+RYQSudSgd
+          GHse2z4FFBhi4KNaCk6OsDkdJEkt5u2ahxXyGZnOFtRWr9Wz3dhWRp96c+Yv15va
+          Ok9TTugGplPsQ2ycRN9YNIwLwcZ32/3omMa0CzEMytmDdZEG3YCb2M0CgYEAvIUs
+          nBwopkX4zwMLOM1bg70irmE9rXB4bcuCnmPhcmV8uGCH6NC1vmZUX/2HHsaD1uFV
+          kXrhZJVfT/2bIDmiERoWDIRtboxLVuB9FQ1lMjAf6RhtxZjW3fRXs5gONVSyy2kx
+          0c/uThKE8SLKDQoJj6b1phRUBgyTYL6P+yAY1FUCgYBjYmTkNqsx3pNwmn6WyVEJ
+          TyoflBjUZ7sCCNdp3GH5cRWRd6fnXolrFUf+I9yMvzT4RaV2nLeoYMKHsegPUXfk
+          tzMv9jbIT/H8/UrnJ0wVojP7X1ZcYrttwNGzmbnXsnmAJgnjfOVzK5mQENIjmY/D
+          G8vYEEl7ZiG1FZboGu5tLQKBgAhofCveSaXY2xcIkLiQ2DMQ/Xn/lkulB4oGGKZN
+          2CFNC3oBvC4TGPgMAllhqmQiAIFV/YYGkAT3cI/VxNR0HZlbq34VbfgPQ9D1JD8L
+          IOdTJCk2ULcOcQ7nNf4pmwCf7XWLFJDCEGPlCY7juVVJjFGe5bfpkjHO38fh1/Qg
+          Y1sdAoGASmuUo2pMfjdngf/QCfTHFAL2hpf1/n2vLXnqcuCwC/qFQp4HGRokSfd6
+          MNfwf0D6fzM36iU9b9ZZyJUgb0kvLrL/PdqVcGDnTu7ASM3Dmxnf10fzK5pHUnpd
+          yewSoZXpSGzDjfpPmpGOJ7Hg1ICHXmqz+zljNDNeVLJpz1MRHcU=
+          -----END RSA PRIVATE KEY-----
+    Ecc:
+      - Metadata:
+          KeyId: 800d5768-3fd7-4edd-a4b8-4c81c3e4c147
+          KeyUsage: SIGN_VERIFY
+        PrivateKeyPem: |
+          -----BEGIN EC PRIVATE KEY-----
+          MHcCAQEEIJULtd0NyhWPPN4BIUqNvfyXVi7zMYggFRgwHpM24uUroAoGCCqGSM49
+          AwEHoUQDQgAEI3lfj6NLhZPAdmu/2Seys50ZkcCNxEIs8uyLySiC4AEyTUAgrmTe
+          zvJb7d/M7HC7QDDmlh2T1L9zt0A8rPcuQw==
+          -----END EC PRIVATE KEY-----
+"#;
+    const RSA_SPKI: &str = "30820122300d06092a864886f70d01010105000382010f003082010a028201010094124b06c6cc3622ee43c19c4f1bbef30aa0b5dd271f38bc0841b91deb5a7b24935392eab7b4b377737bd26ed88fb18ec9cb9dc08ee0c21e2f94125df7dc7fb737059753bf4d427e05f7e3c08b7c1f1bac7dc70813c97e0be70865ae497172122e491dcf0803fa1e440fe7e114e161a756c7c0ef9dddd5104a97c00571004fa86a6b8076f589c552f8b996a62f518119d025c48abe62d5294a33aae858b6e9abb642785a2e34601de783182b9024a75ef5a489e8116bb2012b4a6a50d1e7cfd98108bac4acff167154797c27383d57e63b7779a7e0d1838905294f6dff1865a5c33258163e99bfe184982337053ed681823a92e2ff9cb12966bc53c1b680c0110203010001";
+    const EC_SPKI: &str = "3059301306072a8648ce3d020106082a8648ce3d0301070342000423795f8fa34b8593c0766bbfd927b2b39d1991c08dc4422cf2ec8bc92882e001324d4020ae64decef25beddfccec70bb4030e6961d93d4bf73b7403cacf72e43";
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn local_kms_rsa_ecc_and_hmac_keys_seed_with_their_exact_material() {
+        use kms_api::wire::asymmetric::{GenerateMacRequest, GetPublicKeyRequest};
+        let kms = Kms::new();
+        let out = apply_text(ASYMMETRIC_YAML, false, &kms, None, &scope()).unwrap();
+        assert_eq!(out.keys_added, 3);
+        assert!(out.skipped_sections.is_empty());
+        let public = |id: &str| {
+            kms.get_public_key(
+                &scope(),
+                GetPublicKeyRequest {
+                    key_id: Some(id.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        let rsa = public("ff275b92-0def-4dfc-b0f6-87c96b26c6c7");
+        assert_eq!(hex(&rsa.public_key.unwrap()), RSA_SPKI);
+        assert_eq!(
+            (rsa.key_spec.as_str(), rsa.key_usage.as_str()),
+            ("RSA_2048", "ENCRYPT_DECRYPT")
+        );
+        let ec = public("800d5768-3fd7-4edd-a4b8-4c81c3e4c147");
+        assert_eq!(hex(&ec.public_key.unwrap()), EC_SPKI);
+        assert_eq!(ec.key_spec, "ECC_NIST_P256");
+        let mac = kms
+            .generate_mac(
+                &scope(),
+                GenerateMacRequest {
+                    key_id: Some("0b9b1f0c-8d36-4f38-9a39-4e2c3cf0a4f2".into()),
+                    message: Some(Secret::from_slice(b"seeded message")),
+                    mac_algorithm: Some("HMAC_SHA_256".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            hex(&mac.mac.unwrap()),
+            "99675f9ab19466e11d577f62b7ea4c3502a13c791a53bb88580e3477cb56b5a9"
+        );
+        // Seeding again keeps them.
+        let again = apply_text(ASYMMETRIC_YAML, false, &kms, None, &scope()).unwrap();
+        assert_eq!((again.keys_added, again.keys_kept), (0, 3));
+    }
+
+    #[test]
+    fn bad_private_keys_and_hmac_entries_are_refused_without_quoting_them() {
+        let kms = Kms::new();
+        let broken = ASYMMETRIC_YAML.replace("MHcCAQEEIJ", "MHcCAQEEIX");
+        let err = apply_text(&broken, false, &kms, None, &scope()).unwrap_err();
+        assert!(err.contains("800d5768"), "{err}");
+        assert!(!err.contains("MHcCAQ"), "{err}");
+        let ecc_for_encryption =
+            ASYMMETRIC_YAML.replace("KeyUsage: SIGN_VERIFY", "KeyUsage: ENCRYPT_DECRYPT");
+        let err = apply_text(&ecc_for_encryption, false, &kms, None, &scope()).unwrap_err();
+        assert!(
+            err.contains("not compatible with KeySpec ECC_NIST_P256"),
+            "{err}"
+        );
+        let short_hmac = ASYMMETRIC_YAML.replace("2b7e151628aed2a6abf7158809cf4f3c2b7e", "2b7e");
+        let err = apply_text(&short_hmac, false, &kms, None, &scope()).unwrap_err();
+        assert!(!err.contains("2b7e"), "{err}");
+        assert_eq!(kms.key_count(), 0, "nothing applied");
+    }
+
     fn scope() -> Scope {
         Scope::new("111122223333", "us-east-1")
     }
@@ -346,7 +645,7 @@ Aliases:
         let kms = Kms::new();
         let out = apply_text(YAML, false, &kms, None, &scope()).unwrap();
         assert_eq!((out.keys_added, out.aliases_added), (2, 1));
-        assert_eq!(out.skipped_sections, vec!["Keys.Asymmetric"]);
+        assert!(out.skipped_sections.is_empty());
         let meta = kms
             .describe_key(
                 &scope(),

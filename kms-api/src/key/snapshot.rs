@@ -319,6 +319,88 @@ impl KeyRecord {
     }
 }
 
+impl KeyRecord {
+    /// A new enabled RSA or ECC key from a DER private key (PKCS#8, PKCS#1 or SEC1), for
+    /// seeding; the spec follows from the key's size or curve.
+    ///
+    /// ```
+    /// use kms_api::{KeyRecord, KeyUsage, Scope};
+    /// let scope = Scope::new("111122223333", "us-east-1");
+    /// let id = uuid::Uuid::new_v4();
+    /// let err = KeyRecord::seeded_private_key(&scope, id, String::new(), chrono::Utc::now(),
+    ///     KeyUsage::SignVerify, b"not a key").unwrap_err();
+    /// assert!(err.contains("not an RSA or EC private key"));
+    /// ```
+    ///
+    /// # Errors
+    /// When the DER is not such a key, or the usage is not one its spec allows.
+    pub fn seeded_private_key(
+        scope: &Scope,
+        id: Uuid,
+        description: String,
+        created_at: DateTime<Utc>,
+        usage: KeyUsage,
+        der: &[u8],
+    ) -> Result<KeyRecord, String> {
+        let (spec, material) =
+            crate::key::family::import_private_key_der(der).ok_or_else(|| {
+                "PrivateKeyPem is not an RSA or EC private key of a size or curve KMS offers"
+                    .to_owned()
+            })?;
+        Self::seeded_single(scope, id, description, created_at, spec, usage, material)
+    }
+
+    /// A new enabled HMAC key with the given material, for seeding.
+    ///
+    /// # Errors
+    /// When `spec` is not an HMAC spec or the material is not as long as it says.
+    pub fn seeded_hmac(
+        scope: &Scope,
+        id: Uuid,
+        description: String,
+        created_at: DateTime<Utc>,
+        spec: KeySpec,
+        material: Secret,
+    ) -> Result<KeyRecord, String> {
+        if !spec.allowed_usages().contains(&KeyUsage::GenerateVerifyMac) {
+            return Err(format!("KeySpec {spec} is not an HMAC key spec"));
+        }
+        Self::seeded_single(
+            scope,
+            id,
+            description,
+            created_at,
+            spec,
+            KeyUsage::GenerateVerifyMac,
+            material,
+        )
+    }
+
+    fn seeded_single(
+        scope: &Scope,
+        id: Uuid,
+        description: String,
+        created_at: DateTime<Utc>,
+        spec: KeySpec,
+        usage: KeyUsage,
+        material: Secret,
+    ) -> Result<KeyRecord, String> {
+        if !spec.allowed_usages().contains(&usage) {
+            return Err(format!(
+                "KeyUsage {usage} is not compatible with KeySpec {spec}"
+            ));
+        }
+        let material_id = crate::key::material::hex(&seeded_material_id(id, 1));
+        let material = KeyMaterial::from_parts(spec, 1, material_id, created_at, material)?;
+        crate::key::family::parse(spec, material.secret())?;
+        let mut record = Self::seeded(scope, id, description, created_at, Vec::new(), None)?;
+        record.key_spec = spec;
+        record.key_usage = usage;
+        record.versions = vec![Arc::new(material)];
+        Ok(record)
+    }
+}
+
 /// A stable 32-byte material ID for seeded material: the key ID and version, so the same seed
 /// gives the same `KeyMaterialId` on every start (never derived from the secret).
 fn seeded_material_id(id: Uuid, version: u32) -> [u8; 32] {

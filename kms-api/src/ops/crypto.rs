@@ -345,7 +345,7 @@ impl Kms {
         }
         dry_run(dry_run_flag)?;
         Ok(Sealed {
-            ciphertext: engine.encrypt(alg, plaintext)?,
+            ciphertext: engine.encrypt(alg, plaintext, self.random())?,
             algorithm: alg,
             material_id: None,
         })

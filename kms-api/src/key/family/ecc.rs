@@ -69,6 +69,22 @@ pub(super) fn generate(spec: KeySpec) -> Result<Secret, KmsError> {
     Ok(Secret::from_slice(der.as_ref()))
 }
 
+/// A PKCS#8 or SEC1 EC private key on a curve KMS offers, re-encoded as PKCS#8.
+pub(super) fn import_der(der: &[u8]) -> Option<(KeySpec, Secret)> {
+    [
+        KeySpec::EccNistP256,
+        KeySpec::EccNistP384,
+        KeySpec::EccNistP521,
+        KeySpec::EccSecgP256k1,
+    ]
+    .into_iter()
+    .find_map(|spec| {
+        let pair = EcdsaKeyPair::from_private_key_der(curve(spec).signing, der).ok()?;
+        let pkcs8 = pair.to_pkcs8v1().ok()?;
+        Some((spec, Secret::from_slice(pkcs8.as_ref())))
+    })
+}
+
 pub(super) fn parse(spec: KeySpec, material: &Secret) -> Result<EccKey, String> {
     let c = curve(spec);
     let bad = || format!("{spec} material is not a PKCS#8 key on the spec's curve");

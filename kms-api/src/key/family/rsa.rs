@@ -48,6 +48,18 @@ pub(crate) fn generate_now(spec: KeySpec) -> Result<Secret, KmsError> {
     Ok(Secret::from_slice(der.as_ref()))
 }
 
+/// A PKCS#8 or PKCS#1 RSA private key of a size KMS offers, re-encoded as PKCS#8.
+pub(super) fn import_der(der: &[u8]) -> Option<(KeySpec, Secret)> {
+    let pair = KeyPair::from_pkcs8(der)
+        .or_else(|_| KeyPair::from_der(der))
+        .ok()?;
+    let spec = [KeySpec::Rsa2048, KeySpec::Rsa3072, KeySpec::Rsa4096]
+        .into_iter()
+        .find(|s| modulus_bits(*s) == pair.public_modulus_len() * 8)?;
+    let pkcs8 = pair.as_der().ok()?;
+    Some((spec, Secret::from_slice(pkcs8.as_ref())))
+}
+
 pub(super) fn parse(spec: KeySpec, material: &Secret) -> Result<RsaKey, String> {
     let bad = |what: &str| format!("{spec} material is not {what}");
     let signing = KeyPair::from_pkcs8(material.expose()).map_err(|_| bad("an RSA PKCS#8 key"))?;
