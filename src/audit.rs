@@ -78,6 +78,12 @@ struct Whitelisted {
     rotation_period_in_days: Option<Value>,
     policy_name: Option<Value>,
     tag_keys: Option<Value>,
+    signing_algorithm: Option<Value>,
+    message_type: Option<Value>,
+    mac_algorithm: Option<Value>,
+    key_pair_spec: Option<Value>,
+    key_agreement_algorithm: Option<Value>,
+    encapsulation_algorithm: Option<Value>,
     dry_run: Option<Value>,
     limit: Option<Value>,
 }
@@ -116,6 +122,12 @@ impl RequestParameters {
             w.rotation_period_in_days,
             w.policy_name,
             w.tag_keys,
+            w.signing_algorithm,
+            w.message_type,
+            w.mac_algorithm,
+            w.key_pair_spec,
+            w.key_agreement_algorithm,
+            w.encapsulation_algorithm,
             w.dry_run,
             w.limit,
         ];
@@ -264,7 +276,7 @@ fn report_failure(failed: &mut bool, error: &std::io::Error) {
 
 /// Request members that may be logged: (KMS wire name, CloudTrail name). Everything else —
 /// `Plaintext`, `CiphertextBlob`, `Policy`, tag values, grant tokens, ... — never is.
-const WHITELIST: [(&str, &str); 19] = [
+const WHITELIST: [(&str, &str); 25] = [
     ("KeyId", "keyId"),
     ("EncryptionContext", "encryptionContext"),
     ("KeySpec", "keySpec"),
@@ -285,6 +297,12 @@ const WHITELIST: [(&str, &str); 19] = [
     ("RotationPeriodInDays", "rotationPeriodInDays"),
     ("PolicyName", "policyName"),
     ("TagKeys", "tagKeys"),
+    ("SigningAlgorithm", "signingAlgorithm"),
+    ("MessageType", "messageType"),
+    ("MacAlgorithm", "macAlgorithm"),
+    ("KeyPairSpec", "keyPairSpec"),
+    ("KeyAgreementAlgorithm", "keyAgreementAlgorithm"),
+    ("EncapsulationAlgorithm", "encapsulationAlgorithm"),
     ("DryRun", "dryRun"),
     ("Limit", "limit"),
 ];
@@ -522,6 +540,31 @@ mod tests {
             text.ends_with(r#""recipientAccountId":"111122223333","eventCategory":"Management"}"#)
         );
         assert!(!text.contains("errorCode"));
+    }
+
+    #[test]
+    fn signing_and_mac_requests_log_their_algorithms_never_their_messages() {
+        let body = format!(
+            r#"{{"KeyId":"{KEY}","Message":"{SECRET_B64}","MessageType":"DIGEST","SigningAlgorithm":"ECDSA_SHA_256","Signature":"c2lnbmF0dXJl"}}"#
+        );
+        let (text, v) = format(&event(Some(Operation::Verify), &body, None));
+        assert_eq!(
+            v["requestParameters"],
+            serde_json::json!({"keyId": KEY, "signingAlgorithm": "ECDSA_SHA_256", "messageType": "DIGEST"})
+        );
+        assert!(
+            !text.contains(SECRET_B64) && !text.contains("c2lnbmF0dXJl"),
+            "{text}"
+        );
+        let body = format!(
+            r#"{{"KeyId":"{KEY}","Message":"{SECRET_B64}","MacAlgorithm":"HMAC_SHA_256","Mac":"bWFj"}}"#
+        );
+        let (text, v) = format(&event(Some(Operation::VerifyMac), &body, None));
+        assert_eq!(v["requestParameters"]["macAlgorithm"], "HMAC_SHA_256");
+        assert!(
+            !text.contains(SECRET_B64) && !text.contains("bWFj"),
+            "{text}"
+        );
     }
 
     #[test]
