@@ -340,6 +340,96 @@ mod tests {
         }
     }
 
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.trim().len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// The public keys of fixed private keys, against digests made by OpenSSL and Python
+    /// `cryptography` (see `golden/README.md`): the encodings clients parse are pinned.
+    #[test]
+    fn golden_public_key_encodings() {
+        use sha2::Digest as _;
+        let seed32: Vec<u8> = (0..32).collect();
+        let seed64: Vec<u8> = (0..64).collect();
+        let cases = [
+            (
+                KeySpec::Rsa2048,
+                unhex(include_str!("golden/rsa_2048.pkcs8.hex")),
+                294,
+                "ddd47280e196479997d1867550ceb087c7c1fc713c424cdd44818757ece5dd2a",
+            ),
+            (
+                KeySpec::EccNistP256,
+                unhex(include_str!("golden/ecc_nist_p256.pkcs8.hex")),
+                91,
+                "67d4f575f5307d0c92c232493de52e3efd6ff1dd9cc5dfd1ae25cd600b6f85cc",
+            ),
+            (
+                KeySpec::EccNistEdwards25519,
+                seed32.clone(),
+                44,
+                "a050837d85070582ccf7394b0988847cc312cb88259b894899f6f239cf1791a5",
+            ),
+            (
+                KeySpec::MlDsa44,
+                seed32.clone(),
+                1334,
+                "837832708c5236d951581f1fddf2b79991b3424a0486d16da1ddad0fd69701be",
+            ),
+            (
+                KeySpec::MlDsa65,
+                seed32.clone(),
+                1974,
+                "b8b62131bfbe84433efb2273d7f5b87f7a22854a2cfd366fc2aead86d837c52d",
+            ),
+            (
+                KeySpec::MlDsa87,
+                seed32,
+                2614,
+                "07e57c4f14dbad1267f621ec3777b4e2e6c4fbc4c22fbb87510ff8e0b3c6a642",
+            ),
+            (
+                KeySpec::MlKem768,
+                seed64.clone(),
+                1206,
+                "c23e23dd3d485a9256cda09358a4a286e00b373db10761eadf99f710649ca31c",
+            ),
+            (
+                KeySpec::MlKem1024,
+                seed64.clone(),
+                1590,
+                "d2b7480ae006a14b37c1e8a8e45ea39022e32a9b1a7b90d594c84d869c6ac420",
+            ),
+        ];
+        for (spec, material, len, digest) in cases {
+            let der = parse(spec, &Secret::new(material))
+                .unwrap()
+                .public_key_der()
+                .unwrap();
+            assert_eq!(der.len(), len, "{spec}");
+            assert_eq!(
+                crate::key::material::hex(&sha2::Sha256::digest(&der)),
+                digest,
+                "{spec}"
+            );
+        }
+        // ML-KEM's private key in a data key pair is the seed-form PKCS#8 `cryptography` writes.
+        let secret = Secret::new(seed64);
+        let pkcs8 = parse(KeySpec::MlKem768, &secret)
+            .unwrap()
+            .private_key_pkcs8(&secret)
+            .unwrap();
+        assert_eq!(
+            crate::key::material::hex(pkcs8.expose()),
+            "3054020100300b060960864801650304040204428040000102030405060708090a0b0c0d0e0f\
+             101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435\
+             363738393a3b3c3d3e3f"
+        );
+    }
+
     #[test]
     fn material_of_another_spec_is_rejected_without_quoting_it() {
         let random = SeededRandom::new(8);
