@@ -57,9 +57,10 @@ SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
 RSA_BITS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
 RSA_SPECS = tuple(RSA_BITS)
 RSA_ENCRYPTION_ALGORITHMS = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+# In the order of AWS's DescribeKey example (botocore examples-1.json).
 RSA_SIGNING_ALGORITHMS = [
-    "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
     "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512",
+    "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
 ]
 # Largest plaintext RSA OAEP can take (§17): k - 2*hLen - 2.
 RSA_MAX_PLAINTEXT = {

@@ -387,13 +387,14 @@ impl KeySpec {
             }
             (Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096, KeyUsage::SignVerify) => {
                 SpecAlgorithms {
+                    // In the order of AWS's DescribeKey example.
                     signing: &[
-                        S::RsassaPssSha256,
-                        S::RsassaPssSha384,
-                        S::RsassaPssSha512,
                         S::RsassaPkcs1V15Sha256,
                         S::RsassaPkcs1V15Sha384,
                         S::RsassaPkcs1V15Sha512,
+                        S::RsassaPssSha256,
+                        S::RsassaPssSha384,
+                        S::RsassaPssSha512,
                     ],
                     ..NONE
                 }
@@ -498,6 +499,43 @@ impl KeySpec {
     /// The enum set AWS lists in `region`'s validation messages.
     pub fn enum_set_in(region: &str) -> String {
         enum_set_where(Self::ALL, |s| s.offered_in(region))
+    }
+
+    /// Whether the deprecated `CustomerMasterKeySpec` enum has the spec (it predates Ed25519,
+    /// ML-DSA and ML-KEM, whose keys report no `CustomerMasterKeySpec`).
+    pub fn is_customer_master_key_spec(self) -> bool {
+        !matches!(
+            self,
+            Self::EccNistEdwards25519
+                | Self::MlDsa44
+                | Self::MlDsa65
+                | Self::MlDsa87
+                | Self::MlKem512
+                | Self::MlKem768
+                | Self::MlKem1024
+        )
+    }
+
+    /// The `CustomerMasterKeySpec` enum set AWS lists in `region`'s validation messages, in the
+    /// model's order.
+    pub fn customer_master_key_spec_set_in(region: &str) -> String {
+        use KeySpec::*;
+        const ORDER: [KeySpec; 13] = [
+            Rsa2048,
+            Rsa3072,
+            Rsa4096,
+            EccNistP256,
+            EccNistP384,
+            EccNistP521,
+            EccSecgP256k1,
+            SymmetricDefault,
+            Hmac224,
+            Hmac256,
+            Hmac384,
+            Hmac512,
+            Sm2,
+        ];
+        enum_set_where(&ORDER, |s| s.offered_in(region))
     }
 
     /// Whether the spec is asymmetric (has a public key).

@@ -2,6 +2,7 @@
 
 use crate::error::KmsError;
 use crate::key::id::alias_arn;
+use crate::key::record::KeyRecord;
 use crate::kms::{AliasEntry, Kms};
 use crate::ops::{invalid_marker, page_limit};
 use crate::persist::Change;
@@ -90,6 +91,20 @@ impl Kms {
             .get(name)
             .map(|a| a.clone())
             .ok_or_else(not_found)?;
+        // AWS: the new key must be of the same type (symmetric, asymmetric or HMAC) and have
+        // the same key usage as the current one.
+        if let Ok(current) = self.find_key(scope, next.target) {
+            let kind = |k: &KeyRecord| (k.key_spec.is_asymmetric(), k.key_usage);
+            if kind(&current) != kind(&key) {
+                return Err(KmsError::Validation(format!(
+                    "Alias {} cannot point to {}: the new key must have the same key type and key usage ({} {}) as the current one.",
+                    alias_arn(scope, name),
+                    key.arn,
+                    current.key_spec,
+                    current.key_usage
+                )));
+            }
+        }
         next.target = key.id;
         next.updated_at = self.now();
         self.commit(&[Change::PutAlias(scope, &next)])?;

@@ -362,25 +362,26 @@ impl Kms {
         context_member: &Option<EncryptionContext>,
         operation: &str,
     ) -> Result<Opened, KmsError> {
-        if let Some(key_id) = requested {
-            let key = self.resolve(scope, key_id, true)?;
-            if key.key_spec.is_asymmetric() {
-                key.check_usable()?;
-                key.check_usage(KeyUsage::EncryptDecrypt, operation)?;
-                // AWS reads the ciphertext before the algorithm: without an asymmetric
-                // algorithm it cannot, and answers InvalidCiphertextException.
-                if matches!(alg, None | Some(EncryptionAlgorithm::SymmetricDefault)) {
-                    return Err(KmsError::InvalidCiphertext);
-                }
-                let alg = check_algorithm(&key, alg)?;
-                let plaintext = current_material(&key)?.engine()?.decrypt(alg, blob)?;
-                return Ok(Opened {
-                    key,
-                    material_id: None,
-                    plaintext,
-                    algorithm: alg,
-                });
+        let requested = match requested {
+            Some(key_id) => Some(self.resolve(scope, key_id, true)?),
+            None => None,
+        };
+        if let Some(key) = requested.as_ref().filter(|k| k.key_spec.is_asymmetric()) {
+            key.check_usable()?;
+            key.check_usage(KeyUsage::EncryptDecrypt, operation)?;
+            // AWS reads the ciphertext before the algorithm: without an asymmetric algorithm it
+            // cannot, and answers InvalidCiphertextException.
+            if matches!(alg, None | Some(EncryptionAlgorithm::SymmetricDefault)) {
+                return Err(KmsError::InvalidCiphertext);
             }
+            let alg = check_algorithm(key, alg)?;
+            let plaintext = current_material(key)?.engine()?.decrypt(alg, blob)?;
+            return Ok(Opened {
+                key: Arc::clone(key),
+                material_id: None,
+                plaintext,
+                algorithm: alg,
+            });
         }
         let (key, material) = self.source_key(scope, blob, requested, operation)?;
         let alg = check_algorithm(&key, alg)?;
@@ -393,18 +394,18 @@ impl Kms {
         })
     }
 
-    /// The key and material that made `blob`; `requested` (a KeyId member) must name that key.
+    /// The key and material that made `blob`; `requested` (the key a KeyId member named)
+    /// must be that key.
     fn source_key(
         &self,
         scope: &Scope,
         blob: &[u8],
-        requested: Option<&str>,
+        requested: Option<Arc<KeyRecord>>,
         operation: &str,
     ) -> Result<(Arc<KeyRecord>, Arc<KeyMaterial>), KmsError> {
         let header = BlobHeader::parse(blob)?;
         let key = match requested {
-            Some(key_id) => {
-                let key = self.resolve(scope, key_id, true)?;
+            Some(key) => {
                 if key.id != header.key_id {
                     return Err(KmsError::IncorrectKey);
                 }

@@ -52,8 +52,8 @@ impl Kms {
         let cmk_spec = v.enumeration(
             "customerMasterKeySpec",
             req.customer_master_key_spec.as_deref(),
-            in_region,
-            || KeySpec::enum_set_in(region),
+            |s| in_region(s).filter(|spec| spec.is_customer_master_key_spec()),
+            || KeySpec::customer_master_key_spec_set_in(region),
         );
         let origin = v.enumeration(
             "origin",
@@ -386,7 +386,10 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
         deletion_date: key.deletion_date,
         origin: key.origin.as_str().into(),
         key_manager: if key.aws_managed { "AWS" } else { "CUSTOMER" }.into(),
-        customer_master_key_spec: key.key_spec.as_str().into(),
+        customer_master_key_spec: key
+            .key_spec
+            .is_customer_master_key_spec()
+            .then(|| key.key_spec.as_str().into()),
         key_spec: key.key_spec.as_str().into(),
         encryption_algorithms: names(algorithms.encryption),
         signing_algorithms: names(algorithms.signing),

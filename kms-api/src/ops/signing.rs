@@ -46,7 +46,10 @@ impl Kms {
         Ok(GetPublicKeyResponse {
             key_id: key.arn.to_string(),
             public_key: Some(public_key),
-            customer_master_key_spec: key.key_spec.as_str().into(),
+            customer_master_key_spec: key
+                .key_spec
+                .is_customer_master_key_spec()
+                .then(|| key.key_spec.as_str().into()),
             key_spec: key.key_spec.as_str().into(),
             key_usage: key.key_usage.as_str().into(),
             encryption_algorithms: names(algorithms.encryption),

@@ -27,7 +27,9 @@ pub struct GetPublicKeyResponse {
     /// DER SubjectPublicKeyInfo.
     #[serde(with = "super::blob_opt")]
     pub public_key: Option<Vec<u8>>,
-    pub customer_master_key_spec: String,
+    /// Absent for specs the deprecated enum does not have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_master_key_spec: Option<String>,
     pub key_spec: String,
     pub key_usage: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -56,7 +56,9 @@ pub struct KeyMetadata {
     pub deletion_date: Option<DateTime<Utc>>,
     pub origin: String,
     pub key_manager: String,
-    pub customer_master_key_spec: String,
+    /// Absent for specs the deprecated enum does not have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_master_key_spec: Option<String>,
     pub key_spec: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithms: Option<Vec<String>>,
