@@ -380,6 +380,12 @@ fn request_key_spec(
     ) {
         return None;
     }
+    // A body that names no key (the usual Decrypt) is symmetric: skip the parse. `KeyId` is a
+    // substring of the three member names, so one SIMD search rules all of them out.
+    if memchr::memmem::find(body, b"KeyId").is_none() {
+        return matches!(op, Op::Decrypt | Op::ReEncrypt)
+            .then_some(kms_api::KeySpec::SymmetricDefault);
+    }
     let named: Named<'_> = serde_json::from_slice(body).ok()?;
     let specs = [named.key_id, named.source, named.destination]
         .into_iter()

@@ -145,16 +145,25 @@ async fn encapsulate(client: &Client, keys: &Keys) -> Result<(Vec<u8>, Vec<u8>),
         .map_err(err_parts)
 }
 
-/// The symmetric class: GenerateDataKey with the symmetric key succeeds `n` times.
+/// The symmetric class: GenerateDataKey with the symmetric key, and Decrypt of its result
+/// without a KeyId (the body names no key), succeed `n` times.
 async fn symmetric_work(client: &Client, keys: &Keys, n: usize) {
     for _ in 0..n {
-        client
+        let blob = client
             .generate_data_key()
             .key_id(&keys.symmetric)
             .key_spec(DataKeySpec::Aes256)
             .send()
             .await
-            .expect("GenerateDataKey is not in the throttled class");
+            .expect("GenerateDataKey is not in the throttled class")
+            .ciphertext_blob
+            .expect("CiphertextBlob");
+        client
+            .decrypt()
+            .ciphertext_blob(blob)
+            .send()
+            .await
+            .expect("Decrypt without KeyId is not in the throttled class");
     }
 }
 
