@@ -84,6 +84,12 @@ struct Whitelisted {
     key_pair_spec: Option<Value>,
     key_agreement_algorithm: Option<Value>,
     encapsulation_algorithm: Option<Value>,
+    wrapping_algorithm: Option<Value>,
+    wrapping_key_spec: Option<Value>,
+    expiration_model: Option<Value>,
+    valid_to: Option<Value>,
+    import_type: Option<Value>,
+    key_material_id: Option<Value>,
     dry_run: Option<Value>,
     limit: Option<Value>,
 }
@@ -128,6 +134,12 @@ impl RequestParameters {
             w.key_pair_spec,
             w.key_agreement_algorithm,
             w.encapsulation_algorithm,
+            w.wrapping_algorithm,
+            w.wrapping_key_spec,
+            w.expiration_model,
+            w.valid_to,
+            w.import_type,
+            w.key_material_id,
             w.dry_run,
             w.limit,
         ];
@@ -276,7 +288,7 @@ fn report_failure(failed: &mut bool, error: &std::io::Error) {
 
 /// Request members that may be logged: (KMS wire name, CloudTrail name). Everything else —
 /// `Plaintext`, `CiphertextBlob`, `Policy`, tag values, grant tokens, ... — never is.
-const WHITELIST: [(&str, &str); 25] = [
+const WHITELIST: [(&str, &str); 31] = [
     ("KeyId", "keyId"),
     ("EncryptionContext", "encryptionContext"),
     ("KeySpec", "keySpec"),
@@ -303,6 +315,13 @@ const WHITELIST: [(&str, &str); 25] = [
     ("KeyPairSpec", "keyPairSpec"),
     ("KeyAgreementAlgorithm", "keyAgreementAlgorithm"),
     ("EncapsulationAlgorithm", "encapsulationAlgorithm"),
+    // Import: the wrapping choices and the expiry, never the token or the wrapped material.
+    ("WrappingAlgorithm", "wrappingAlgorithm"),
+    ("WrappingKeySpec", "wrappingKeySpec"),
+    ("ExpirationModel", "expirationModel"),
+    ("ValidTo", "validTo"),
+    ("ImportType", "importType"),
+    ("KeyMaterialId", "keyMaterialId"),
     ("DryRun", "dryRun"),
     ("Limit", "limit"),
 ];
@@ -565,6 +584,32 @@ mod tests {
             !text.contains(SECRET_B64) && !text.contains("bWFj"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn import_requests_log_their_choices_never_their_token_or_material() {
+        let body = format!(
+            r#"{{"KeyId":"{KEY}","ImportToken":"dG9rZW4tc2VjcmV0","EncryptedKeyMaterial":"{SECRET_B64}","ExpirationModel":"KEY_MATERIAL_EXPIRES","ValidTo":1800000000,"ImportType":"NEW_KEY_MATERIAL","KeyMaterialDescription":"d"}}"#
+        );
+        let (text, v) = format(&event(Some(Operation::ImportKeyMaterial), &body, None));
+        assert_eq!(
+            v["requestParameters"],
+            serde_json::json!({"keyId": KEY, "expirationModel": "KEY_MATERIAL_EXPIRES",
+                "validTo": 1800000000, "importType": "NEW_KEY_MATERIAL"})
+        );
+        assert!(
+            !text.contains("dG9rZW4tc2VjcmV0") && !text.contains(SECRET_B64),
+            "{text}"
+        );
+        let body = format!(
+            r#"{{"KeyId":"{KEY}","WrappingAlgorithm":"RSA_AES_KEY_WRAP_SHA_256","WrappingKeySpec":"RSA_4096"}}"#
+        );
+        let (_, v) = format(&event(Some(Operation::GetParametersForImport), &body, None));
+        assert_eq!(
+            v["requestParameters"]["wrappingAlgorithm"],
+            "RSA_AES_KEY_WRAP_SHA_256"
+        );
+        assert_eq!(v["requestParameters"]["wrappingKeySpec"], "RSA_4096");
     }
 
     #[test]

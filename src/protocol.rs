@@ -268,6 +268,7 @@ async fn admit_and_run(
         Operation::CreateKey
             | Operation::GenerateDataKeyPair
             | Operation::GenerateDataKeyPairWithoutPlaintext
+            | Operation::GetParametersForImport
     );
     if generates_key_pair || state.config.data_dir.is_some() && (op.is_mutating() || creates_key) {
         // A durable store syncs each mutation to disk, and an RSA key pair can take a second

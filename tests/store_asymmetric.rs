@@ -350,7 +350,7 @@ async fn asymmetric_keys_survive_a_restart_and_stay_wrapped_on_disk() {
         .map(|id| {
             let key = kms.export_key(&scope, id).unwrap();
             assert_eq!(key.versions().len(), 1);
-            key.versions()[0].secret().expose().to_vec()
+            key.versions()[0].secret().unwrap().expose().to_vec()
         })
         .collect();
     server.shutdown().await;

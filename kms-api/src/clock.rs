@@ -46,6 +46,11 @@ pub(crate) fn days_after(t: DateTime<Utc>, days: u32) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// `t + d`, or the end of time if that is later (no panic whatever the clock).
+pub(crate) fn saturating_add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// `seconds` within ±[`MAX_OFFSET_SECONDS`].
 fn clamp_offset(seconds: i64) -> i64 {
     seconds.clamp(-MAX_OFFSET_SECONDS, MAX_OFFSET_SECONDS)

@@ -40,6 +40,9 @@ impl Kms {
             Op::Decapsulate => call(body, |r| self.decapsulate(scope, r)),
             Op::Decrypt => call(body, |r| self.decrypt(scope, r)),
             Op::DeleteAlias => call(body, |r| self.delete_alias(scope, r)),
+            Op::DeleteImportedKeyMaterial => {
+                call(body, |r| self.delete_imported_key_material(scope, r))
+            }
             Op::DeriveSharedSecret => call(body, |r| self.derive_shared_secret(scope, r)),
             Op::DescribeKey => call(body, |r| self.describe_key(scope, r)),
             Op::DisableKey => call(body, |r| self.disable_key(scope, r)),
@@ -59,8 +62,10 @@ impl Kms {
             Op::GenerateMac => call(body, |r| self.generate_mac(scope, r)),
             Op::GenerateRandom => call(body, |r| self.generate_random(scope, r)),
             Op::GetKeyPolicy => call(body, |r| self.get_key_policy(scope, r)),
+            Op::GetParametersForImport => call(body, |r| self.get_parameters_for_import(scope, r)),
             Op::GetPublicKey => call(body, |r| self.get_public_key(scope, r)),
             Op::GetKeyRotationStatus => call(body, |r| self.get_key_rotation_status(scope, r)),
+            Op::ImportKeyMaterial => call(body, |r| self.import_key_material(scope, r)),
             Op::ListAliases => call(body, |r| self.list_aliases(scope, r)),
             Op::ListKeyPolicies => call(body, |r| self.list_key_policies(scope, r)),
             Op::ListKeyRotations => call(body, |r| self.list_key_rotations(scope, r)),

@@ -29,6 +29,10 @@ pub enum KmsError {
     Disabled(String),
     /// `DryRunOperationException`: the request would have succeeded.
     DryRunOperation,
+    /// `ExpiredImportTokenException`: an import token past its `ParametersValidTo`.
+    ExpiredImportToken(String),
+    /// `IncorrectKeyMaterialException`: imported material that is not what the key expects.
+    IncorrectKeyMaterial(String),
     /// `IncorrectKeyException`: the KeyId does not match the ciphertext.
     IncorrectKey,
     /// `KMSInternalException` (a server fault, 500). The text is for logs, never the client.
@@ -41,6 +45,8 @@ pub enum KmsError {
     InvalidCiphertext,
     /// `InvalidGrantTokenException`.
     InvalidGrantToken(String),
+    /// `InvalidImportTokenException`: an import token that is garbled or for another key.
+    InvalidImportToken(String),
     /// `InvalidKeyUsageException`.
     InvalidKeyUsage(String),
     /// `InvalidMarkerException`: a paging marker this service did not issue.
@@ -97,12 +103,15 @@ impl KmsError {
             Self::DependencyTimeout(_) => "DependencyTimeoutException",
             Self::Disabled(_) => "DisabledException",
             Self::DryRunOperation => "DryRunOperationException",
+            Self::ExpiredImportToken(_) => "ExpiredImportTokenException",
             Self::IncorrectKey => "IncorrectKeyException",
+            Self::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
             Self::Internal(_) => "KMSInternalException",
             Self::InvalidAliasName(_) => "InvalidAliasNameException",
             Self::InvalidArn(_) => "InvalidArnException",
             Self::InvalidCiphertext => "InvalidCiphertextException",
             Self::InvalidGrantToken(_) => "InvalidGrantTokenException",
+            Self::InvalidImportToken(_) => "InvalidImportTokenException",
             Self::InvalidKeyUsage(_) => "InvalidKeyUsageException",
             Self::InvalidMarker(_) => "InvalidMarkerException",
             Self::InvalidMac => "KMSInvalidMacException",
@@ -132,11 +141,14 @@ impl KmsError {
             | Self::CustomKeyStoreNotFound(_)
             | Self::Disabled(_)
             | Self::DryRunOperation
+            | Self::ExpiredImportToken(_)
             | Self::IncorrectKey
+            | Self::IncorrectKeyMaterial(_)
             | Self::InvalidAliasName(_)
             | Self::InvalidArn(_)
             | Self::InvalidCiphertext
             | Self::InvalidGrantToken(_)
+            | Self::InvalidImportToken(_)
             | Self::InvalidKeyUsage(_)
             | Self::InvalidMarker(_)
             | Self::InvalidMac
@@ -164,9 +176,12 @@ impl KmsError {
             | Self::CustomKeyStoreNotFound(m)
             | Self::DependencyTimeout(m)
             | Self::Disabled(m)
+            | Self::ExpiredImportToken(m)
+            | Self::IncorrectKeyMaterial(m)
             | Self::InvalidAliasName(m)
             | Self::InvalidArn(m)
             | Self::InvalidGrantToken(m)
+            | Self::InvalidImportToken(m)
             | Self::InvalidKeyUsage(m)
             | Self::InvalidMarker(m)
             | Self::InvalidState(m)
@@ -212,12 +227,15 @@ impl KmsError {
             "DependencyTimeoutException" => Self::DependencyTimeout(m),
             "DisabledException" => Self::Disabled(m),
             "DryRunOperationException" => Self::DryRunOperation,
+            "ExpiredImportTokenException" => Self::ExpiredImportToken(m),
             "IncorrectKeyException" => Self::IncorrectKey,
+            "IncorrectKeyMaterialException" => Self::IncorrectKeyMaterial(m),
             "KMSInternalException" => Self::Internal(m),
             "InvalidAliasNameException" => Self::InvalidAliasName(m),
             "InvalidArnException" => Self::InvalidArn(m),
             "InvalidCiphertextException" => Self::InvalidCiphertext,
             "InvalidGrantTokenException" => Self::InvalidGrantToken(m),
+            "InvalidImportTokenException" => Self::InvalidImportToken(m),
             "InvalidKeyUsageException" => Self::InvalidKeyUsage(m),
             "InvalidMarkerException" => Self::InvalidMarker(m),
             "KMSInvalidMacException" => Self::InvalidMac,

@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+use aes_gcm::{Aes256Gcm, KeyInit};
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use uuid::Uuid;
@@ -16,6 +17,7 @@ use crate::key::record::KeyRecord;
 use crate::persist::{key_update_changes, new_key_changes, Change, InMemory, Persistence};
 use crate::random::{OsRandom, RandomSource};
 use crate::scope::Scope;
+use crate::secret::Secret;
 
 /// An in-process AWS KMS.
 ///
@@ -57,6 +59,9 @@ struct Shared {
     /// Held by a scheduler sweep, so two sweeps (the background one and a clock move's) never
     /// interleave.
     sweep: Mutex<()>,
+    /// Seals and opens import tokens (`crypto::import_token`); its key schedule is wiped on
+    /// drop.
+    import_tokens: Aes256Gcm,
 }
 
 /// The keys and aliases of one (account, Region).
@@ -144,6 +149,7 @@ pub struct KmsBuilder {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     persistence: Arc<dyn Persistence>,
+    import_token_key: Option<Secret>,
 }
 
 impl KmsBuilder {
@@ -165,8 +171,31 @@ impl KmsBuilder {
         self
     }
 
+    /// The 32-byte key that seals import tokens (GetParametersForImport). A durable store
+    /// gives a key that survives a restart, so tokens handed out before it still work; by
+    /// default each engine draws a random one.
+    ///
+    /// ```
+    /// let kms = kms_api::Kms::builder()
+    ///     .import_token_key(kms_api::Secret::from_slice(&[7; 32]))
+    ///     .build();
+    /// # let _ = kms;
+    /// ```
+    ///
+    /// # Panics
+    /// When the key is not 32 bytes long.
+    pub fn import_token_key(mut self, key: Secret) -> Self {
+        assert_eq!(key.len(), 32, "an import token key is 32 bytes");
+        self.import_token_key = Some(key);
+        self
+    }
+
     /// The engine.
     pub fn build(self) -> Kms {
+        let token_key = self
+            .import_token_key
+            .unwrap_or_else(|| Secret::random(32, &*self.random));
+        let import_tokens = Aes256Gcm::new(token_key.expose().into());
         Kms {
             shared: Arc::new(Shared {
                 scopes: DashMap::new(),
@@ -176,6 +205,7 @@ impl KmsBuilder {
                 reset: RwLock::new(()),
                 key_locks: KeyLocks::new(),
                 sweep: Mutex::new(()),
+                import_tokens,
             }),
         }
     }
@@ -207,6 +237,7 @@ impl Kms {
             clock: Arc::new(SystemClock::default()),
             random: Arc::new(OsRandom),
             persistence: Arc::new(InMemory),
+            import_token_key: None,
         }
     }
 
@@ -241,6 +272,11 @@ impl Kms {
 
     pub(crate) fn random(&self) -> &dyn RandomSource {
         &*self.shared.random
+    }
+
+    /// The cipher of import tokens.
+    pub(crate) fn import_token_cipher(&self) -> &Aes256Gcm {
+        &self.shared.import_tokens
     }
 
     /// Commits one mutation's changes to the persistence hook, all or nothing.

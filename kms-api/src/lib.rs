@@ -52,9 +52,9 @@ pub use error::KmsError;
 pub use key::family::rsa_pool::{wait_until_full as rsa_pool_ready, POOL_SIZE as RSA_POOL_SIZE};
 pub use key::record::KeyRecord;
 pub use key::spec::{
-    DataKeyPairSpec, DataKeySpec, EncapsulationAlgorithm, EncryptionAlgorithm,
-    KeyAgreementAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType, Origin,
-    QuotaClass, SigningAlgorithm, SpecAlgorithms,
+    DataKeyPairSpec, DataKeySpec, EncapsulationAlgorithm, EncryptionAlgorithm, ExpirationModel,
+    ImportType, KeyAgreementAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType,
+    Origin, QuotaClass, SigningAlgorithm, SpecAlgorithms, WrappingAlgorithm, WrappingKeySpec,
 };
 pub use kms::{AliasEntry, Kms, KmsBuilder};
 pub use operation::Operation;

@@ -7,6 +7,8 @@
 //! ([`Change::PutMaterial`]), so a rotation writes one small row and the key's metadata, never
 //! the key's whole history again.
 
+use std::sync::Arc;
+
 use crate::key::record::KeyRecord;
 use crate::kms::AliasEntry;
 use crate::scope::Scope;
@@ -17,8 +19,12 @@ pub enum Change<'a> {
     /// A key's metadata, new or changed (state, tags, policy, rotation schedule, ...); never
     /// its material.
     PutKey(&'a KeyRecord),
-    /// Material version `u32` (1-based) of the key, new; with the rotation that created it.
+    /// Material version `u32` (1-based) of the key, new or changed (imported material that
+    /// was deleted, re-imported or made current); with the rotation that created it.
     PutMaterial(&'a KeyRecord, u32),
+    /// Material version `u32` of the key removed: imported material pending rotation that
+    /// was deleted before it became current (it was never used).
+    DeleteMaterial(&'a KeyRecord, u32),
     /// A key whose deletion completed: its metadata and every material version.
     DeleteKey(&'a KeyRecord),
     /// An alias, new or re-pointed.
@@ -89,13 +95,19 @@ pub fn new_key_changes(key: &KeyRecord) -> Vec<Change<'_>> {
     changes
 }
 
-/// The changes that turn `before` into `after` (the same key): its metadata and the material
-/// versions `after` added. Versions are never removed or changed in place.
+/// The changes that turn `before` into `after` (the same key): its metadata, the material
+/// versions `after` added or replaced (imported material deleted, re-imported or made
+/// current; found by pointer, so unchanged versions cost nothing) and those it dropped.
 pub(crate) fn key_update_changes<'a>(before: &KeyRecord, after: &'a KeyRecord) -> Vec<Change<'a>> {
-    let old = before.versions.len() as u32;
-    let new = after.versions.len() as u32;
-    let mut changes = Vec::with_capacity(1 + new.saturating_sub(old) as usize);
+    let old = before.versions.len();
+    let new = after.versions.len();
+    let mut changes = Vec::with_capacity(1 + new.saturating_sub(old));
     changes.push(Change::PutKey(after));
-    changes.extend((old + 1..=new).map(|v| Change::PutMaterial(after, v)));
+    for (i, m) in after.versions.iter().enumerate() {
+        if before.versions.get(i).is_none_or(|b| !Arc::ptr_eq(b, m)) {
+            changes.push(Change::PutMaterial(after, i as u32 + 1));
+        }
+    }
+    changes.extend((new + 1..=old).map(|v| Change::DeleteMaterial(after, v as u32)));
     changes
 }

@@ -19,6 +19,7 @@ impl Persistence for Recorder {
             .map(|c| match c {
                 Change::PutKey(_) => "key".to_owned(),
                 Change::PutMaterial(_, v) => format!("material {v}"),
+                Change::DeleteMaterial(_, v) => format!("delete material {v}"),
                 Change::DeleteKey(_) => "delete key".to_owned(),
                 Change::PutAlias(..) => "alias".to_owned(),
                 Change::DeleteAlias(..) => "delete alias".to_owned(),

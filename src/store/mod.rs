@@ -150,6 +150,12 @@ impl Store {
         &self.dir
     }
 
+    /// The key that seals import tokens ([`kms_api::KmsBuilder::import_token_key`]): derived
+    /// from the root key, so tokens from GetParametersForImport survive a restart.
+    pub fn import_token_key(&self) -> Result<kms_api::Secret, String> {
+        self.root.derive_key("import tokens")
+    }
+
     /// Loads every key and alias into `kms`; returns how many of each. Keys stored in the
     /// format before material versions had rows of their own are rewritten in the current
     /// one, all in one transaction, before anything is loaded.
@@ -333,6 +339,9 @@ impl Store {
                     material_row(key, version),
                     serde_json::to_vec(&m).map_err(|e| e.to_string())?,
                 )
+            }
+            Change::DeleteMaterial(key, version) => {
+                Row::Remove(MATERIALS, material_row(key, version))
             }
             Change::DeleteKey(key) => Row::RemovePrefix(MATERIALS, format!("{}/", key_row(key))),
             Change::PutAlias(scope, alias) => {

@@ -1,6 +1,7 @@
 //! One version of a key's material: its spec, the secret bytes in the family's at-rest
 //! encoding (see `key::family`) and the `KeyMaterialId` AWS reports for it. Zeroized on drop,
-//! never `Debug`-printed.
+//! never `Debug`-printed. Imported material (keys with origin EXTERNAL) also carries its
+//! [`ImportInfo`]; its bytes are gone while it is deleted or expired, and its ID stays.
 //!
 //! The parsed key (the AES-256-GCM key schedule, an RSA or EC key in AWS-LC, ...) is built on
 //! first use and kept ([`KeyMaterial::engine`]): an expanded AES schedule takes about 1 KB and
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::KmsError;
 use crate::key::family::{self, KeyEngine};
+use crate::key::imported::ImportInfo;
 use crate::key::spec::KeySpec;
 use crate::random::RandomSource;
 use crate::secret::Secret;
@@ -30,7 +32,10 @@ pub struct KeyMaterial {
     /// AWS's `KeyMaterialId`: 64 lowercase hex characters.
     material_id: String,
     created_at: DateTime<Utc>,
-    bytes: Secret,
+    /// `None` only for imported material that was deleted or expired.
+    bytes: Option<Secret>,
+    /// How imported material was imported; `None` for material KMS generated.
+    import: Option<ImportInfo>,
     /// The parsed key, built on first use.
     engine: OnceLock<Result<KeyEngine, String>>,
 }
@@ -101,9 +106,44 @@ impl KeyMaterial {
             version,
             material_id,
             created_at,
-            bytes,
+            bytes: Some(bytes),
+            import: None,
             engine: OnceLock::new(),
         }
+    }
+
+    /// Imported material: `bytes` (already checked against `spec`) when it is imported,
+    /// `None` while it is deleted or expired.
+    pub(crate) fn imported(
+        spec: KeySpec,
+        version: u32,
+        material_id: String,
+        created_at: DateTime<Utc>,
+        bytes: Option<Secret>,
+        import: ImportInfo,
+    ) -> Self {
+        Self {
+            spec,
+            version,
+            material_id,
+            created_at,
+            bytes,
+            import: Some(import),
+            engine: OnceLock::new(),
+        }
+    }
+
+    /// The same material with other import settings: `bytes` in place of the current ones
+    /// (a re-import), or `None` (deleted or expired). The parsed key is built again on use.
+    pub(crate) fn with_import(&self, bytes: Option<Secret>, import: ImportInfo) -> Self {
+        Self::imported(
+            self.spec,
+            self.version,
+            self.material_id.clone(),
+            self.created_at,
+            bytes,
+            import,
+        )
     }
 
     /// The key spec this material is for.
@@ -126,16 +166,30 @@ impl KeyMaterial {
         self.created_at
     }
 
-    /// The secret, for a store that wraps it before writing.
+    /// The secret, for a store that wraps it before writing; `None` for imported material
+    /// that was deleted or expired.
     #[doc(hidden)]
-    pub fn secret(&self) -> &Secret {
-        &self.bytes
+    pub fn secret(&self) -> Option<&Secret> {
+        self.bytes.as_ref()
+    }
+
+    /// How imported material was imported; `None` for material KMS generated.
+    pub fn import(&self) -> Option<&ImportInfo> {
+        self.import.as_ref()
+    }
+
+    /// Whether this is imported material waiting for RotateKeyOnDemand to make it current.
+    pub fn is_pending_rotation(&self) -> bool {
+        self.import.as_ref().is_some_and(|i| i.pending_rotation)
     }
 
     /// The parsed key, built on first use.
     pub(crate) fn engine(&self) -> Result<&KeyEngine, KmsError> {
         self.engine
-            .get_or_init(|| family::parse(self.spec, &self.bytes))
+            .get_or_init(|| match &self.bytes {
+                Some(bytes) => family::parse(self.spec, bytes),
+                None => Err("imported key material was deleted".into()),
+            })
             .as_ref()
             .map_err(|e| KmsError::Internal(format!("unusable key material: {e}")))
     }
@@ -154,6 +208,7 @@ impl std::fmt::Debug for KeyMaterial {
             .field("spec", &self.spec)
             .field("version", &self.version)
             .field("material_id", &self.material_id)
+            .field("import", &self.import)
             .finish_non_exhaustive()
     }
 }
@@ -183,7 +238,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_secret() {
         let m = KeyMaterial::generate(1, Utc::now(), &SeededRandom::new(1));
-        let secret = hex(m.secret().expose());
+        let secret = hex(m.secret().unwrap().expose());
         let printed = format!("{m:?}");
         assert!(!printed.contains(&secret));
         assert!(printed.contains("version: 1"));
@@ -199,7 +254,7 @@ mod tests {
         assert_eq!(a.material_id().len(), 64);
         assert!(a.material_id().bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a.material_id(), b.material_id());
-        assert_ne!(a.secret().expose(), b.secret().expose());
+        assert_ne!(a.secret().unwrap().expose(), b.secret().unwrap().expose());
     }
 
     #[test]

@@ -97,9 +97,13 @@ impl KeyRecord {
         &self.versions
     }
 
-    /// The material new ciphertexts use.
+    /// The material new ciphertexts use: the newest, unless that is imported material
+    /// pending rotation (then the one before it).
     pub(crate) fn current(&self) -> Option<&Arc<KeyMaterial>> {
-        self.versions.last()
+        match self.versions.last() {
+            Some(m) if m.is_pending_rotation() => self.versions.iter().rev().nth(1),
+            last => last,
+        }
     }
 
     /// Material `version` (1-based), if the key has it.
@@ -162,11 +166,33 @@ impl KeyRecord {
 
     /// The record's invariants; run in debug builds after every mutation and in tests.
     pub(crate) fn check_invariants(&self) {
+        let last = self.versions.len();
         for (i, v) in self.versions.iter().enumerate() {
             assert_eq!(
                 v.version() as usize,
                 i + 1,
                 "material versions are 1-based and dense"
+            );
+            assert_eq!(
+                v.import().is_some(),
+                self.origin == Origin::External,
+                "imported material exactly in EXTERNAL keys"
+            );
+            assert!(
+                v.secret().is_some() || v.import().is_some(),
+                "only imported material can lose its bytes"
+            );
+            assert!(
+                !v.is_pending_rotation() || (i + 1 == last && last > 1),
+                "only the newest of several versions can be pending rotation"
+            );
+        }
+        if self.origin == Origin::External
+            && matches!(self.state, KeyState::Enabled | KeyState::Disabled)
+        {
+            assert!(
+                self.is_fully_imported(),
+                "an enabled or disabled EXTERNAL key has all its material"
             );
         }
         assert_eq!(

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::key::id::key_arn;
+use crate::key::imported::ImportInfo;
 use crate::key::material::KeyMaterial;
 use crate::key::record::{KeyRecord, RotationEntry, RotationSchedule};
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
@@ -72,6 +73,24 @@ pub struct MaterialSnapshot {
     /// The rotation that created this version (none for the original material).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<MaterialRotation>,
+    /// How imported material was imported (absent for material KMS generated). While it is
+    /// deleted or expired `wrapped` is empty: its bytes are gone, its ID stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportSnapshot>,
+}
+
+/// The import settings of one imported material version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct ImportSnapshot {
+    /// Whether the bytes are there (`IMPORTED`) or not (`PENDING_IMPORT`).
+    pub imported: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub pending_rotation: bool,
 }
 
 /// The rotation that created a material version.
@@ -176,8 +195,17 @@ impl KeyRecord {
             version,
             material_id: m.material_id().to_owned(),
             created_at: m.created_at(),
-            wrapped: wrap(m.secret())?,
+            wrapped: match m.secret() {
+                Some(secret) => wrap(secret)?,
+                None => Vec::new(),
+            },
             rotation,
+            import: m.import().map(|i| ImportSnapshot {
+                imported: m.secret().is_some(),
+                valid_to: i.valid_to,
+                description: i.description.clone(),
+                pending_rotation: i.pending_rotation,
+            }),
         })
     }
 
@@ -222,11 +250,39 @@ impl KeyRecord {
                     on_demand: r.on_demand,
                 });
             }
-            let secret = unwrap(&m.wrapped)?;
-            versions.push(Arc::new(
-                KeyMaterial::from_parts(s.key_spec, m.version, m.material_id, m.created_at, secret)
-                    .map_err(|e| format!("key {}: {e}", s.id))?,
-            ));
+            let material = match m.import {
+                None => {
+                    let secret = unwrap(&m.wrapped)?;
+                    KeyMaterial::from_parts(
+                        s.key_spec,
+                        m.version,
+                        m.material_id,
+                        m.created_at,
+                        secret,
+                    )
+                    .map_err(|e| format!("key {}: {e}", s.id))?
+                }
+                Some(import) => {
+                    let secret = if import.imported {
+                        Some(unwrap(&m.wrapped)?)
+                    } else {
+                        None
+                    };
+                    KeyMaterial::imported(
+                        s.key_spec,
+                        m.version,
+                        m.material_id,
+                        m.created_at,
+                        secret,
+                        ImportInfo {
+                            valid_to: import.valid_to,
+                            description: import.description,
+                            pending_rotation: import.pending_rotation,
+                        },
+                    )
+                }
+            };
+            versions.push(Arc::new(material));
         }
         history.sort_by_key(|r| r.version);
         history.dedup_by_key(|r| r.version);
@@ -392,7 +448,7 @@ impl KeyRecord {
         }
         let material_id = crate::key::material::hex(&seeded_material_id(id, 1));
         let material = KeyMaterial::from_parts(spec, 1, material_id, created_at, material)?;
-        crate::key::family::parse(spec, material.secret())?;
+        crate::key::family::parse(spec, material.secret().ok_or("no material")?)?;
         let mut record = Self::seeded(scope, id, description, created_at, Vec::new(), None)?;
         record.key_spec = spec;
         record.key_usage = usage;
@@ -453,9 +509,11 @@ mod tests {
             .rev()
             .map(|v| key.material_snapshot(v, |s| Ok(xor(s.expose()))).unwrap())
             .collect();
-        assert!(materials
-            .iter()
-            .all(|m| m.wrapped != key.versions[m.version as usize - 1].secret().expose()));
+        assert!(materials.iter().all(|m| m.wrapped
+            != key.versions[m.version as usize - 1]
+                .secret()
+                .unwrap()
+                .expose()));
         assert!(materials[0].rotation.as_ref().is_some_and(|r| r.on_demand));
         assert!(materials[1].rotation.is_none(), "the original material");
         let json = serde_json::to_string(&snap).unwrap();
@@ -469,8 +527,8 @@ mod tests {
             KeyRecord::from_snapshot(back, materials, |w| Ok(Secret::new(xor(w)))).unwrap();
         assert_eq!(record.versions.len(), 2);
         assert_eq!(
-            record.versions[1].secret().expose(),
-            key.versions[1].secret().expose()
+            record.versions[1].secret().unwrap().expose(),
+            key.versions[1].secret().unwrap().expose()
         );
         assert_eq!(record.arn(), key.arn());
         assert_eq!(record.rotation.history, key.rotation.history);

@@ -309,6 +309,98 @@ pub enum QuotaClass {
 }
 
 aws_enum! {
+    /// How key material is wrapped for import (`AlgorithmSpec` of GetParametersForImport).
+    WrappingAlgorithm {
+        /// RSAES-PKCS1-v1_5: no longer accepted by AWS (since October 2023).
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5",
+        /// RSAES-OAEP with SHA-1 (MGF1 SHA-1) over the material.
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        /// RSAES-OAEP with SHA-256 (MGF1 SHA-256) over the material.
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        /// An AES key under RSAES-OAEP SHA-1, then the material under RFC 5649 AES key wrap.
+        RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1",
+        /// An AES key under RSAES-OAEP SHA-256, then the material under RFC 5649 AES key wrap.
+        RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256",
+        /// SM2 public-key encryption (China Regions).
+        Sm2Pke = "SM2PKE",
+    }
+}
+
+aws_enum! {
+    /// The wrapping key GetParametersForImport returns (`WrappingKeySpec`).
+    WrappingKeySpec {
+        /// RSA 2048.
+        Rsa2048 = "RSA_2048",
+        /// RSA 3072.
+        Rsa3072 = "RSA_3072",
+        /// RSA 4096.
+        Rsa4096 = "RSA_4096",
+        /// SM2 (China Regions).
+        Sm2 = "SM2",
+    }
+}
+
+aws_enum! {
+    /// Whether imported material expires (`ExpirationModelType`).
+    ExpirationModel {
+        /// It expires at its `ValidTo`.
+        KeyMaterialExpires = "KEY_MATERIAL_EXPIRES",
+        /// It never expires.
+        KeyMaterialDoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+}
+
+aws_enum! {
+    /// Whether ImportKeyMaterial brings new material or material the key had (`ImportType`).
+    ImportType {
+        /// Material the key has never had (a symmetric key's next material).
+        NewKeyMaterial = "NEW_KEY_MATERIAL",
+        /// Material the key had before (re-import after deletion or expiry).
+        ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
+    }
+}
+
+impl WrappingKeySpec {
+    /// Whether AWS offers the wrapping key spec in `region`: SM2 only in the China Regions.
+    pub fn offered_in(self, region: &str) -> bool {
+        self != Self::Sm2 || region.starts_with("cn-")
+    }
+
+    /// The enum set AWS lists in `region`'s validation messages.
+    pub fn enum_set_in(region: &str) -> String {
+        enum_set_where(Self::ALL, |s| s.offered_in(region))
+    }
+
+    /// The key spec whose key pair wraps (RSA or SM2).
+    pub fn key_spec(self) -> KeySpec {
+        match self {
+            Self::Rsa2048 => KeySpec::Rsa2048,
+            Self::Rsa3072 => KeySpec::Rsa3072,
+            Self::Rsa4096 => KeySpec::Rsa4096,
+            Self::Sm2 => KeySpec::Sm2,
+        }
+    }
+}
+
+impl WrappingAlgorithm {
+    /// Whether AWS offers the algorithm in `region`: SM2PKE only in the China Regions, and
+    /// the RSA_AES_KEY_WRAP algorithms everywhere else.
+    pub fn offered_in(self, region: &str) -> bool {
+        let china = region.starts_with("cn-");
+        match self {
+            Self::Sm2Pke => china,
+            Self::RsaAesKeyWrapSha1 | Self::RsaAesKeyWrapSha256 => !china,
+            _ => true,
+        }
+    }
+
+    /// The enum set AWS lists in `region`'s validation messages.
+    pub fn enum_set_in(region: &str) -> String {
+        enum_set_where(Self::ALL, |s| s.offered_in(region))
+    }
+}
+
+aws_enum! {
     /// Data key lengths for GenerateDataKey (`DataKeySpec`).
     DataKeySpec {
         /// 32 bytes.
@@ -483,6 +575,22 @@ impl KeySpec {
     /// Whether AWS rotates keys of this spec (automatic and on-demand rotation).
     pub fn is_rotatable(self) -> bool {
         self == Self::SymmetricDefault
+    }
+
+    /// Whether a key of this spec can have imported material (origin `EXTERNAL`): symmetric,
+    /// HMAC, RSA, NIST and secp256k1 ECC, and SM2 keys. AWS generates Ed25519, ML-DSA and
+    /// ML-KEM material itself only.
+    pub fn is_importable(self) -> bool {
+        !matches!(
+            self,
+            Self::EccNistEdwards25519
+                | Self::MlDsa44
+                | Self::MlDsa65
+                | Self::MlDsa87
+                | Self::MlKem512
+                | Self::MlKem768
+                | Self::MlKem1024
+        )
     }
 
     /// Whether AWS offers the spec in `region`: SM2 only in the China Regions, ML-KEM

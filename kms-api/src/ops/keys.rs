@@ -86,10 +86,15 @@ impl Kms {
             )));
         }
         let origin = origin.unwrap_or(Origin::AwsKms);
-        if origin != Origin::AwsKms || req.custom_key_store_id.is_some() || req.xks_key_id.is_some()
-        {
+        let custom_store = req.custom_key_store_id.is_some() || req.xks_key_id.is_some();
+        if !matches!(origin, Origin::AwsKms | Origin::External) || custom_store {
             return Err(KmsError::UnsupportedOperation(format!(
-                "Origin {origin} is not supported by this emulator yet; only AWS_KMS keys are."
+                "Origin {origin} is not supported by this emulator yet; only AWS_KMS and EXTERNAL keys are."
+            )));
+        }
+        if origin == Origin::External && !spec.is_importable() {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "KeySpec {spec} is not supported for KMS keys with EXTERNAL origin."
             )));
         }
         if req.multi_region == Some(true) {
@@ -108,8 +113,13 @@ impl Kms {
 
         let now = self.now();
         // Generated before any lock is taken: an RSA key can take a second when its pool is
-        // empty.
-        let material = KeyMaterial::generate_for(spec, 1, now, self.random())?;
+        // empty. A key for imported material starts with none, waiting for its import.
+        let (versions, state) = if origin == Origin::External {
+            (Vec::new(), KeyState::PendingImport)
+        } else {
+            let material = KeyMaterial::generate_for(spec, 1, now, self.random())?;
+            (vec![Arc::new(material)], KeyState::Enabled)
+        };
         let id = self.new_key_id();
         let record = KeyRecord {
             id,
@@ -120,10 +130,10 @@ impl Kms {
             key_spec: spec,
             key_usage: usage,
             origin,
-            state: KeyState::Enabled,
+            state,
             deletion_date: None,
             pending_window_days: None,
-            versions: vec![Arc::new(material)],
+            versions,
             tags,
             policy,
             rotation: RotationSchedule {
@@ -337,7 +347,8 @@ impl Kms {
         })
     }
 
-    /// Cancels a scheduled deletion; the key is then `Disabled`, as AWS leaves it.
+    /// Cancels a scheduled deletion; the key is then `Disabled`, as AWS leaves it (or
+    /// `PendingImport`, when its imported material is missing).
     ///
     /// # Wire
     /// ```text
@@ -359,7 +370,12 @@ impl Kms {
                     k.arn
                 )));
             }
-            k.state = KeyState::Disabled;
+            // A key whose imported material is gone goes back to waiting for it.
+            k.state = if k.origin == Origin::External && !k.is_fully_imported() {
+                KeyState::PendingImport
+            } else {
+                KeyState::Disabled
+            };
             k.deletion_date = None;
             k.pending_window_days = None;
             Ok(())
@@ -374,6 +390,11 @@ impl Kms {
 pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
     let symmetric = key.key_spec == KeySpec::SymmetricDefault;
     let algorithms = key.key_spec.algorithms(key.key_usage);
+    // Imported material reports its expiration model while it is there.
+    let current_import = key
+        .current()
+        .filter(|m| m.secret().is_some())
+        .and_then(|m| m.import());
     KeyMetadata {
         aws_account_id: key.scope.account().to_owned(),
         key_id: key.id.to_string(),
@@ -398,6 +419,10 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
         mac_algorithms: names(algorithms.mac),
         multi_region: false,
         pending_deletion_window_in_days: None,
+        expiration_model: current_import.map(|i| i.expiration_model().into()),
+        valid_to: (key.origin == Origin::External)
+            .then(|| key.valid_to())
+            .flatten(),
         // AWS reports the current material only for symmetric encryption keys.
         current_key_material_id: symmetric
             .then(|| key.current().map(|m| m.material_id().to_owned()))

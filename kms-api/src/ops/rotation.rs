@@ -34,6 +34,8 @@ pub struct ScheduledWork {
     pub rotations: usize,
     /// Keys whose deletion completed.
     pub deletions: usize,
+    /// Imported key materials that expired (and were deleted).
+    pub expirations: usize,
 }
 
 impl Kms {
@@ -137,7 +139,8 @@ impl Kms {
     }
 
     /// Rotates the key's material now (at most 25 times per key). Old ciphertexts keep
-    /// decrypting; new ones use the new material. The automatic schedule is not changed.
+    /// decrypting; new ones use the new material. The automatic schedule is not changed. A
+    /// key with imported material rotates to the material imported for it (pending rotation).
     ///
     /// # Wire
     /// ```text
@@ -155,7 +158,24 @@ impl Kms {
         let key = self.key_named(scope, &req.key_id)?;
         let now = self.now();
         let (_, key) = self.update_key(&key, |k| {
-            check_rotatable(k)?;
+            check_rotation_state(k)?;
+            if !k.key_spec.is_rotatable() {
+                return Err(KmsError::UnsupportedOperation(String::new()));
+            }
+            // Imported material rotates to material imported for it (pending rotation).
+            let pending = match k.origin {
+                Origin::AwsKms => None,
+                Origin::External => match k.versions.last().filter(|m| m.is_pending_rotation()) {
+                    Some(m) => Some(Arc::clone(m)),
+                    None => {
+                        return Err(KmsError::InvalidState(format!(
+                            "No available key material pending rotation for the key: {}.",
+                            k.arn
+                        )))
+                    }
+                },
+                _ => return check_spec_rotatable(k),
+            };
             let on_demand = k.rotation.history.iter().filter(|r| r.on_demand).count();
             if on_demand >= MAX_ON_DEMAND_ROTATIONS as usize {
                 return Err(KmsError::LimitExceeded(format!(
@@ -163,7 +183,21 @@ impl Kms {
                     k.arn
                 )));
             }
-            self.add_version(k, now, true);
+            match pending {
+                None => self.add_version(k, now, true),
+                Some(m) => {
+                    let mut info = m.import().cloned().unwrap_or_default();
+                    info.pending_rotation = false;
+                    let version = m.version();
+                    let promoted = m.with_import(m.secret().cloned(), info);
+                    k.versions[version as usize - 1] = Arc::new(promoted);
+                    k.rotation.history.push(RotationEntry {
+                        version,
+                        date: now,
+                        on_demand: true,
+                    });
+                }
+            }
             Ok(())
         })?;
         Ok(KeyIdResponse {
@@ -202,21 +236,40 @@ impl Kms {
         v.str_len("marker", req.marker.as_deref(), 1, 1024);
         v.finish()?;
         let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
-        check_spec_rotatable(&key)?;
-        let latest = key.versions.len() as u32;
+        if key.origin != Origin::External {
+            check_spec_rotatable(&key)?;
+        } else if !key.key_spec.is_rotatable() {
+            return Err(KmsError::UnsupportedOperation(String::new()));
+        }
+        let current = key.current().map(|m| m.version());
         let key_id = key.id.to_string();
         let entry =
             |version: u32, rotation: Option<&RotationEntry>| -> Option<RotationsListEntry> {
                 let material = key.material(version)?;
+                let state = if material.is_pending_rotation() {
+                    "PENDING_ROTATION"
+                } else if Some(version) == current {
+                    "CURRENT"
+                } else {
+                    "NON_CURRENT"
+                };
+                // Imported material also says whether it is there and when it expires.
+                let import = material.import();
                 Some(RotationsListEntry {
                     key_id: key_id.clone(),
                     key_material_id: material.material_id().to_owned(),
-                    key_material_state: if version == latest {
-                        "CURRENT"
-                    } else {
-                        "NON_CURRENT"
-                    }
-                    .into(),
+                    key_material_description: import.and_then(|i| i.description.clone()),
+                    import_state: import.map(|_| {
+                        if material.secret().is_some() {
+                            "IMPORTED"
+                        } else {
+                            "PENDING_IMPORT"
+                        }
+                        .into()
+                    }),
+                    key_material_state: state.into(),
+                    expiration_model: import.map(|i| i.expiration_model().into()),
+                    valid_to: import.and_then(|i| i.valid_to),
                     rotation_date: rotation.map(|r| r.date),
                     rotation_type: rotation.map(|r| {
                         if r.on_demand {
@@ -228,7 +281,7 @@ impl Kms {
                     }),
                 })
             };
-        let mut all: Vec<RotationsListEntry> = Vec::with_capacity(key.rotation.history.len() + 1);
+        let mut all: Vec<RotationsListEntry> = Vec::with_capacity(key.rotation.history.len() + 2);
         if include_all == Some(true) {
             all.extend(entry(1, None));
         }
@@ -238,6 +291,12 @@ impl Kms {
                 .iter()
                 .filter_map(|r| entry(r.version, Some(r))),
         );
+        // With ALL_KEY_MATERIAL, "any imported key material pending rotation" too.
+        if include_all == Some(true) {
+            if let Some(pending) = key.versions.last().filter(|m| m.is_pending_rotation()) {
+                all.extend(entry(pending.version(), None));
+            }
+        }
         let start = index_marker(req.marker.as_deref(), all.len())?;
         let limit = page_limit(req.limit, 100);
         let end = (start + limit).min(all.len());
@@ -295,6 +354,7 @@ impl Kms {
         let now = self.now();
         let mut work = ScheduledWork {
             deletions: self.purge_due_deletions(),
+            expirations: self.expire_imported_material(),
             ..Default::default()
         };
         // AWS does not rotate a key that is disabled or pending deletion; rotation resumes

@@ -75,6 +75,15 @@ pub struct KeyMetadata {
     pub pending_deletion_window_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
+    /// EXTERNAL keys while their material is imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+    /// The earliest expiry of an EXTERNAL key's imported material.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::epoch_opt::serialize"
+    )]
+    pub valid_to: Option<DateTime<Utc>>,
 }
 
 /// CreateKey output.

@@ -8,6 +8,7 @@ mod redacted;
 pub mod aliases;
 pub mod asymmetric;
 pub mod crypto;
+pub mod import;
 pub mod keys;
 pub mod policies;
 pub mod rotation;
@@ -85,6 +86,27 @@ pub(crate) mod epoch_opt {
             Some(t) => s.serialize_f64(t.timestamp_millis() as f64 / 1000.0),
             None => s.serialize_none(),
         }
+    }
+}
+
+/// Serde for an optional timestamp in a request: epoch seconds, with or without a fraction.
+pub(crate) mod epoch_in {
+    use super::*;
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let Some(seconds) = Option::<f64>::deserialize(d)? else {
+            return Ok(None);
+        };
+        // Beyond chrono's range (or not a number) is not a timestamp at all.
+        if !seconds.is_finite() || seconds.abs() > 8.0e12 {
+            return Err(serde::de::Error::custom("timestamp out of range"));
+        }
+        let millis = (seconds * 1000.0).round() as i64;
+        DateTime::from_timestamp_millis(millis)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("timestamp out of range"))
     }
 }
 

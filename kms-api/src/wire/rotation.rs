@@ -61,8 +61,23 @@ pub struct RotationsListEntry {
     pub key_id: String,
     /// The material this entry is about.
     pub key_material_id: String,
-    /// `CURRENT` or `NON_CURRENT`.
+    /// Imported material: its `KeyMaterialDescription`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_description: Option<String>,
+    /// Imported material: `IMPORTED` or `PENDING_IMPORT` (deleted or expired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_state: Option<String>,
+    /// `CURRENT`, `NON_CURRENT` or (imported material) `PENDING_ROTATION`.
     pub key_material_state: String,
+    /// Imported material: `KEY_MATERIAL_EXPIRES` or `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+    /// Imported material that expires: when.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::epoch_opt::serialize"
+    )]
+    pub valid_to: Option<DateTime<Utc>>,
     /// When the rotation happened; absent for the original material.
     #[serde(
         skip_serializing_if = "Option::is_none",

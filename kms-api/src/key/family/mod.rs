@@ -26,6 +26,7 @@ mod ml_kem;
 mod rsa;
 pub(crate) mod rsa_pool;
 mod sm2;
+pub(crate) mod wrapping;
 
 pub(crate) use ml_dsa::MU_LEN;
 mod symmetric;
@@ -92,6 +93,37 @@ pub(crate) fn generate(spec: KeySpec, random: &dyn RandomSource) -> Result<Secre
 /// those on a size or curve KMS offers. For seed files.
 pub(crate) fn import_private_key_der(der: &[u8]) -> Option<(KeySpec, Secret)> {
     rsa::import_der(der).or_else(|| ecc::import_der(der))
+}
+
+/// Imported material of `spec` (its raw bytes for symmetric and HMAC keys, a PKCS#8 DER
+/// private key for RSA, ECC and SM2) in the family's at-rest encoding; `None` when it is not
+/// material of that spec (the wrong length, a key of another size or curve, not a key).
+pub(crate) fn import_material(spec: KeySpec, bytes: &[u8]) -> Option<Secret> {
+    let material = match spec {
+        KeySpec::SymmetricDefault
+        | KeySpec::Hmac224
+        | KeySpec::Hmac256
+        | KeySpec::Hmac384
+        | KeySpec::Hmac512 => Secret::from_slice(bytes),
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+            rsa::import_der(bytes).filter(|(s, _)| *s == spec)?.1
+        }
+        KeySpec::EccNistP256
+        | KeySpec::EccNistP384
+        | KeySpec::EccNistP521
+        | KeySpec::EccSecgP256k1 => ecc::import_der(bytes).filter(|(s, _)| *s == spec)?.1,
+        KeySpec::Sm2 => sm2::import_der(bytes)?,
+        KeySpec::EccNistEdwards25519
+        | KeySpec::MlDsa44
+        | KeySpec::MlDsa65
+        | KeySpec::MlDsa87
+        | KeySpec::MlKem512
+        | KeySpec::MlKem768
+        | KeySpec::MlKem1024 => return None,
+    };
+    // The family's own parser has the last word (lengths, curves, key consistency).
+    parse(spec, &material).ok()?;
+    Some(material)
 }
 
 /// Parses material of `spec` from its at-rest encoding.

@@ -41,6 +41,13 @@ pub(super) fn generate(random: &dyn RandomSource) -> Secret {
     }
 }
 
+/// An SM2 private key from PKCS#8 DER, as its at-rest scalar (imported material).
+pub(super) fn import_der(der: &[u8]) -> Option<Secret> {
+    use sm2::pkcs8::DecodePrivateKey;
+    let secret = SecretKey::from_pkcs8_der(der).ok()?;
+    Some(Secret::from_slice(&secret.to_bytes()))
+}
+
 pub(super) fn parse(material: &Secret) -> Result<Sm2Key, String> {
     let bad = || "SM2 material is not a 32-byte private scalar".to_string();
     let secret = SecretKey::from_slice(material.expose()).map_err(|_| bad())?;
