@@ -90,6 +90,11 @@ struct Whitelisted {
     valid_to: Option<Value>,
     import_type: Option<Value>,
     key_material_id: Option<Value>,
+    grantee_principal: Option<Value>,
+    retiring_principal: Option<Value>,
+    operations: Option<Value>,
+    grant_id: Option<Value>,
+    name: Option<Value>,
     dry_run: Option<Value>,
     limit: Option<Value>,
 }
@@ -140,6 +145,11 @@ impl RequestParameters {
             w.valid_to,
             w.import_type,
             w.key_material_id,
+            w.grantee_principal,
+            w.retiring_principal,
+            w.operations,
+            w.grant_id,
+            w.name,
             w.dry_run,
             w.limit,
         ];
@@ -288,7 +298,7 @@ fn report_failure(failed: &mut bool, error: &std::io::Error) {
 
 /// Request members that may be logged: (KMS wire name, CloudTrail name). Everything else —
 /// `Plaintext`, `CiphertextBlob`, `Policy`, tag values, grant tokens, ... — never is.
-const WHITELIST: [(&str, &str); 31] = [
+const WHITELIST: [(&str, &str); 36] = [
     ("KeyId", "keyId"),
     ("EncryptionContext", "encryptionContext"),
     ("KeySpec", "keySpec"),
@@ -322,6 +332,12 @@ const WHITELIST: [(&str, &str); 31] = [
     ("ValidTo", "validTo"),
     ("ImportType", "importType"),
     ("KeyMaterialId", "keyMaterialId"),
+    // Grants: who and what, as CloudTrail shows them; never a grant token.
+    ("GranteePrincipal", "granteePrincipal"),
+    ("RetiringPrincipal", "retiringPrincipal"),
+    ("Operations", "operations"),
+    ("GrantId", "grantId"),
+    ("Name", "name"),
     ("DryRun", "dryRun"),
     ("Limit", "limit"),
 ];

@@ -274,7 +274,7 @@ async fn durable_server(dir: &Path) -> RunningServer {
     let store = Arc::new(Store::open(dir, RootKey::from_bytes(&[9u8; 32])).unwrap());
     let kms = kms_api::Kms::builder()
         .persistence(store.clone())
-        .import_token_key(store.import_token_key().unwrap())
+        .token_key(store.token_key().unwrap())
         .build();
     store.restore_into(&kms).unwrap();
     let config = Config {

@@ -36,6 +36,7 @@ impl Kms {
         match operation {
             Op::CancelKeyDeletion => call(body, |r| self.cancel_key_deletion(scope, r)),
             Op::CreateAlias => call(body, |r| self.create_alias(scope, r)),
+            Op::CreateGrant => call(body, |r| self.create_grant(scope, r)),
             Op::CreateKey => call(body, |r| self.create_key(scope, r)),
             Op::Decapsulate => call(body, |r| self.decapsulate(scope, r)),
             Op::Decrypt => call(body, |r| self.decrypt(scope, r)),
@@ -67,12 +68,16 @@ impl Kms {
             Op::GetKeyRotationStatus => call(body, |r| self.get_key_rotation_status(scope, r)),
             Op::ImportKeyMaterial => call(body, |r| self.import_key_material(scope, r)),
             Op::ListAliases => call(body, |r| self.list_aliases(scope, r)),
+            Op::ListGrants => call(body, |r| self.list_grants(scope, r)),
             Op::ListKeyPolicies => call(body, |r| self.list_key_policies(scope, r)),
             Op::ListKeyRotations => call(body, |r| self.list_key_rotations(scope, r)),
             Op::ListKeys => call(body, |r| self.list_keys(scope, r)),
             Op::ListResourceTags => call(body, |r| self.list_resource_tags(scope, r)),
+            Op::ListRetirableGrants => call(body, |r| self.list_retirable_grants(scope, r)),
             Op::PutKeyPolicy => call(body, |r| self.put_key_policy(scope, r)),
             Op::ReEncrypt => call(body, |r| self.re_encrypt(scope, r)),
+            Op::RetireGrant => call(body, |r| self.retire_grant(scope, r)),
+            Op::RevokeGrant => call(body, |r| self.revoke_grant(scope, r)),
             Op::RotateKeyOnDemand => call(body, |r| self.rotate_key_on_demand(scope, r)),
             Op::ScheduleKeyDeletion => call(body, |r| self.schedule_key_deletion(scope, r)),
             Op::Sign => call(body, |r| self.sign(scope, r)),
@@ -197,12 +202,12 @@ mod tests {
     #[test]
     fn unimplemented_operations_say_so() {
         let err = Kms::new()
-            .dispatch(&scope(), Operation::CreateGrant, b"{}")
+            .dispatch(&scope(), Operation::ReplicateKey, b"{}")
             .unwrap_err();
         assert_eq!(
             err,
             KmsError::UnsupportedOperation(
-                "CreateGrant is not supported by this emulator yet.".into()
+                "ReplicateKey is not supported by this emulator yet.".into()
             )
         );
     }

@@ -43,6 +43,8 @@ pub enum KmsError {
     InvalidArn(String),
     /// `InvalidCiphertextException`, always with an empty message, as AWS sends it.
     InvalidCiphertext,
+    /// `InvalidGrantIdException`: a grant ID that is malformed.
+    InvalidGrantId(String),
     /// `InvalidGrantTokenException`.
     InvalidGrantToken(String),
     /// `InvalidImportTokenException`: an import token that is garbled or for another key.
@@ -110,6 +112,7 @@ impl KmsError {
             Self::InvalidAliasName(_) => "InvalidAliasNameException",
             Self::InvalidArn(_) => "InvalidArnException",
             Self::InvalidCiphertext => "InvalidCiphertextException",
+            Self::InvalidGrantId(_) => "InvalidGrantIdException",
             Self::InvalidGrantToken(_) => "InvalidGrantTokenException",
             Self::InvalidImportToken(_) => "InvalidImportTokenException",
             Self::InvalidKeyUsage(_) => "InvalidKeyUsageException",
@@ -147,6 +150,7 @@ impl KmsError {
             | Self::InvalidAliasName(_)
             | Self::InvalidArn(_)
             | Self::InvalidCiphertext
+            | Self::InvalidGrantId(_)
             | Self::InvalidGrantToken(_)
             | Self::InvalidImportToken(_)
             | Self::InvalidKeyUsage(_)
@@ -180,6 +184,7 @@ impl KmsError {
             | Self::IncorrectKeyMaterial(m)
             | Self::InvalidAliasName(m)
             | Self::InvalidArn(m)
+            | Self::InvalidGrantId(m)
             | Self::InvalidGrantToken(m)
             | Self::InvalidImportToken(m)
             | Self::InvalidKeyUsage(m)
@@ -234,6 +239,7 @@ impl KmsError {
             "InvalidAliasNameException" => Self::InvalidAliasName(m),
             "InvalidArnException" => Self::InvalidArn(m),
             "InvalidCiphertextException" => Self::InvalidCiphertext,
+            "InvalidGrantIdException" => Self::InvalidGrantId(m),
             "InvalidGrantTokenException" => Self::InvalidGrantToken(m),
             "InvalidImportTokenException" => Self::InvalidImportToken(m),
             "InvalidKeyUsageException" => Self::InvalidKeyUsage(m),

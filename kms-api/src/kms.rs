@@ -62,6 +62,8 @@ struct Shared {
     /// Seals and opens import tokens (`crypto::import_token`); its key schedule is wiped on
     /// drop.
     import_tokens: Aes256Gcm,
+    /// Signs and checks grant tokens (`ops::grants`).
+    grant_tokens: aws_lc_rs::hmac::Key,
 }
 
 /// The keys and aliases of one (account, Region).
@@ -149,7 +151,7 @@ pub struct KmsBuilder {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     persistence: Arc<dyn Persistence>,
-    import_token_key: Option<Secret>,
+    token_key: Option<Secret>,
 }
 
 impl KmsBuilder {
@@ -171,31 +173,40 @@ impl KmsBuilder {
         self
     }
 
-    /// The 32-byte key that seals import tokens (GetParametersForImport). A durable store
-    /// gives a key that survives a restart, so tokens handed out before it still work; by
-    /// default each engine draws a random one.
+    /// The 32-byte key behind the tokens the engine hands out: it seals import tokens
+    /// (GetParametersForImport) and signs grant tokens (CreateGrant), each with a key derived
+    /// from it. A durable store gives one that survives a restart, so tokens handed out
+    /// before it still work; by default each engine draws a random one.
     ///
     /// ```
     /// let kms = kms_api::Kms::builder()
-    ///     .import_token_key(kms_api::Secret::from_slice(&[7; 32]))
+    ///     .token_key(kms_api::Secret::from_slice(&[7; 32]))
     ///     .build();
     /// # let _ = kms;
     /// ```
     ///
     /// # Panics
     /// When the key is not 32 bytes long.
-    pub fn import_token_key(mut self, key: Secret) -> Self {
-        assert_eq!(key.len(), 32, "an import token key is 32 bytes");
-        self.import_token_key = Some(key);
+    pub fn token_key(mut self, key: Secret) -> Self {
+        assert_eq!(key.len(), 32, "a token key is 32 bytes");
+        self.token_key = Some(key);
         self
     }
 
     /// The engine.
     pub fn build(self) -> Kms {
         let token_key = self
-            .import_token_key
+            .token_key
             .unwrap_or_else(|| Secret::random(32, &*self.random));
-        let import_tokens = Aes256Gcm::new(token_key.expose().into());
+        let derive = |purpose: &[u8]| {
+            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, token_key.expose());
+            Secret::from_slice(aws_lc_rs::hmac::sign(&key, purpose).as_ref())
+        };
+        let import_tokens = Aes256Gcm::new(derive(b"import tokens").expose().into());
+        let grant_tokens = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            derive(b"grant tokens").expose(),
+        );
         Kms {
             shared: Arc::new(Shared {
                 scopes: DashMap::new(),
@@ -206,6 +217,7 @@ impl KmsBuilder {
                 key_locks: KeyLocks::new(),
                 sweep: Mutex::new(()),
                 import_tokens,
+                grant_tokens,
             }),
         }
     }
@@ -237,7 +249,7 @@ impl Kms {
             clock: Arc::new(SystemClock::default()),
             random: Arc::new(OsRandom),
             persistence: Arc::new(InMemory),
-            import_token_key: None,
+            token_key: None,
         }
     }
 
@@ -277,6 +289,11 @@ impl Kms {
     /// The cipher of import tokens.
     pub(crate) fn import_token_cipher(&self) -> &Aes256Gcm {
         &self.shared.import_tokens
+    }
+
+    /// The key of grant tokens' MACs.
+    pub(crate) fn grant_token_key(&self) -> &aws_lc_rs::hmac::Key {
+        &self.shared.grant_tokens
     }
 
     /// Commits one mutation's changes to the persistence hook, all or nothing.
@@ -528,6 +545,7 @@ impl Kms {
                 history: Vec::new(),
             },
             aws_managed: true,
+            grants: Default::default(),
         };
         let alias = AliasEntry {
             name: name.to_owned(),

@@ -53,8 +53,9 @@ pub use key::family::rsa_pool::{wait_until_full as rsa_pool_ready, POOL_SIZE as 
 pub use key::record::KeyRecord;
 pub use key::spec::{
     DataKeyPairSpec, DataKeySpec, EncapsulationAlgorithm, EncryptionAlgorithm, ExpirationModel,
-    ImportType, KeyAgreementAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, MessageType,
-    Origin, QuotaClass, SigningAlgorithm, SpecAlgorithms, WrappingAlgorithm, WrappingKeySpec,
+    GrantOperation, ImportType, KeyAgreementAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm,
+    MessageType, Origin, QuotaClass, SigningAlgorithm, SpecAlgorithms, WrappingAlgorithm,
+    WrappingKeySpec,
 };
 pub use kms::{AliasEntry, Kms, KmsBuilder};
 pub use operation::Operation;

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use crate::key::grant::Grant;
 use crate::key::record::KeyRecord;
 use crate::kms::AliasEntry;
 use crate::scope::Scope;
@@ -25,8 +26,12 @@ pub enum Change<'a> {
     /// Material version `u32` of the key removed: imported material pending rotation that
     /// was deleted before it became current (it was never used).
     DeleteMaterial(&'a KeyRecord, u32),
-    /// A key whose deletion completed: its metadata and every material version.
+    /// A key whose deletion completed: its metadata, every material version and every grant.
     DeleteKey(&'a KeyRecord),
+    /// A grant of the key, new.
+    PutGrant(&'a KeyRecord, &'a Grant),
+    /// A grant of the key (by ID) retired or revoked.
+    DeleteGrant(&'a KeyRecord, &'a str),
     /// An alias, new or re-pointed.
     PutAlias(&'a Scope, &'a AliasEntry),
     /// An alias removed.
@@ -78,7 +83,7 @@ impl Persistence for InMemory {
     }
 }
 
-/// The changes that store a new key: its metadata and every material version.
+/// The changes that store a new key: its metadata, every material version and grant.
 ///
 /// ```
 /// use kms_api::{persist::new_key_changes, Change, Kms, Scope};
@@ -92,13 +97,18 @@ pub fn new_key_changes(key: &KeyRecord) -> Vec<Change<'_>> {
     let mut changes = Vec::with_capacity(1 + key.versions.len());
     changes.push(Change::PutKey(key));
     changes.extend((1..=key.versions.len() as u32).map(|v| Change::PutMaterial(key, v)));
+    changes.extend(key.grants.iter().map(|g| Change::PutGrant(key, g)));
     changes
 }
 
 /// The changes that turn `before` into `after` (the same key): its metadata, the material
 /// versions `after` added or replaced (imported material deleted, re-imported or made
-/// current; found by pointer, so unchanged versions cost nothing) and those it dropped.
-pub(crate) fn key_update_changes<'a>(before: &KeyRecord, after: &'a KeyRecord) -> Vec<Change<'a>> {
+/// current; found by pointer, so unchanged versions cost nothing) and those it dropped, and
+/// the grants it added or removed (compared only when the grant list changed).
+pub(crate) fn key_update_changes<'a>(
+    before: &'a KeyRecord,
+    after: &'a KeyRecord,
+) -> Vec<Change<'a>> {
     let old = before.versions.len();
     let new = after.versions.len();
     let mut changes = Vec::with_capacity(1 + new.saturating_sub(old));
@@ -109,5 +119,25 @@ pub(crate) fn key_update_changes<'a>(before: &KeyRecord, after: &'a KeyRecord) -
         }
     }
     changes.extend((new + 1..=old).map(|v| Change::DeleteMaterial(after, v as u32)));
+    if !Arc::ptr_eq(&before.grants, &after.grants) {
+        let old: std::collections::HashSet<&str> =
+            before.grants.iter().map(|g| g.id.as_str()).collect();
+        let new: std::collections::HashSet<&str> =
+            after.grants.iter().map(|g| g.id.as_str()).collect();
+        changes.extend(
+            after
+                .grants
+                .iter()
+                .filter(|g| !old.contains(g.id.as_str()))
+                .map(|g| Change::PutGrant(after, g)),
+        );
+        changes.extend(
+            before
+                .grants
+                .iter()
+                .filter(|g| !new.contains(g.id.as_str()))
+                .map(|g| Change::DeleteGrant(after, g.id.as_str())),
+        );
+    }
     changes
 }

@@ -18,6 +18,11 @@ impl Violations {
         self.items.push(item);
     }
 
+    /// A violation in a form the helpers below do not cover (list members, say).
+    pub(crate) fn push_raw(&mut self, item: String) {
+        self.push(item);
+    }
+
     /// `Value null at '<field>' failed to satisfy constraint: Member must not be null`.
     pub(crate) fn required<T>(&mut self, field: &str, value: &Option<T>) {
         if value.is_none() {

@@ -1,6 +1,6 @@
 //! What the engine hands its persistence hook: every mutation is one commit, a rotation is
 //! the key's metadata and one material version however long its history, and names of AWS
-//! managed keys cannot conjure keys without bound.
+//! managed keys cannot conjure keys without bound, a grant is one row of its own.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +21,8 @@ impl Persistence for Recorder {
                 Change::PutMaterial(_, v) => format!("material {v}"),
                 Change::DeleteMaterial(_, v) => format!("delete material {v}"),
                 Change::DeleteKey(_) => "delete key".to_owned(),
+                Change::PutGrant(..) => "grant".to_owned(),
+                Change::DeleteGrant(..) => "delete grant".to_owned(),
                 Change::PutAlias(..) => "alias".to_owned(),
                 Change::DeleteAlias(..) => "delete alias".to_owned(),
                 Change::ClockOffset(_) => "clock".to_owned(),
@@ -123,4 +125,56 @@ fn an_aws_managed_key_is_one_commit_and_bounded_per_scope() {
         kms.key_count(),
         kms_api::kms::MAX_AWS_MANAGED_KEYS_PER_SCOPE
     );
+}
+
+#[test]
+fn a_grant_is_one_row_and_imported_material_changes_only_its_own() {
+    use kms_api::wire::grants::{CreateGrantRequest, RevokeGrantRequest};
+    let (kms, recorder) = engine();
+    let key = kms
+        .create_key(&scope(), Default::default())
+        .unwrap()
+        .key_metadata
+        .key_id;
+    recorder.take();
+    let made = |name: &str| {
+        kms.create_grant(
+            &scope(),
+            CreateGrantRequest {
+                key_id: Some(key.clone()),
+                grantee_principal: Some("arn:aws:iam::111122223333:role/app".into()),
+                operations: Some(vec!["Decrypt".into()]),
+                name: Some(name.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let a = made("a");
+    made("b");
+    assert_eq!(
+        recorder.take(),
+        vec![vec!["key", "grant"], vec!["key", "grant"]],
+        "each grant is its own row; earlier grants are not written again"
+    );
+    assert_eq!(made("a").grant_id, a.grant_id);
+    assert_eq!(
+        recorder.take(),
+        Vec::<Vec<String>>::new(),
+        "a retry writes nothing"
+    );
+    kms.revoke_grant(
+        &scope(),
+        RevokeGrantRequest {
+            key_id: Some(key.clone()),
+            grant_id: Some(a.grant_id),
+            dry_run: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(recorder.take(), vec![vec!["key", "delete grant"]]);
+    // Other mutations of a key with grants do not rewrite them.
+    kms.rotate_key_on_demand(&scope(), KeyIdRequest::new(&key))
+        .unwrap();
+    assert_eq!(recorder.take(), vec![vec!["key", "material 2"]]);
 }

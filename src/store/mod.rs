@@ -9,6 +9,7 @@
 //! - `materials`: one material version, wrapped, JSON, keyed `account/region/id/vvvvvvvvvv`
 //!   (zero-padded version), so a rotation writes one row and the key's metadata;
 //! - `aliases`: JSON keyed `account/region/alias/name`;
+//! - `grants`: one grant, JSON, keyed `account/region/id/grant-id` (deleted with its key);
 //! - `meta`: the emulated clock's offset (`clock_offset_seconds`), so time never moves back
 //!   across a restart;
 //!
@@ -40,6 +41,7 @@ use root_key::RootKey;
 const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 const MATERIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("materials");
 const ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("aliases");
+const GRANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("grants");
 const META: TableDefinition<&str, i64> = TableDefinition::new("meta");
 const CLOCK_OFFSET: &str = "clock_offset_seconds";
 /// The database file.
@@ -135,6 +137,7 @@ impl Store {
         txn.open_table(KEYS).map_err(err)?;
         txn.open_table(MATERIALS).map_err(err)?;
         txn.open_table(ALIASES).map_err(err)?;
+        txn.open_table(GRANTS).map_err(err)?;
         txn.open_table(META).map_err(err)?;
         txn.commit().map_err(err)?;
         Ok(Self {
@@ -150,10 +153,10 @@ impl Store {
         &self.dir
     }
 
-    /// The key that seals import tokens ([`kms_api::KmsBuilder::import_token_key`]): derived
-    /// from the root key, so tokens from GetParametersForImport survive a restart.
-    pub fn import_token_key(&self) -> Result<kms_api::Secret, String> {
-        self.root.derive_key("import tokens")
+    /// The key behind import and grant tokens ([`kms_api::KmsBuilder::token_key`]): derived
+    /// from the root key, so tokens handed out before a restart keep working after it.
+    pub fn token_key(&self) -> Result<kms_api::Secret, String> {
+        self.root.derive_key("import and grant tokens")
     }
 
     /// Loads every key and alias into `kms`; returns how many of each. Keys stored in the
@@ -198,6 +201,7 @@ impl Store {
         let txn = self.db.begin_read().map_err(err)?;
         let keys = txn.open_table(KEYS).map_err(err)?;
         let materials = txn.open_table(MATERIALS).map_err(err)?;
+        let grants = txn.open_table(GRANTS).map_err(err)?;
         let mut records = Vec::new();
         let mut legacy = Vec::new();
         for row in keys.iter().map_err(err)? {
@@ -220,8 +224,16 @@ impl Store {
                     .map_err(|e| format!("material {}: {}", name.value(), redacted(&e)))?;
                 rows.push(m);
             }
-            let record = KeyRecord::from_snapshot(snapshot, rows, |w| self.root.unwrap(w))
+            let mut record = KeyRecord::from_snapshot(snapshot, rows, |w| self.root.unwrap(w))
                 .map_err(|e| format!("key {id}: {e}"))?;
+            let mut key_grants = Vec::new();
+            for row in grants.range(prefix.as_str()..end.as_str()).map_err(err)? {
+                let (name, value) = row.map_err(err)?;
+                let grant: kms_api::key::grant::Grant = serde_json::from_slice(value.value())
+                    .map_err(|e| format!("grant {}: {}", name.value(), redacted(&e)))?;
+                key_grants.push(grant);
+            }
+            record.restore_grants(key_grants);
             records.push(record);
         }
         Ok((records, legacy))
@@ -343,6 +355,12 @@ impl Store {
             Change::DeleteMaterial(key, version) => {
                 Row::Remove(MATERIALS, material_row(key, version))
             }
+            Change::PutGrant(key, grant) => Row::Put(
+                GRANTS,
+                grant_row(key, &grant.id),
+                serde_json::to_vec(grant).map_err(|e| e.to_string())?,
+            ),
+            Change::DeleteGrant(key, id) => Row::Remove(GRANTS, grant_row(key, id)),
             Change::DeleteKey(key) => Row::RemovePrefix(MATERIALS, format!("{}/", key_row(key))),
             Change::PutAlias(scope, alias) => {
                 let (name, value) = encode_alias(scope, alias)?;
@@ -360,6 +378,7 @@ impl Persistence for Store {
         for change in changes {
             if let Change::DeleteKey(key) = change {
                 rows.push(Row::Remove(KEYS, key_row(key)));
+                rows.push(Row::RemovePrefix(GRANTS, format!("{}/", key_row(key))));
             }
             rows.push(self.encode(change)?);
         }
@@ -399,7 +418,7 @@ impl Persistence for Store {
 
     fn reset(&self) -> Result<(), String> {
         self.write(|txn| {
-            for table in [KEYS, MATERIALS, ALIASES] {
+            for table in [KEYS, MATERIALS, ALIASES, GRANTS] {
                 txn.delete_table(table).map_err(err)?;
                 txn.open_table(table).map_err(err)?;
             }
@@ -414,6 +433,10 @@ fn key_row(key: &KeyRecord) -> String {
 
 fn material_row(key: &KeyRecord, version: u32) -> String {
     format!("{}/{version:010}", key_row(key))
+}
+
+fn grant_row(key: &KeyRecord, grant_id: &str) -> String {
+    format!("{}/{grant_id}", key_row(key))
 }
 
 /// A serde error without the value it quotes (a damaged row could quote wrapped material).
@@ -445,7 +468,7 @@ fn create_database_atomically(
     {
         let db = builder.create(&temp).map_err(err)?;
         let txn = db.begin_write().map_err(err)?;
-        for table in [KEYS, MATERIALS, ALIASES] {
+        for table in [KEYS, MATERIALS, ALIASES, GRANTS] {
             txn.open_table(table).map_err(err)?;
         }
         txn.open_table(META).map_err(err)?;

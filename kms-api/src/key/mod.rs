@@ -3,6 +3,7 @@
 //! the record that ties them together ([`record`]).
 
 pub(crate) mod family;
+pub mod grant;
 pub(crate) mod id;
 pub mod imported;
 pub mod material;

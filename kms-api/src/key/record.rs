@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::KmsError;
+use crate::key::grant::Grant;
 use crate::key::material::KeyMaterial;
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::scope::Scope;
@@ -40,6 +41,9 @@ pub struct KeyRecord {
     pub(crate) rotation: RotationSchedule,
     /// An AWS managed key (`alias/aws/<service>`), created on first use; `KeyManager` `AWS`.
     pub(crate) aws_managed: bool,
+    /// The key's grants, oldest first. Behind one `Arc`, so cloning the record for a
+    /// mutation that does not touch them costs nothing.
+    pub(crate) grants: Arc<Vec<Arc<Grant>>>,
 }
 
 /// Automatic rotation settings and the history of rotations.
@@ -95,6 +99,18 @@ impl KeyRecord {
     /// Every material version, oldest first.
     pub fn versions(&self) -> &[Arc<KeyMaterial>] {
         &self.versions
+    }
+
+    /// The key's grants, oldest first.
+    pub fn grants(&self) -> &[Arc<Grant>] {
+        &self.grants
+    }
+
+    /// Restores the key's grants (from a store), oldest first.
+    #[doc(hidden)]
+    pub fn restore_grants(&mut self, mut grants: Vec<Grant>) {
+        grants.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        self.grants = Arc::new(grants.into_iter().map(Arc::new).collect());
     }
 
     /// The material new ciphertexts use: the newest, unless that is imported material

@@ -317,6 +317,7 @@ impl KeyRecord {
                 history,
             },
             aws_managed: s.aws_managed,
+            grants: Default::default(),
         })
     }
 
@@ -371,6 +372,7 @@ impl KeyRecord {
                 history: Vec::new(),
             },
             aws_managed: false,
+            grants: Default::default(),
         })
     }
 }

@@ -309,6 +309,69 @@ pub enum QuotaClass {
 }
 
 aws_enum! {
+    /// What a grant may allow (`GrantOperation`), in the model's order.
+    GrantOperation {
+        /// Decrypt.
+        Decrypt = "Decrypt",
+        /// Encrypt.
+        Encrypt = "Encrypt",
+        /// GenerateDataKey.
+        GenerateDataKey = "GenerateDataKey",
+        /// GenerateDataKeyWithoutPlaintext.
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        /// ReEncrypt with this key as the source.
+        ReEncryptFrom = "ReEncryptFrom",
+        /// ReEncrypt with this key as the destination.
+        ReEncryptTo = "ReEncryptTo",
+        /// Sign.
+        Sign = "Sign",
+        /// Verify.
+        Verify = "Verify",
+        /// GetPublicKey.
+        GetPublicKey = "GetPublicKey",
+        /// CreateGrant (a grant that allows making grants).
+        CreateGrant = "CreateGrant",
+        /// RetireGrant.
+        RetireGrant = "RetireGrant",
+        /// DescribeKey.
+        DescribeKey = "DescribeKey",
+        /// GenerateDataKeyPair.
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        /// GenerateDataKeyPairWithoutPlaintext.
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        /// GenerateMac.
+        GenerateMac = "GenerateMac",
+        /// VerifyMac.
+        VerifyMac = "VerifyMac",
+        /// DeriveSharedSecret.
+        DeriveSharedSecret = "DeriveSharedSecret",
+        /// Encapsulate.
+        Encapsulate = "Encapsulate",
+        /// Decapsulate.
+        Decapsulate = "Decapsulate",
+    }
+}
+
+impl GrantOperation {
+    /// Whether the operation takes an encryption context (so a grant allowing it may carry
+    /// an encryption context constraint).
+    pub fn takes_encryption_context(self) -> bool {
+        use GrantOperation as G;
+        matches!(
+            self,
+            G::Decrypt
+                | G::Encrypt
+                | G::GenerateDataKey
+                | G::GenerateDataKeyWithoutPlaintext
+                | G::ReEncryptFrom
+                | G::ReEncryptTo
+                | G::GenerateDataKeyPair
+                | G::GenerateDataKeyPairWithoutPlaintext
+        )
+    }
+}
+
+aws_enum! {
     /// How key material is wrapped for import (`AlgorithmSpec` of GetParametersForImport).
     WrappingAlgorithm {
         /// RSAES-PKCS1-v1_5: no longer accepted by AWS (since October 2023).
@@ -575,6 +638,68 @@ impl KeySpec {
     /// Whether AWS rotates keys of this spec (automatic and on-demand rotation).
     pub fn is_rotatable(self) -> bool {
         self == Self::SymmetricDefault
+    }
+
+    /// The operations a grant on a key of this spec and usage may allow (AWS's "grant
+    /// operations" table): the key's own cryptographic operations, and DescribeKey,
+    /// CreateGrant and RetireGrant on every key.
+    pub fn grant_operations(self, usage: KeyUsage) -> &'static [GrantOperation] {
+        use GrantOperation as G;
+        match (usage, self) {
+            (KeyUsage::EncryptDecrypt, Self::SymmetricDefault) => &[
+                G::Decrypt,
+                G::Encrypt,
+                G::GenerateDataKey,
+                G::GenerateDataKeyWithoutPlaintext,
+                G::ReEncryptFrom,
+                G::ReEncryptTo,
+                G::CreateGrant,
+                G::RetireGrant,
+                G::DescribeKey,
+                G::GenerateDataKeyPair,
+                G::GenerateDataKeyPairWithoutPlaintext,
+            ],
+            (KeyUsage::EncryptDecrypt, _) => &[
+                G::Decrypt,
+                G::Encrypt,
+                G::ReEncryptFrom,
+                G::ReEncryptTo,
+                G::GetPublicKey,
+                G::CreateGrant,
+                G::RetireGrant,
+                G::DescribeKey,
+            ],
+            (KeyUsage::SignVerify, _) => &[
+                G::Sign,
+                G::Verify,
+                G::GetPublicKey,
+                G::CreateGrant,
+                G::RetireGrant,
+                G::DescribeKey,
+            ],
+            (KeyUsage::GenerateVerifyMac, _) => &[
+                G::GenerateMac,
+                G::VerifyMac,
+                G::CreateGrant,
+                G::RetireGrant,
+                G::DescribeKey,
+            ],
+            (KeyUsage::KeyAgreement, _) => &[
+                G::DeriveSharedSecret,
+                G::GetPublicKey,
+                G::CreateGrant,
+                G::RetireGrant,
+                G::DescribeKey,
+            ],
+            (KeyUsage::EncapsulateDecapsulate, _) => &[
+                G::Encapsulate,
+                G::Decapsulate,
+                G::GetPublicKey,
+                G::CreateGrant,
+                G::RetireGrant,
+                G::DescribeKey,
+            ],
+        }
     }
 
     /// Whether a key of this spec can have imported material (origin `EXTERNAL`): symmetric,

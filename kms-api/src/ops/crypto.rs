@@ -39,8 +39,9 @@ impl Kms {
             4096,
         );
         let alg = algorithm_member(&mut v, "encryptionAlgorithm", &req.encryption_algorithm);
-        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
+        self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
         let key = self.encryption_key(scope, key_id.unwrap_or_default(), "Encrypt")?;
         let plaintext = req
             .plaintext
@@ -75,8 +76,9 @@ impl Kms {
         v.blob_len("ciphertextBlob", req.ciphertext_blob.as_deref(), 1, 6144);
         v.str_len("keyId", req.key_id.as_deref(), 1, 2048);
         let alg = algorithm_member(&mut v, "encryptionAlgorithm", &req.encryption_algorithm);
-        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
+        self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
         no_recipient(&req.recipient)?;
         let blob = req.ciphertext_blob.as_deref().unwrap_or_default();
         let opened = self.open_any(
@@ -126,8 +128,9 @@ impl Kms {
             "destinationEncryptionAlgorithm",
             &req.destination_encryption_algorithm,
         );
-        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
+        self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
         let blob = req.ciphertext_blob.as_deref().unwrap_or_default();
         let opened = self.open_any(
             scope,
@@ -256,8 +259,9 @@ impl Kms {
             DataKeySpec::parse,
             DataKeySpec::enum_set,
         );
-        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
+        self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
         let len = match (spec, req.number_of_bytes) {
             (Some(spec), None) => spec.byte_len(),
             (None, Some(n)) => n as usize,

@@ -41,8 +41,9 @@ impl Kms {
         );
         v.required("publicKey", &req.public_key);
         v.blob_len("publicKey", req.public_key.as_deref(), 1, 8192);
-        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
+        self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
         no_recipient(&req.recipient)?;
         let key = self.resolve(scope, key_id.unwrap_or_default(), true)?;
         key.check_usable()?;
@@ -165,8 +166,9 @@ impl Kms {
             EncapsulationAlgorithm::parse,
             EncapsulationAlgorithm::enum_set,
         );
-        v.list_len("grantTokens", grant_tokens, 10);
+        crate::ops::grants::grant_tokens_member(&mut v, grant_tokens);
         v.finish()?;
+        self.check_grant_tokens(scope, grant_tokens)?;
         let alg = alg.unwrap_or(EncapsulationAlgorithm::MlKem);
         let key = self.resolve(scope, key_id.unwrap_or_default(), true)?;
         key.check_usable()?;

@@ -95,8 +95,9 @@ impl Kms {
             |s| DataKeyPairSpec::parse(s).filter(|p| p.key_spec().offered_in(region)),
             || DataKeyPairSpec::enum_set_in(region),
         );
-        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
+        self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
         let Some(spec) = spec else {
             return Err(KmsError::Internal("validated member missing".into()));
         };

@@ -141,6 +141,7 @@ impl Kms {
                 ..Default::default()
             },
             aws_managed: false,
+            grants: Default::default(),
         };
         let key = self.insert_key(record)?;
         Ok(CreateKeyResponse {
@@ -164,8 +165,9 @@ impl Kms {
     ) -> Result<DescribeKeyResponse, KmsError> {
         let mut v = Violations::new();
         let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
+        self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
         let key = self.resolve(scope, key_id.unwrap_or_default(), true)?;
         Ok(DescribeKeyResponse {
             key_metadata: metadata(&key),

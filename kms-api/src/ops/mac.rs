@@ -112,8 +112,9 @@ impl Kms {
             v.required("mac", &mac);
             v.blob_len("mac", mac, 1, 6144);
         }
-        v.list_len("grantTokens", grant_tokens, 10);
+        crate::ops::grants::grant_tokens_member(&mut v, grant_tokens);
         v.finish()?;
+        self.check_grant_tokens(scope, grant_tokens)?;
         let Some(alg) = alg else {
             return Err(KmsError::Internal("validated member missing".into()));
         };

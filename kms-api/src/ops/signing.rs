@@ -33,8 +33,9 @@ impl Kms {
     ) -> Result<GetPublicKeyResponse, KmsError> {
         let mut v = Violations::new();
         let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-        v.list_len("grantTokens", req.grant_tokens.as_deref(), 10);
+        crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
+        self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
         let key = self.resolve(scope, key_id.unwrap_or_default(), true)?;
         key.check_usable()?;
         if !key.key_spec.is_asymmetric() {
@@ -159,8 +160,9 @@ impl Kms {
             SigningAlgorithm::parse,
             SigningAlgorithm::enum_set,
         );
-        v.list_len("grantTokens", m.grant_tokens, 10);
+        crate::ops::grants::grant_tokens_member(&mut v, m.grant_tokens);
         v.finish()?;
+        self.check_grant_tokens(scope, m.grant_tokens)?;
         let (Some(alg), message) = (alg, m.message.unwrap_or_default()) else {
             return Err(KmsError::Internal("validated member missing".into()));
         };

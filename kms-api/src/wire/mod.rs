@@ -8,6 +8,7 @@ mod redacted;
 pub mod aliases;
 pub mod asymmetric;
 pub mod crypto;
+pub mod grants;
 pub mod import;
 pub mod keys;
 pub mod policies;
