@@ -362,3 +362,31 @@ async fn naming_a_new_aws_managed_key_draws_on_the_create_key_quota() {
     assert_eq!(keys.len(), 1);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn import_and_grant_operations_have_aws_per_api_quotas() {
+    let (server, _clock) = throttled_server(&[]).await;
+    // A burst admits one second's worth of each quota (AWS's current figures); the requests
+    // themselves fail validation, but admission comes first and counts them.
+    for (op, quota) in [
+        ("GetParametersForImport", 1),
+        ("ImportKeyMaterial", 15),
+        ("DeleteImportedKeyMaterial", 15),
+        ("CreateGrant", 50),
+        ("RetireGrant", 50),
+        ("RevokeGrant", 50),
+        ("ListGrants", 100),
+        ("ListRetirableGrants", 100),
+    ] {
+        for i in 0..quota {
+            let resp = kms_call(&server, op, b"{}").await;
+            assert_ne!(
+                resp.json()["__type"],
+                "ThrottlingException",
+                "{op} request {i} of {quota}"
+            );
+        }
+        let resp = kms_call(&server, op, b"{}").await;
+        assert_eq!(resp.json()["__type"], "ThrottlingException", "{op}");
+    }
+}

@@ -195,8 +195,11 @@ def test_grants_follow_the_key_state(kms, key):
 def test_cli_grants(kms, key):
     key_id = key["KeyId"]
     made = json.loads(aws("create-grant", "--key-id", key_id, "--grantee-principal", APP,
-                          "--operations", "Encrypt", "Decrypt", "--name", "cli").stdout)
+                          "--retiring-principal", OPS, "--operations", "Encrypt", "Decrypt",
+                          "--name", "cli").stdout)
     assert GRANT_ID_RE.match(made["GrantId"])
+    retirable = json.loads(aws("list-retirable-grants", "--retiring-principal", OPS).stdout)["Grants"]
+    assert [g["GrantId"] for g in retirable] == [made["GrantId"]]
     listed = json.loads(aws("list-grants", "--key-id", key_id).stdout)["Grants"]
     assert [g["GrantId"] for g in listed] == [made["GrantId"]]
     aws("retire-grant", "--grant-token", made["GrantToken"])

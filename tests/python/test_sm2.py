@@ -1043,3 +1043,47 @@ def test_ml_kem_is_not_offered_in_china(kms, symmetric):
                        "ValidationException")
     names = enum_in_error(err, "keyPairSpec", "ML_KEM_768")
     assert set(names) == all_pair_specs - ML_KEM_SPECS
+
+
+# --- imported SM2 material (SM2PKE wrapping keys, China Regions only) ---------------------------
+
+def sm2_pkcs8(d: int) -> bytes:
+    """PKCS#8 PrivateKeyInfo of the SM2 private scalar ``d`` (no public key inside)."""
+    ec_private = der(0x30, der_uint(1) + der(0x04, d.to_bytes(32, "big")))
+    return der(0x30, der_uint(0) + der(0x30, ID_EC_PUBLIC_KEY + SM2_CURVE_OID) + der(0x04, ec_private))
+
+
+def test_imported_sm2_key_wrapped_with_sm2pke_signs_under_its_known_public_key(kms):
+    md = kms.create_key(KeySpec="SM2", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")["KeyMetadata"]
+    assert md["KeyState"] == "PendingImport" and md["Arn"] == cn_arn(md["KeyId"])
+    params = kms.get_parameters_for_import(KeyId=md["KeyId"], WrappingAlgorithm="SM2PKE",
+                                           WrappingKeySpec="SM2")
+    wrapping = parse_sm2_spki(params["PublicKey"])
+    d = random_scalar()
+    public = gm_mul(d)
+    wrapped = sm2cipher(gm_encrypt(wrapping, sm2_pkcs8(d)))
+    kms.import_key_material(KeyId=md["KeyId"], ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    assert kms.describe_key(KeyId=md["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    assert parse_sm2_spki(kms.get_public_key(KeyId=md["KeyId"])["PublicKey"]) == public
+    message = b"imported SM2 material"
+    sig = kms.sign(KeyId=md["KeyId"], Message=message, SigningAlgorithm="SM2DSA")["Signature"]
+    assert gm_verify(public, sig, message=message)
+
+
+def test_china_import_wrapping_is_sm2pke_or_rsaes_oaep(kms):
+    key_id = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    err = expect_error(lambda: kms.get_parameters_for_import(
+        KeyId=key_id, WrappingAlgorithm="RSA_AES_KEY_WRAP_SHA_256", WrappingKeySpec="RSA_2048"),
+        "ValidationException")
+    assert "Member must satisfy enum value set" in err.response["Error"]["Message"]
+    expect_error(lambda: kms.get_parameters_for_import(
+        KeyId=key_id, WrappingAlgorithm="SM2PKE", WrappingKeySpec="RSA_2048"), "ValidationException")
+    # Symmetric material under an SM2 wrapping key.
+    params = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="SM2PKE", WrappingKeySpec="SM2")
+    material = secrets.token_bytes(32)
+    wrapped = sm2cipher(gm_encrypt(parse_sm2_spki(params["PublicKey"]), material))
+    kms.import_key_material(KeyId=key_id, ImportToken=params["ImportToken"], EncryptedKeyMaterial=wrapped,
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"cn")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"cn"
