@@ -62,10 +62,53 @@ fn engine() -> (Kms, Scope) {
         &scope,
         crate::wire::aliases::AliasRequest {
             alias_name: Some("alias/fuzz".into()),
-            target_key_id: Some(key),
+            target_key_id: Some(key.clone()),
+        },
+    );
+    // A key for imported material and a grant, so the import and grant operations have
+    // something to work on (the seeded random source makes their IDs the same every run; the
+    // corpus names them).
+    let _ = kms.create_key(
+        &scope,
+        crate::wire::keys::CreateKeyRequest {
+            origin: Some("EXTERNAL".into()),
+            ..Default::default()
+        },
+    );
+    let _ = kms.create_grant(
+        &scope,
+        crate::wire::grants::CreateGrantRequest {
+            key_id: Some(key),
+            grantee_principal: Some("arn:aws:iam::111122223333:role/fuzz".into()),
+            retiring_principal: Some("arn:aws:iam::111122223333:role/fuzz".into()),
+            operations: Some(vec!["Decrypt".into()]),
+            ..Default::default()
         },
     );
     (kms, scope)
+}
+
+/// The IDs [`dispatch`]'s engine starts with: the symmetric key, the EXTERNAL key, the
+/// grant and its token (to write corpus entries that reach the import and grant operations).
+pub fn dispatch_fixture() -> (String, String, String, String) {
+    let (kms, scope) = engine();
+    let mut keys: Vec<_> = kms
+        .all_keys()
+        .into_iter()
+        .map(|k| (k.origin, k.id.to_string(), k.grants.first().cloned()))
+        .collect();
+    keys.sort_by_key(|(origin, _, _)| *origin == crate::Origin::External);
+    let grant = keys[0].2.clone().map(|g| g.id.clone()).unwrap_or_default();
+    let token = crate::key::grant::token(
+        kms.grant_token_key(),
+        &crate::key::id::key_arn(
+            &scope,
+            uuid::Uuid::parse_str(&keys[0].1).unwrap_or_default(),
+        ),
+        &grant,
+        &SeededRandom::new(1),
+    );
+    (keys[0].1.clone(), keys[1].1.clone(), grant, token)
 }
 
 #[cfg(test)]
@@ -82,5 +125,14 @@ mod tests {
             super::dispatch(data);
             super::ciphertext_blob(data);
         }
+    }
+
+    /// Prints the fixture's IDs (`cargo test -p kms-api fuzzing -- --nocapture`), for corpus
+    /// entries.
+    #[test]
+    fn dispatch_fixture_is_stable() {
+        let a = super::dispatch_fixture();
+        assert_eq!(a, super::dispatch_fixture());
+        println!("{a:?}");
     }
 }

@@ -296,11 +296,19 @@ impl Kms {
     pub fn expire_imported_material(&self) -> usize {
         let now = self.now();
         let mut expired = 0;
+        // Runs every second: only EXTERNAL keys are looked at, and only due ones are cloned.
         let due: Vec<Arc<KeyRecord>> = self
-            .all_keys()
-            .into_iter()
-            .filter(|k| k.origin == Origin::External)
-            .filter(|k| k.next_material_expiry().is_some_and(|t| t <= now))
+            .scopes_snapshot()
+            .iter()
+            .flat_map(|state| {
+                state
+                    .keys
+                    .iter()
+                    .filter(|k| k.origin == Origin::External)
+                    .filter(|k| k.next_material_expiry().is_some_and(|t| t <= now))
+                    .map(|k| Arc::clone(&k))
+                    .collect::<Vec<_>>()
+            })
             .collect();
         for key in due {
             let result = self.update_key(&key, |k| {
