@@ -1,4 +1,4 @@
-//! Grants in the engine: AWS's per-grantee quota, grants across accounts by key ARN, tokens
+//! Grants in the engine: AWS's grants-per-key quota, grants across accounts by key ARN, tokens
 //! of another engine refused, and grants gone with their key.
 
 use std::sync::Arc;
@@ -39,21 +39,30 @@ fn encrypt_with(kms: &Kms, scope: &Scope, key: &str, token: &str) -> Result<(), 
 }
 
 #[test]
-fn a_grantee_has_at_most_500_grants_on_one_key() {
+fn a_key_has_at_most_50_000_grants() {
     let kms = Kms::new();
     let key = kms
         .create_key(&scope(), Default::default())
         .unwrap()
         .key_metadata;
-    for _ in 0..kms_api::ops::grants::MAX_GRANTS_PER_GRANTEE_PER_KEY {
-        grant(
-            &kms,
-            &scope(),
-            &key.key_id,
-            "arn:aws:iam::111122223333:role/a",
-        )
-        .unwrap();
-    }
+    // One real grant, then the key restored (as a store would) with 49,999 more.
+    grant(
+        &kms,
+        &scope(),
+        &key.key_id,
+        "arn:aws:iam::111122223333:role/r",
+    )
+    .unwrap();
+    let mut record = kms.export_key(&scope(), &key.key_id).unwrap();
+    let first = record.grants()[0].as_ref().clone();
+    let grants = (0..kms_api::ops::grants::MAX_GRANTS_PER_KEY)
+        .map(|i| kms_api::key::grant::Grant {
+            id: format!("{i:064x}"),
+            ..first.clone()
+        })
+        .collect();
+    record.restore_grants(grants);
+    kms.restore_key(record);
     let err = grant(
         &kms,
         &scope(),
@@ -62,12 +71,16 @@ fn a_grantee_has_at_most_500_grants_on_one_key() {
     )
     .unwrap_err();
     assert_eq!(err.aws_type(), "LimitExceededException");
-    // Another grantee still may.
+    // Another key still takes grants.
+    let other = kms
+        .create_key(&scope(), Default::default())
+        .unwrap()
+        .key_metadata;
     grant(
         &kms,
         &scope(),
-        &key.key_id,
-        "arn:aws:iam::111122223333:role/b",
+        &other.key_id,
+        "arn:aws:iam::111122223333:role/a",
     )
     .unwrap();
 }

@@ -18,10 +18,9 @@ use crate::validate::{self, Violations};
 use crate::wire::grants::*;
 use crate::wire::keys::Empty;
 
-/// AWS's resource quota of grants per key.
+/// AWS's resource quota of grants per key. (AWS's older "500 grants for a given principal
+/// per key" is no longer in its quota tables, so it is not applied.)
 pub const MAX_GRANTS_PER_KEY: usize = 50_000;
-/// AWS's quota of grants for one grantee principal on one key.
-pub const MAX_GRANTS_PER_GRANTEE_PER_KEY: usize = 500;
 /// ListGrants and ListRetirableGrants return at most this many per page (50 by default).
 const MAX_PAGE: usize = 100;
 
@@ -122,14 +121,14 @@ impl Kms {
             dry_run(req.dry_run)?;
             return Ok(self.grant_response(&key, &existing.id));
         }
-        check_limits(&key, &grant)?;
+        check_limits(&key)?;
         dry_run(req.dry_run)?;
         let (id, key) = self.update_key(&key, |k| {
             check_grantable(k)?;
             if let Some(existing) = k.grants.iter().find(|g| g.is_same_request(&grant)) {
                 return Ok(existing.id.clone());
             }
-            check_limits(k, &grant)?;
+            check_limits(k)?;
             let id = grant.id.clone();
             Arc::make_mut(&mut k.grants).push(Arc::new(grant));
             Ok(id)
@@ -480,6 +479,15 @@ fn check_operations(
             "1 validation error detected: Value '[]' at 'operations' failed to satisfy constraint: Member must have length greater than or equal to 1".into(),
         ));
     }
+    if operations
+        .iter()
+        .all(|op| *op == GrantOperation::CreateGrant)
+    {
+        // Recorded from AWS.
+        return Err(KmsError::Validation(
+            "Grants must not contain only the CreateGrant operation.".into(),
+        ));
+    }
     let allowed = key.key_spec.grant_operations(key.key_usage);
     let refused: Vec<&str> = operations
         .iter()
@@ -517,25 +525,11 @@ fn check_operations(
     Ok(())
 }
 
-/// AWS's quotas: grants per key, and grants per grantee per key.
-fn check_limits(key: &KeyRecord, grant: &Grant) -> Result<(), KmsError> {
+/// AWS's quota of grants per key.
+fn check_limits(key: &KeyRecord) -> Result<(), KmsError> {
     if key.grants.len() >= MAX_GRANTS_PER_KEY {
         return Err(KmsError::LimitExceeded(format!(
             "The request was rejected because the KMS key {} has reached the limit of {MAX_GRANTS_PER_KEY} grants.",
-            key.arn
-        )));
-    }
-    let same_grantee = key
-        .grants
-        .iter()
-        .filter(|g| {
-            g.grantee_principal == grant.grantee_principal
-                && g.grantee_service_principal == grant.grantee_service_principal
-        })
-        .count();
-    if same_grantee >= MAX_GRANTS_PER_GRANTEE_PER_KEY {
-        return Err(KmsError::LimitExceeded(format!(
-            "The request was rejected because the grantee principal has reached the limit of {MAX_GRANTS_PER_GRANTEE_PER_KEY} grants on the KMS key {}.",
             key.arn
         )));
     }
