@@ -5,16 +5,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::Arc;
-
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::GrantOperation;
 use aws_sdk_kms::Client;
 use common::*;
-use kms_emulator::store::root_key::RootKey;
-use kms_emulator::store::Store;
-use kms_emulator::{Config, RunningServer};
 
 const APP: &str = "arn:aws:iam::111122223333:role/app";
 const OPS: &str = "arn:aws:iam::111122223333:role/ops";
@@ -127,27 +121,11 @@ async fn grants_with_the_sdk() {
     );
 }
 
-async fn durable_server(dir: &Path) -> RunningServer {
-    let store = Arc::new(Store::open(dir, RootKey::from_bytes(&[5u8; 32])).unwrap());
-    let kms = kms_api::Kms::builder()
-        .persistence(store.clone())
-        .token_key(store.token_key().unwrap())
-        .build();
-    store.restore_into(&kms).unwrap();
-    let config = Config {
-        data_dir: Some(dir.to_owned()),
-        ..Config::default()
-    };
-    kms_emulator::start(config, kms, "127.0.0.1:0")
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn grants_and_their_tokens_survive_a_restart() {
     let dir = std::env::temp_dir().join(format!("kms-grants-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let server = durable_server(&dir).await;
+    let server = durable_server(&dir, 5).await;
     let client = client(&server);
     let key_id = create_key(&client).await;
     let doomed = create_key(&client).await;
@@ -168,18 +146,10 @@ async fn grants_and_their_tokens_survive_a_restart() {
         .send()
         .await
         .unwrap();
-    let resp = http_request(
-        &server,
-        "POST",
-        "/_kms/clock",
-        &[("Content-Type", "application/json")],
-        br#"{"advance_seconds":691200}"#,
-    )
-    .await;
-    assert_eq!(resp.status, 200);
+    advance_clock(&server, 8 * 86_400).await;
     server.shutdown().await;
 
-    let server = durable_server(&dir).await;
+    let server = durable_server(&dir, 5).await;
     let client = common::client(&server);
     assert_eq!(grant_ids(&client, &key_id).await, vec![kept]);
     encrypt_with(&client, &key_id, &kept_token).await.unwrap();

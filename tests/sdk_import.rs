@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use aws_lc_rs::rsa::{
     OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
@@ -20,9 +19,6 @@ use aws_sdk_kms::Client;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use common::*;
-use kms_emulator::store::root_key::RootKey;
-use kms_emulator::store::Store;
-use kms_emulator::{Config, RunningServer};
 
 const DAY: i64 = 86_400;
 
@@ -249,15 +245,7 @@ async fn import_errors() {
     );
     assert_eq!(code, "NotFoundException");
     // 24 hours on, the token has expired.
-    let resp = http_request(
-        &server,
-        "POST",
-        "/_kms/clock",
-        &[("Content-Type", "application/json")],
-        format!(r#"{{"advance_seconds":{}}}"#, DAY + 1).as_bytes(),
-    )
-    .await;
-    assert_eq!(resp.status, 200);
+    advance_clock(&server, DAY + 1).await;
     let (code, _) = expect_err(attempt(&a, token, wrapped).await);
     assert_eq!(code, "ExpiredImportTokenException");
     assert_eq!(state(&client, &a).await, KeyState::PendingImport);
@@ -269,27 +257,10 @@ fn temp_dir() -> PathBuf {
     dir
 }
 
-/// A server over a store in `dir`, its import tokens sealed under the store's derived key.
-async fn durable_server(dir: &Path) -> RunningServer {
-    let store = Arc::new(Store::open(dir, RootKey::from_bytes(&[9u8; 32])).unwrap());
-    let kms = kms_api::Kms::builder()
-        .persistence(store.clone())
-        .token_key(store.token_key().unwrap())
-        .build();
-    store.restore_into(&kms).unwrap();
-    let config = Config {
-        data_dir: Some(dir.to_owned()),
-        ..Config::default()
-    };
-    kms_emulator::start(config, kms, "127.0.0.1:0")
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn imported_material_and_import_tokens_survive_a_restart() {
     let dir = temp_dir();
-    let server = durable_server(&dir).await;
+    let server = durable_server(&dir, 9).await;
     let client = client(&server);
     let (first, second, deleted_material) = ([0x11u8; 32], [0x22u8; 32], [0x33u8; 32]);
 
@@ -370,7 +341,7 @@ async fn imported_material_and_import_tokens_survive_a_restart() {
         }
     }
 
-    let server = durable_server(&dir).await;
+    let server = durable_server(&dir, 9).await;
     let client = common::client(&server);
     let md = client
         .describe_key()

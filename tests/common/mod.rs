@@ -71,6 +71,42 @@ pub fn alias_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:kms:{region}:{account}:{name}")
 }
 
+/// A server over a durable store in `dir` (created with root key `[root; 32]`), restored
+/// from what the directory holds, with the store's token key (import and grant tokens
+/// survive a restart, as with the CLI's `--data-dir`).
+pub async fn durable_server(dir: &std::path::Path, root: u8) -> RunningServer {
+    use kms_emulator::store::{root_key::RootKey, Store};
+    let store = std::sync::Arc::new(Store::open(dir, RootKey::from_bytes(&[root; 32])).unwrap());
+    let kms = kms_api::Kms::builder()
+        .persistence(store.clone())
+        .token_key(store.token_key().unwrap())
+        .build();
+    store.restore_into(&kms).unwrap();
+    let config = Config {
+        data_dir: Some(dir.to_owned()),
+        ..Config::default()
+    };
+    kms_emulator::start(config, kms, "127.0.0.1:0")
+        .await
+        .unwrap()
+}
+
+/// Moves the server's emulated clock `seconds` ahead with `POST /_kms/clock`; returns the
+/// reply (the work that came due).
+pub async fn advance_clock(server: &RunningServer, seconds: i64) -> serde_json::Value {
+    let body = format!(r#"{{"advance_seconds":{seconds}}}"#);
+    let resp = http_request(
+        server,
+        "POST",
+        "/_kms/clock",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    resp.json()
+}
+
 /// Creates a default symmetric key and returns its key ID.
 pub async fn create_key(client: &Client) -> String {
     client
