@@ -56,7 +56,7 @@ fn grants(c: &mut Criterion) {
             &scope(),
             DecryptRequest {
                 ciphertext_blob: Some(blob.clone()),
-                grant_tokens: tokens,
+                grant_tokens: tokens.map(Into::into),
                 ..Default::default()
             },
         )

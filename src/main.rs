@@ -209,14 +209,7 @@ async fn main() -> std::process::ExitCode {
             Ok((s, offset))
         }) {
             Ok((s, offset)) => {
-                let token_key = match s.token_key() {
-                    Ok(k) => k,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return std::process::ExitCode::from(2);
-                    }
-                };
-                builder = builder.persistence(s.clone()).token_key(token_key);
+                builder = builder.persistence(s.clone()).token_key(s.token_key());
                 store = Some(s);
                 clock_offset = offset;
             }

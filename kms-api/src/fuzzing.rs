@@ -95,7 +95,7 @@ pub fn dispatch_fixture() -> (String, String, String, String) {
     let mut keys: Vec<_> = kms
         .all_keys()
         .into_iter()
-        .map(|k| (k.origin, k.id.to_string(), k.grants.first().cloned()))
+        .map(|k| (k.origin, k.id.to_string(), k.grants.iter().next().cloned()))
         .collect();
     keys.sort_by_key(|(origin, _, _)| *origin == crate::Origin::External);
     let grant = keys[0].2.clone().map(|g| g.id.clone()).unwrap_or_default();

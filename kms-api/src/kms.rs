@@ -198,14 +198,10 @@ impl KmsBuilder {
         let token_key = self
             .token_key
             .unwrap_or_else(|| Secret::random(32, &*self.random));
-        let derive = |purpose: &[u8]| {
-            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, token_key.expose());
-            Secret::from_slice(aws_lc_rs::hmac::sign(&key, purpose).as_ref())
-        };
-        let import_tokens = Aes256Gcm::new(derive(b"import tokens").expose().into());
+        let import_tokens = Aes256Gcm::new(token_key.derive_key(b"import tokens").expose().into());
         let grant_tokens = aws_lc_rs::hmac::Key::new(
             aws_lc_rs::hmac::HMAC_SHA256,
-            derive(b"grant tokens").expose(),
+            token_key.derive_key(b"grant tokens").expose(),
         );
         Kms {
             shared: Arc::new(Shared {

@@ -90,6 +90,22 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// A 32-byte key for `purpose`, derived from this secret with HMAC-SHA-256 (AWS-LC): the
+    /// same secret and purpose give the same key, different purposes unrelated keys, and
+    /// nothing derived reveals the secret.
+    ///
+    /// ```
+    /// let root = kms_api::Secret::from_slice(&[1; 32]);
+    /// let a = root.derive_key(b"tokens");
+    /// assert_eq!(a.len(), 32);
+    /// assert_eq!(a.expose(), root.derive_key(b"tokens").expose());
+    /// assert_ne!(a.expose(), root.derive_key(b"other").expose());
+    /// ```
+    pub fn derive_key(&self, purpose: &[u8]) -> Secret {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.0);
+        Secret::from_slice(aws_lc_rs::hmac::sign(&key, purpose).as_ref())
+    }
 }
 
 impl From<Vec<u8>> for Secret {

@@ -31,7 +31,7 @@ fn encrypt_with(kms: &Kms, scope: &Scope, key: &str, token: &str) -> Result<(), 
         EncryptRequest {
             key_id: Some(key.to_owned()),
             plaintext: Some(Secret::from_slice(b"x")),
-            grant_tokens: Some(vec![token.to_owned()]),
+            grant_tokens: Some(vec![token.to_owned()].into()),
             ..Default::default()
         },
     )

@@ -155,7 +155,7 @@ impl Store {
 
     /// The key behind import and grant tokens ([`kms_api::KmsBuilder::token_key`]): derived
     /// from the root key, so tokens handed out before a restart keep working after it.
-    pub fn token_key(&self) -> Result<kms_api::Secret, String> {
+    pub fn token_key(&self) -> kms_api::Secret {
         self.root.derive_key("import and grant tokens")
     }
 

@@ -22,6 +22,9 @@ fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
 /// A 256-bit key-encryption key.
 pub struct RootKey {
     kek: KekAes256,
+    /// The key itself, only to derive other keys from (never with the key wrap, whose
+    /// output for client-chosen material the store holds).
+    bytes: Secret,
 }
 
 /// Where the root key came from, for the start-up log.
@@ -48,13 +51,17 @@ impl RootKey {
     pub fn from_bytes(bytes: &[u8; 32]) -> Self {
         Self {
             kek: KekAes256::from(*bytes),
+            bytes: Secret::from_slice(bytes),
         }
     }
 
     /// A root key from a secret of 32 bytes.
     fn from_secret(secret: &Secret) -> Result<Self, String> {
         KekAes256::try_from(secret.expose())
-            .map(|kek| Self { kek })
+            .map(|kek| Self {
+                kek,
+                bytes: secret.clone(),
+            })
             .map_err(|_| format!("the root key must be 32 bytes, got {}", secret.len()))
     }
 
@@ -134,19 +141,14 @@ impl RootKey {
             .map_err(|_| "key unwrap failed: wrong root key or damaged data".to_owned())
     }
 
-    /// A 32-byte key for `purpose`, derived from the root key, so it is the same on every
-    /// start with this root key and unknowable without it (the import-token key: tokens handed
-    /// out before a restart keep working). AES key wrap is deterministic and every output
-    /// block depends on the whole input under the root key; the last 32 bytes of the wrapped
-    /// purpose label are the key.
-    pub fn derive_key(&self, purpose: &str) -> Result<Secret, String> {
-        let label = format!("kms-emulator derived key, version 1, for {purpose}");
-        let wrapped = Zeroizing::new(self.wrap_bytes(label.as_bytes())?);
-        let start = wrapped
-            .len()
-            .checked_sub(32)
-            .ok_or("derived key label too short")?;
-        Ok(Secret::from_slice(&wrapped[start..]))
+    /// A 32-byte key for `purpose`, derived from the root key with HMAC-SHA-256, so it is
+    /// the same on every start with this root key and unknowable without it (the token key:
+    /// tokens handed out before a restart keep working). Not derived with the key wrap: the
+    /// store holds the key wrap's output for material a client chose, which could be the
+    /// label.
+    pub fn derive_key(&self, purpose: &str) -> Secret {
+        self.bytes
+            .derive_key(format!("kms-emulator derived key, version 1, for {purpose}").as_bytes())
     }
 
     /// Wraps arbitrary bytes (the store's root-key check value).
@@ -170,11 +172,15 @@ mod tests {
     fn derived_keys_are_stable_per_root_key_and_purpose() {
         let a = RootKey::from_bytes(&[1u8; 32]);
         let b = RootKey::from_bytes(&[2u8; 32]);
-        let k = a.derive_key("import tokens").unwrap();
+        let k = a.derive_key("import tokens");
         assert_eq!(k.len(), 32);
-        assert_eq!(k.expose(), a.derive_key("import tokens").unwrap().expose());
-        assert_ne!(k.expose(), a.derive_key("other").unwrap().expose());
-        assert_ne!(k.expose(), b.derive_key("import tokens").unwrap().expose());
+        assert_eq!(k.expose(), a.derive_key("import tokens").expose());
+        assert_ne!(k.expose(), a.derive_key("other").expose());
+        assert_ne!(k.expose(), b.derive_key("import tokens").expose());
+        // Nothing the key wrap outputs (which the store keeps, for any material) is the key.
+        let label = b"kms-emulator derived key, version 1, for import tokens";
+        let wrapped = a.wrap_bytes(label).unwrap();
+        assert!(!wrapped.windows(32).any(|w| w == k.expose()));
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub async fn durable_server(dir: &std::path::Path, root: u8) -> RunningServer {
     let store = std::sync::Arc::new(Store::open(dir, RootKey::from_bytes(&[root; 32])).unwrap());
     let kms = kms_api::Kms::builder()
         .persistence(store.clone())
-        .token_key(store.token_key().unwrap())
+        .token_key(store.token_key())
         .build();
     store.restore_into(&kms).unwrap();
     let config = Config {

@@ -297,6 +297,12 @@ def test_delete_imported_material_and_reimport(kms):
                  f"{key_arn(md['KeyId'])} is pending import.")
     do_import(kms, md["KeyId"], material, KeyMaterialId=out["KeyMaterialId"])
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept"
+    # On a key with no material yet, the default is NEW_KEY_MATERIAL, which takes no ID; and
+    # deleting what is not there yet names nothing.
+    fresh = external_key(kms)["KeyId"]
+    expect_error(lambda: do_import(kms, fresh, material, KeyMaterialId=out["KeyMaterialId"]),
+                 "ValidationException")
+    assert "KeyMaterialId" not in kms.delete_imported_key_material(KeyId=fresh)
     # A KeyMaterialId that is not the material's is refused.
     expect_error(lambda: do_import(kms, md["KeyId"], material, KeyMaterialId="0" * 64),
                  "IncorrectKeyMaterialException")

@@ -41,8 +41,8 @@ pub(crate) fn seal(
     random: &dyn RandomSource,
 ) -> Result<Vec<u8>, KmsError> {
     let mut plain = Zeroizing::new(Vec::with_capacity(HEADER_LEN + params.private_key.len()));
-    plain.push(index_of(WrappingAlgorithm::ALL, params.algorithm));
-    plain.push(index_of(WrappingKeySpec::ALL, params.wrapping_spec));
+    plain.push(algorithm_code(params.algorithm));
+    plain.push(spec_code(params.wrapping_spec));
     plain.extend_from_slice(&params.valid_to.timestamp_millis().to_be_bytes());
     plain.extend_from_slice(params.private_key.expose());
     let mut nonce = [0u8; NONCE_LEN];
@@ -100,10 +100,12 @@ pub(crate) fn open(
         return Err(invalid());
     }
     let algorithm = *WrappingAlgorithm::ALL
-        .get(plain[0] as usize)
+        .iter()
+        .find(|a| algorithm_code(**a) == plain[0])
         .ok_or_else(invalid)?;
     let wrapping_spec = *WrappingKeySpec::ALL
-        .get(plain[1] as usize)
+        .iter()
+        .find(|s| spec_code(**s) == plain[1])
         .ok_or_else(invalid)?;
     let mut millis = [0u8; 8];
     millis.copy_from_slice(&plain[2..HEADER_LEN]);
@@ -124,9 +126,25 @@ fn associated_data(key_arn: &str) -> Vec<u8> {
     aad
 }
 
-fn index_of<T: PartialEq>(all: &[T], value: T) -> u8 {
-    // Both enums have a handful of values, all in `ALL`.
-    all.iter().position(|v| *v == value).unwrap_or(0) as u8
+/// Fixed codes, so that tokens outlive a reordering of the enums (they survive restarts).
+fn algorithm_code(a: WrappingAlgorithm) -> u8 {
+    match a {
+        WrappingAlgorithm::RsaesPkcs1V15 => 1,
+        WrappingAlgorithm::RsaesOaepSha1 => 2,
+        WrappingAlgorithm::RsaesOaepSha256 => 3,
+        WrappingAlgorithm::RsaAesKeyWrapSha1 => 4,
+        WrappingAlgorithm::RsaAesKeyWrapSha256 => 5,
+        WrappingAlgorithm::Sm2Pke => 6,
+    }
+}
+
+fn spec_code(s: WrappingKeySpec) -> u8 {
+    match s {
+        WrappingKeySpec::Rsa2048 => 1,
+        WrappingKeySpec::Rsa3072 => 2,
+        WrappingKeySpec::Rsa4096 => 3,
+        WrappingKeySpec::Sm2 => 4,
+    }
 }
 
 #[cfg(test)]

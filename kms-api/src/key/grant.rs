@@ -8,6 +8,9 @@
 //! at once, names its grant without a lookup table, cannot be forged, and differs on every
 //! CreateGrant (the nonce) even when a repeated call returns the same grant.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use aws_lc_rs::hmac;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -41,6 +44,82 @@ pub struct Grant {
     pub operations: Vec<GrantOperation>,
     /// Encryption context and source ARN constraints.
     pub constraints: Option<GrantConstraints>,
+    /// The grant's place among its key's grants (1 for the first ever made), so they list in
+    /// the order they were made, across restarts too.
+    #[serde(default)]
+    pub sequence: u64,
+}
+
+/// A key's grants, oldest first, with an index by grant ID (a request's grant tokens are
+/// found in O(1) however many grants the key has).
+#[derive(Debug, Clone, Default)]
+pub struct KeyGrants {
+    list: Vec<Arc<Grant>>,
+    by_id: HashMap<String, usize>,
+}
+
+impl KeyGrants {
+    /// The grants, oldest first.
+    pub fn as_slice(&self) -> &[Arc<Grant>] {
+        &self.list
+    }
+
+    /// The grants, oldest first.
+    pub fn iter(&self) -> std::slice::Iter<'_, Arc<Grant>> {
+        self.list.iter()
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The grant with this ID.
+    pub fn get(&self, id: &str) -> Option<&Arc<Grant>> {
+        self.by_id.get(id).map(|&i| &self.list[i])
+    }
+
+    /// The `sequence` of the next grant.
+    pub(crate) fn next_sequence(&self) -> u64 {
+        self.list.last().map_or(1, |g| g.sequence.saturating_add(1))
+    }
+
+    /// Adds a grant (the newest).
+    pub(crate) fn push(&mut self, grant: Arc<Grant>) {
+        self.by_id.insert(grant.id.clone(), self.list.len());
+        self.list.push(grant);
+    }
+
+    /// Removes the grant with this ID; whether it was there.
+    pub(crate) fn remove(&mut self, id: &str) -> bool {
+        let Some(index) = self.by_id.remove(id) else {
+            return false;
+        };
+        self.list.remove(index);
+        for later in &self.list[index..] {
+            if let Some(i) = self.by_id.get_mut(&later.id) {
+                *i -= 1;
+            }
+        }
+        true
+    }
+
+    /// Grants in any order (from a store), put in the order they were made.
+    pub(crate) fn from_grants(mut grants: Vec<Grant>) -> Self {
+        grants.sort_by(|a, b| {
+            (a.sequence, a.created_at, &a.id).cmp(&(b.sequence, b.created_at, &b.id))
+        });
+        let mut out = Self::default();
+        for g in grants {
+            out.push(Arc::new(g));
+        }
+        out
+    }
 }
 
 impl Grant {
@@ -161,6 +240,33 @@ mod tests {
         for junk in ["", "x", "not base64 !", &a[..a.len() / 2]] {
             assert_eq!(open_token(&key, junk), None);
         }
+    }
+
+    #[test]
+    fn grants_restore_in_the_order_they_were_made() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let grant = |id: &str, sequence| Grant {
+            id: id.repeat(64),
+            name: None,
+            created_at: at,
+            grantee_principal: None,
+            grantee_service_principal: None,
+            retiring_principal: None,
+            retiring_service_principal: None,
+            issuing_account: String::new(),
+            operations: Vec::new(),
+            constraints: None,
+            sequence,
+        };
+        // Made in one instant: only the sequence orders them.
+        let mut grants = KeyGrants::from_grants(vec![grant("c", 1), grant("a", 3), grant("b", 2)]);
+        let order = |g: &KeyGrants| g.iter().map(|g| g.id[..1].to_owned()).collect::<String>();
+        assert_eq!(order(&grants), "cba");
+        assert_eq!(grants.next_sequence(), 4);
+        assert!(grants.remove(&"b".repeat(64)));
+        assert!(!grants.remove(&"b".repeat(64)));
+        assert_eq!(order(&grants), "ca");
+        assert_eq!(grants.get(&"a".repeat(64)).map(|g| g.sequence), Some(3));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::KmsError;
-use crate::key::grant::Grant;
+use crate::key::grant::{Grant, KeyGrants};
 use crate::key::material::KeyMaterial;
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::scope::Scope;
@@ -43,7 +43,7 @@ pub struct KeyRecord {
     pub(crate) aws_managed: bool,
     /// The key's grants, oldest first. Behind one `Arc`, so cloning the record for a
     /// mutation that does not touch them costs nothing.
-    pub(crate) grants: Arc<Vec<Arc<Grant>>>,
+    pub(crate) grants: Arc<KeyGrants>,
 }
 
 /// Automatic rotation settings and the history of rotations.
@@ -103,14 +103,13 @@ impl KeyRecord {
 
     /// The key's grants, oldest first.
     pub fn grants(&self) -> &[Arc<Grant>] {
-        &self.grants
+        self.grants.as_slice()
     }
 
     /// Restores the key's grants (from a store), oldest first.
     #[doc(hidden)]
-    pub fn restore_grants(&mut self, mut grants: Vec<Grant>) {
-        grants.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-        self.grants = Arc::new(grants.into_iter().map(Arc::new).collect());
+    pub fn restore_grants(&mut self, grants: Vec<Grant>) {
+        self.grants = Arc::new(KeyGrants::from_grants(grants));
     }
 
     /// The material new ciphertexts use: the newest, unless that is imported material

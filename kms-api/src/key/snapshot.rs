@@ -264,7 +264,13 @@ impl KeyRecord {
                 }
                 Some(import) => {
                     let secret = if import.imported {
-                        Some(unwrap(&m.wrapped)?)
+                        let secret = unwrap(&m.wrapped)?;
+                        if s.key_spec == KeySpec::SymmetricDefault {
+                            // Checked now, as `from_parts` checks generated material.
+                            crate::key::family::parse(s.key_spec, &secret)
+                                .map_err(|e| format!("key {}: {e}", s.id))?;
+                        }
+                        Some(secret)
                     } else {
                         None
                     };

@@ -116,6 +116,7 @@ impl Kms {
             constraints: req
                 .constraints
                 .filter(|c| *c != GrantConstraints::default()),
+            sequence: 0,
         };
         if let Some(existing) = key.grants.iter().find(|g| g.is_same_request(&grant)) {
             dry_run(req.dry_run)?;
@@ -130,7 +131,9 @@ impl Kms {
             }
             check_limits(k)?;
             let id = grant.id.clone();
-            Arc::make_mut(&mut k.grants).push(Arc::new(grant));
+            let grants = Arc::make_mut(&mut k.grants);
+            let sequence = grants.next_sequence();
+            grants.push(Arc::new(Grant { sequence, ..grant }));
             Ok(id)
         })?;
         Ok(self.grant_response(&key, &id))
@@ -343,12 +346,7 @@ impl Kms {
         let invalid = || KmsError::InvalidGrantToken("The grant token is not valid.".into());
         let (arn, id) = grant::open_token(self.grant_token_key(), token).ok_or_else(invalid)?;
         let key = self.resolve(scope, &arn, false).map_err(|_| invalid())?;
-        let grant = key
-            .grants
-            .iter()
-            .find(|g| g.id == id)
-            .cloned()
-            .ok_or_else(invalid)?;
+        let grant = key.grants.get(&id).cloned().ok_or_else(invalid)?;
         Ok((key, grant))
     }
 
@@ -363,17 +361,15 @@ impl Kms {
         }
         let not_found =
             || KmsError::NotFound(format!("Grant ID {grant_id} not found for key {}", key.arn));
-        if !key.grants.iter().any(|g| g.id == grant_id) {
+        if key.grants.get(grant_id).is_none() {
             return Err(not_found());
         }
         dry_run(dry)?;
         self.update_key(key, |k| {
-            let index = k
-                .grants
-                .iter()
-                .position(|g| g.id == grant_id)
-                .ok_or_else(not_found)?;
-            Arc::make_mut(&mut k.grants).remove(index);
+            if k.grants.get(grant_id).is_none() {
+                return Err(not_found());
+            }
+            Arc::make_mut(&mut k.grants).remove(grant_id);
             Ok(())
         })?;
         Ok(Empty {})
@@ -544,9 +540,10 @@ fn invalid_grant_id(id: &str) -> KmsError {
 fn principal_member(v: &mut Violations, field: &str, value: Option<&str>) {
     v.str_len(field, value, 1, 256);
     v.pattern(field, value, r"^[\w+=,.@:/-]+$", |s| {
+        // Java's `\w` is ASCII letters, digits and `_` only.
         !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_alphanumeric() || "_+=,.@:/-".contains(c))
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b))
     });
 }
 

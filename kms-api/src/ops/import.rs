@@ -169,9 +169,12 @@ impl Kms {
             req.key_material_description.as_deref(),
             r"^[a-zA-Z0-9:/_\s.-]+$",
             |s| {
+                // Java's `\s` is ASCII whitespace only.
                 !s.is_empty()
-                    && s.chars().all(|c| {
-                        c.is_ascii_alphanumeric() || c.is_whitespace() || ":/_.-".contains(c)
+                    && s.bytes().all(|b| {
+                        b.is_ascii_alphanumeric()
+                            || matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+                            || b":/_.-".contains(&b)
                     })
             },
         );
@@ -273,7 +276,7 @@ impl Kms {
                 None => k.current().map(|m| m.version()),
             };
             let Some(version) = version else {
-                return Ok(String::new()); // nothing imported yet: no effect
+                return Ok(None); // nothing imported yet: no effect
             };
             let index = version as usize - 1;
             let material = Arc::clone(&k.versions[index]);
@@ -282,7 +285,7 @@ impl Kms {
             } else {
                 forget_material(k, index);
             }
-            Ok(material.material_id().to_owned())
+            Ok(Some(material.material_id().to_owned()))
         })?;
         Ok(DeleteImportedKeyMaterialResponse {
             key_id: key.arn.to_string(),
@@ -362,6 +365,13 @@ impl Import<'_> {
         } else {
             ImportType::ExistingKeyMaterial
         });
+        if import_type == ImportType::NewKeyMaterial && self.requested_id.is_some() {
+            // The first import defaults to NEW_KEY_MATERIAL, which takes no ID.
+            return Err(KmsError::Validation(
+                "You cannot specify a key material ID with ImportType set to NEW_KEY_MATERIAL."
+                    .into(),
+            ));
+        }
         match import_type {
             ImportType::NewKeyMaterial => self.add_new(k, existing)?,
             ImportType::ExistingKeyMaterial => self.reimport(k, existing)?,

@@ -13,8 +13,8 @@ use crate::crypto::context::EncryptionContext;
 pub struct GetPublicKeyRequest {
     /// The key.
     pub key_id: Option<String>,
-    /// Accepted and ignored: grants are not emulated yet.
-    pub grant_tokens: Option<Vec<String>>,
+    /// Grant tokens: checked (each must name a grant that exists), never printed.
+    pub grant_tokens: Option<super::GrantTokens>,
 }
 
 /// GetPublicKey output.
@@ -54,7 +54,7 @@ pub struct SignRequest {
     /// `RAW` (default), `DIGEST` or `EXTERNAL_MU`.
     pub message_type: Option<String>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// One of the key's signing algorithms.
     pub signing_algorithm: Option<String>,
     /// Check everything, change nothing.
@@ -91,7 +91,7 @@ pub struct VerifyRequest {
     /// The algorithm it was made with.
     pub signing_algorithm: Option<String>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -120,7 +120,7 @@ pub struct GenerateMacRequest {
     /// The key's MAC algorithm.
     pub mac_algorithm: Option<String>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -153,7 +153,7 @@ pub struct VerifyMacRequest {
     #[serde(default, deserialize_with = "super::blob_opt::deserialize")]
     pub mac: Option<Vec<u8>>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -182,7 +182,7 @@ pub struct DeriveSharedSecretRequest {
     #[serde(default, deserialize_with = "super::blob_opt::deserialize")]
     pub public_key: Option<Vec<u8>>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
     /// Nitro Enclaves attestation: not emulated.
@@ -213,7 +213,7 @@ pub struct EncapsulateRequest {
     /// `ML_KEM`.
     pub encapsulation_algorithm: Option<String>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -246,7 +246,7 @@ pub struct DecapsulateRequest {
     /// `ML_KEM`.
     pub encapsulation_algorithm: Option<String>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -275,7 +275,7 @@ pub struct GenerateDataKeyPairRequest {
     /// The type of pair.
     pub key_pair_spec: Option<String>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Nitro Enclaves attestation: not emulated.
     pub recipient: Option<serde_json::Value>,
     /// Check everything, change nothing.

@@ -17,8 +17,8 @@ pub struct EncryptRequest {
     pub plaintext: Option<SecretBytes>,
     /// Bound to the ciphertext; Decrypt must present the same.
     pub encryption_context: Option<EncryptionContext>,
-    /// Accepted and ignored: grants are not emulated yet.
-    pub grant_tokens: Option<Vec<String>>,
+    /// Grant tokens: checked (each must name a grant that exists), never printed.
+    pub grant_tokens: Option<super::GrantTokens>,
     /// `SYMMETRIC_DEFAULT` for symmetric keys.
     pub encryption_algorithm: Option<String>,
     /// Check everything, change nothing, answer `DryRunOperationException`.
@@ -47,8 +47,8 @@ pub struct DecryptRequest {
     pub ciphertext_blob: Option<Vec<u8>>,
     /// Must equal the context given at encryption.
     pub encryption_context: Option<EncryptionContext>,
-    /// Accepted and ignored: grants are not emulated yet.
-    pub grant_tokens: Option<Vec<String>>,
+    /// Grant tokens: checked (each must name a grant that exists), never printed.
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Optional for symmetric keys; when given, it must name the key that encrypted.
     pub key_id: Option<String>,
     /// `SYMMETRIC_DEFAULT` for symmetric keys.
@@ -95,7 +95,7 @@ pub struct ReEncryptRequest {
     /// `SYMMETRIC_DEFAULT`.
     pub destination_encryption_algorithm: Option<String>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -136,7 +136,7 @@ pub struct GenerateDataKeyRequest {
     /// `AES_256` or `AES_128`.
     pub key_spec: Option<String>,
     /// Accepted and ignored.
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// Nitro Enclaves attestation: not emulated.
     pub recipient: Option<serde_json::Value>,
     /// Check everything, change nothing.
@@ -210,5 +210,17 @@ mod tests {
         let printed = format!("{resp:?}");
         assert!(printed.contains("<9 secret bytes>"));
         assert!(!printed.contains("116, 111, 112"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_grant_tokens() {
+        let req: DecryptRequest = serde_json::from_str(
+            r#"{"CiphertextBlob":"AAAA","GrantTokens":["bearer-grant-token"]}"#,
+        )
+        .unwrap();
+        assert_eq!(req.grant_tokens.as_deref().map(<[String]>::len), Some(1));
+        let printed = format!("{req:?}");
+        assert!(!printed.contains("bearer-grant-token"), "{printed}");
+        assert!(printed.contains("<1 tokens>"), "{printed}");
     }
 }

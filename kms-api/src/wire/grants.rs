@@ -37,7 +37,7 @@ pub struct CreateGrantRequest {
     /// Encryption context and source ARN constraints.
     pub constraints: Option<GrantConstraints>,
     /// Grant tokens for this request (validated).
-    pub grant_tokens: Option<Vec<String>>,
+    pub grant_tokens: Option<super::GrantTokens>,
     /// A name that makes a retried CreateGrant return the same grant.
     pub name: Option<String>,
     /// Check everything, change nothing.

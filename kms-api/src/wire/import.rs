@@ -107,6 +107,7 @@ pub struct DeleteImportedKeyMaterialRequest {
 pub struct DeleteImportedKeyMaterialResponse {
     /// The key ARN.
     pub key_id: String,
-    /// The deleted material's ID (empty when the key had none).
-    pub key_material_id: String,
+    /// The deleted material's ID (absent when the key had none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }

@@ -101,8 +101,8 @@ pub struct CreateKeyResponse {
 pub struct KeyIdRequest {
     /// Key ID, key ARN, alias name or alias ARN (where the operation accepts aliases).
     pub key_id: Option<String>,
-    /// Accepted and ignored: grants are not emulated yet.
-    pub grant_tokens: Option<Vec<String>>,
+    /// Grant tokens: checked (each must name a grant that exists), never printed.
+    pub grant_tokens: Option<super::GrantTokens>,
 }
 
 impl KeyIdRequest {

@@ -120,6 +120,37 @@ pub(crate) mod epoch {
     }
 }
 
+/// A request's `GrantTokens`: bearer credentials, so they are never printed (`Debug` shows
+/// how many). Reads as a slice of tokens.
+///
+/// ```
+/// let tokens = kms_api::wire::GrantTokens::from(vec!["secret-token".to_owned()]);
+/// assert_eq!(tokens.len(), 1);
+/// assert!(!format!("{tokens:?}").contains("secret"));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct GrantTokens(pub Vec<String>);
+
+impl std::fmt::Debug for GrantTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GrantTokens(<{} tokens>)", self.0.len())
+    }
+}
+
+impl std::ops::Deref for GrantTokens {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl From<Vec<String>> for GrantTokens {
+    fn from(tokens: Vec<String>) -> Self {
+        Self(tokens)
+    }
+}
+
 /// One tag as AWS sends it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -105,13 +105,20 @@ pub(crate) fn import_material(spec: KeySpec, bytes: &[u8]) -> Option<Secret> {
         | KeySpec::Hmac256
         | KeySpec::Hmac384
         | KeySpec::Hmac512 => Secret::from_slice(bytes),
+        // AWS takes asymmetric private keys as PKCS#8 only (the at-rest encoding of RSA and
+        // ECC, so the family's parser checks it); they are re-encoded, so that the same key
+        // in another valid PKCS#8 form is the same material (and the same KeyMaterialId).
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+            parse(spec, &Secret::from_slice(bytes)).ok()?;
             rsa::import_der(bytes).filter(|(s, _)| *s == spec)?.1
         }
         KeySpec::EccNistP256
         | KeySpec::EccNistP384
         | KeySpec::EccNistP521
-        | KeySpec::EccSecgP256k1 => ecc::import_der(bytes).filter(|(s, _)| *s == spec)?.1,
+        | KeySpec::EccSecgP256k1 => {
+            parse(spec, &Secret::from_slice(bytes)).ok()?;
+            ecc::import_der(bytes).filter(|(s, _)| *s == spec)?.1
+        }
         KeySpec::Sm2 => sm2::import_der(bytes)?,
         KeySpec::EccNistEdwards25519
         | KeySpec::MlDsa44

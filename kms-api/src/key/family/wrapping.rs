@@ -33,7 +33,10 @@ pub(crate) fn unwrap(
     algorithm: WrappingAlgorithm,
     wrapped: &[u8],
 ) -> Result<Secret, KmsError> {
-    let engine = parse(spec.key_spec(), private).map_err(KmsError::Internal)?;
+    // The key came out of an authenticated import token; should it not parse (a token from
+    // another release, say), the token is what is wrong.
+    let engine = parse(spec.key_spec(), private)
+        .map_err(|_| KmsError::InvalidImportToken("The import token is invalid.".into()))?;
     let oaep = |hash_256: bool, ciphertext: &[u8]| {
         let alg = if hash_256 {
             EncryptionAlgorithm::RsaesOaepSha256
@@ -74,6 +77,12 @@ fn modulus_len(spec: WrappingKeySpec) -> usize {
 /// RFC 5649 unwrapping under a 128-, 192- or 256-bit AES key (AWS documents a 256-bit one).
 fn aes_key_unwrap_with_padding(key: &Secret, wrapped: &[u8]) -> Result<Secret, KmsError> {
     let bad = |_| KmsError::InvalidCiphertext;
+    // RFC 5649 output is whole 64-bit blocks, at least two. `aes-kw` 0.2 underflows (a panic
+    // with overflow checks) on a single block that carries the padding IV, so shorter or
+    // ragged input never reaches it.
+    if wrapped.len() < 16 || wrapped.len() % 8 != 0 {
+        return Err(KmsError::InvalidCiphertext);
+    }
     let plain = match key.len() {
         16 => KekAes128::try_from(key.expose())
             .map_err(bad)?
@@ -116,6 +125,22 @@ mod tests {
             aes_key_unwrap_with_padding(&kek, &tampered).err(),
             Some(KmsError::InvalidCiphertext)
         );
+    }
+
+    #[test]
+    fn short_or_ragged_key_wrap_input_is_invalid_ciphertext() {
+        let kek = Secret::new(vec![1; 32]);
+        for wrapped in [
+            &[0xa6, 0x59, 0x59, 0xa6, 0, 0, 0, 0][..],
+            &[0xa6, 0x59, 0x59, 0xa6, 0, 0, 0, 8],
+            &[0; 17],
+            &[],
+        ] {
+            assert_eq!(
+                aes_key_unwrap_with_padding(&kek, wrapped).err(),
+                Some(KmsError::InvalidCiphertext)
+            );
+        }
     }
 
     #[test]
