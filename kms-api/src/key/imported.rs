@@ -1,6 +1,6 @@
 //! Imported key material (keys with origin `EXTERNAL`): how each material version was
 //! imported ([`ImportInfo`]), the `KeyMaterialId` AWS derives from the key and the material
-//! ([`material_id`]), and the record-level rules that follow (when a key is fully imported,
+//! (`material_id`), and the record-level rules that follow (when a key is fully imported,
 //! which material expires next).
 //!
 //! A key's material versions stay dense (version `n` is `versions[n - 1]`, and the ciphertext

@@ -4,7 +4,7 @@
 //! [`ImportInfo`]; its bytes are gone while it is deleted or expired, and its ID stays.
 //!
 //! The parsed key (the AES-256-GCM key schedule, an RSA or EC key in AWS-LC, ...) is built on
-//! first use and kept ([`KeyMaterial::engine`]): an expanded AES schedule takes about 1 KB and
+//! first use and kept (`KeyMaterial::engine`): an expanded AES schedule takes about 1 KB and
 //! an RSA key a few, so building them eagerly for every version of 100,000 restored keys would
 //! be most of the emulator's memory, while parsing on every call would double the cost of a
 //! small Encrypt or Sign.

@@ -1,4 +1,4 @@
-//! Keys: identifiers ([`id`]), AWS's enumerations ([`spec`]), versioned material
+//! Keys: identifiers (`id`), AWS's enumerations ([`spec`]), versioned material
 //! ([`material`]), imported material ([`imported`]), the key families behind it (`family`) and
 //! the record that ties them together ([`record`]).
 

@@ -1,6 +1,6 @@
 //! Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant, and the
 //! validation of the `GrantTokens` member every operation that takes one checks
-//! ([`Kms::check_grant_tokens`]). Grants are recorded and their tokens validated; they do not
+//! (`Kms::check_grant_tokens`). Grants are recorded and their tokens validated; they do not
 //! authorize anything yet, because no caller is refused anything yet (access control is
 //! separate): the grants a request's tokens name are what an authorization step will read.
 
