@@ -8,20 +8,6 @@ use common::*;
 
 const DAY: i64 = 86_400;
 
-async fn advance(server: &kms_emulator::RunningServer, seconds: i64) -> serde_json::Value {
-    let body = format!(r#"{{"advance_seconds":{seconds}}}"#);
-    let resp = http_request(
-        server,
-        "POST",
-        "/_kms/clock",
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    )
-    .await;
-    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
-    resp.json()
-}
-
 #[tokio::test]
 async fn automatic_rotation_fires_after_the_clock_advances() {
     let (server, client) = setup().await;
@@ -63,7 +49,7 @@ async fn automatic_rotation_fires_after_the_clock_advances() {
     assert_eq!(status.rotation_period_in_days, Some(90));
     let due = status.next_rotation_date.unwrap().secs();
 
-    let clock = advance(&server, 90 * DAY).await;
+    let clock = advance_clock(&server, 90 * DAY).await;
     assert_eq!(clock["rotations"], 1);
     assert!(clock["offset_seconds"].as_i64().unwrap() >= 90 * DAY);
     let now = chrono::DateTime::parse_from_rfc3339(clock["now"].as_str().unwrap())
@@ -123,7 +109,7 @@ async fn deletion_completes_after_the_clock_passes_the_window() {
         .send()
         .await
         .unwrap();
-    let clock = advance(&server, 7 * DAY).await;
+    let clock = advance_clock(&server, 7 * DAY).await;
     assert_eq!(clock["deletions"], 1);
     assert_err(
         client.describe_key().key_id(&key_id).send().await,
@@ -256,7 +242,7 @@ async fn disable_key_rotation_stops_the_schedule() {
         off.key_id.as_deref(),
         Some(key_arn(REGION, DEFAULT_ACCOUNT, &key_id).as_str())
     );
-    let clock = advance(&server, 400 * DAY).await;
+    let clock = advance_clock(&server, 400 * DAY).await;
     assert_eq!(clock["rotations"], 0, "no rotation once disabled");
     let rotations = client
         .list_key_rotations()

@@ -125,46 +125,18 @@ pub(crate) fn key_update_changes<'a>(
     changes
 }
 
-/// The grant rows that turn `before`'s grants into `after`'s: CreateGrant adds one (the
-/// newest), RetireGrant and RevokeGrant remove one, found without hashing; anything else is
-/// compared whole.
+/// The grant rows that turn `before`'s grants into `after`'s: those added and those removed,
+/// found through each list's index by grant ID.
 fn grant_changes<'a>(before: &'a KeyRecord, after: &'a KeyRecord, changes: &mut Vec<Change<'a>>) {
-    let (old, new) = (before.grants.as_slice(), after.grants.as_slice());
-    if new.len() == old.len() + 1 && new.iter().zip(old).all(|(a, b)| Arc::ptr_eq(a, b)) {
-        changes.push(Change::PutGrant(after, &new[old.len()]));
-        return;
-    }
-    if new.len() + 1 == old.len() {
-        let gone = (0..old.len())
-            .find(|&i| new.get(i).is_none_or(|a| !Arc::ptr_eq(a, &old[i])))
-            .unwrap_or(old.len() - 1);
-        let same_rest = new[gone..]
-            .iter()
-            .zip(&old[gone + 1..])
-            .all(|(a, b)| Arc::ptr_eq(a, b));
-        if same_rest && new[..gone].iter().zip(old).all(|(a, b)| Arc::ptr_eq(a, b)) {
-            changes.push(Change::DeleteGrant(after, old[gone].id.as_str()));
-            return;
-        }
-    }
-    {
-        let old: std::collections::HashSet<&str> =
-            before.grants.iter().map(|g| g.id.as_str()).collect();
-        let new: std::collections::HashSet<&str> =
-            after.grants.iter().map(|g| g.id.as_str()).collect();
-        changes.extend(
-            after
-                .grants
-                .iter()
-                .filter(|g| !old.contains(g.id.as_str()))
-                .map(|g| Change::PutGrant(after, g)),
-        );
-        changes.extend(
-            before
-                .grants
-                .iter()
-                .filter(|g| !new.contains(g.id.as_str()))
-                .map(|g| Change::DeleteGrant(after, g.id.as_str())),
-        );
-    }
+    let (old, new) = (&*before.grants, &*after.grants);
+    changes.extend(
+        new.iter()
+            .filter(|g| old.get(&g.id).is_none())
+            .map(|g| Change::PutGrant(after, g)),
+    );
+    changes.extend(
+        old.iter()
+            .filter(|g| new.get(&g.id).is_none())
+            .map(|g| Change::DeleteGrant(after, g.id.as_str())),
+    );
 }

@@ -162,6 +162,15 @@ impl KeyRecord {
         KmsError::InvalidState(format!("{} {what}", self.arn))
     }
 
+    /// `UnsupportedOperationException` for an operation the key's origin does not allow
+    /// (AWS's `<arn> origin is AWS_KMS which is not valid for this operation.`).
+    pub(crate) fn unsupported_origin(&self) -> KmsError {
+        KmsError::UnsupportedOperation(format!(
+            "{} origin is {} which is not valid for this operation.",
+            self.arn, self.origin
+        ))
+    }
+
     /// `InvalidKeyUsageException` unless the key's usage is `usage`.
     pub(crate) fn check_usage(&self, usage: KeyUsage, operation: &str) -> Result<(), KmsError> {
         if self.key_usage == usage {

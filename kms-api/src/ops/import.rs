@@ -195,12 +195,6 @@ impl Kms {
                 "ImportType, KeyMaterialId and KeyMaterialDescription are only valid for symmetric encryption KMS keys.".into(),
             ));
         }
-        if import_type == Some(ImportType::NewKeyMaterial) && req.key_material_id.is_some() {
-            return Err(KmsError::Validation(
-                "You cannot specify a key material ID with ImportType set to NEW_KEY_MATERIAL."
-                    .into(),
-            ));
-        }
         let token = req.import_token.as_deref().unwrap_or_default();
         let params = import_token::open(self.import_token_cipher(), &key.arn, token)?;
         if params.valid_to <= now {
@@ -366,7 +360,7 @@ impl Import<'_> {
             ImportType::ExistingKeyMaterial
         });
         if import_type == ImportType::NewKeyMaterial && self.requested_id.is_some() {
-            // The first import defaults to NEW_KEY_MATERIAL, which takes no ID.
+            // Asked for, or the default of a first import: NEW_KEY_MATERIAL takes no ID.
             return Err(KmsError::Validation(
                 "You cannot specify a key material ID with ImportType set to NEW_KEY_MATERIAL."
                     .into(),
@@ -468,10 +462,7 @@ fn check_external(key: &KeyRecord) -> Result<(), KmsError> {
     if key.origin == Origin::External {
         Ok(())
     } else {
-        Err(KmsError::UnsupportedOperation(format!(
-            "{} origin is {} which is not valid for this operation.",
-            key.arn, key.origin
-        )))
+        Err(key.unsupported_origin())
     }
 }
 

@@ -422,9 +422,7 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
         multi_region: false,
         pending_deletion_window_in_days: None,
         expiration_model: current_import.map(|i| i.expiration_model().into()),
-        valid_to: (key.origin == Origin::External)
-            .then(|| key.valid_to())
-            .flatten(),
+        valid_to: key.valid_to(),
         // AWS reports the current material only for symmetric encryption keys.
         current_key_material_id: symmetric
             .then(|| key.current().map(|m| m.material_id().to_owned()))

@@ -125,7 +125,7 @@ impl Kms {
     ) -> Result<GetKeyRotationStatusResponse, KmsError> {
         let key = self.key_named(scope, &req.key_id)?;
         if key.key_spec.is_rotatable() {
-            check_spec_rotatable(&key)?;
+            check_spec_rotatable(&key, Rotation::Automatic)?;
         }
         // Asymmetric and HMAC keys never rotate: AWS reports rotation off for them.
         let enabled = key.rotation.enabled && key.key_spec.is_rotatable();
@@ -159,13 +159,10 @@ impl Kms {
         let now = self.now();
         let (_, key) = self.update_key(&key, |k| {
             check_rotation_state(k)?;
-            if !k.key_spec.is_rotatable() {
-                return Err(KmsError::UnsupportedOperation(String::new()));
-            }
+            check_spec_rotatable(k, Rotation::OnDemand)?;
             // Imported material rotates to material imported for it (pending rotation).
-            let pending = match k.origin {
-                Origin::AwsKms => None,
-                Origin::External => match k.versions.last().filter(|m| m.is_pending_rotation()) {
+            let pending = if k.origin == Origin::External {
+                match k.versions.last().filter(|m| m.is_pending_rotation()) {
                     Some(m) => Some(Arc::clone(m)),
                     None => {
                         return Err(KmsError::InvalidState(format!(
@@ -173,8 +170,9 @@ impl Kms {
                             k.arn
                         )))
                     }
-                },
-                _ => return check_spec_rotatable(k),
+                }
+            } else {
+                None
             };
             let on_demand = k.rotation.history.iter().filter(|r| r.on_demand).count();
             if on_demand >= MAX_ON_DEMAND_ROTATIONS as usize {
@@ -236,11 +234,7 @@ impl Kms {
         v.str_len("marker", req.marker.as_deref(), 1, 1024);
         v.finish()?;
         let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
-        if key.origin != Origin::External {
-            check_spec_rotatable(&key)?;
-        } else if !key.key_spec.is_rotatable() {
-            return Err(KmsError::UnsupportedOperation(String::new()));
-        }
+        check_spec_rotatable(&key, Rotation::OnDemand)?;
         let current = key.current().map(|m| m.version());
         let key_id = key.id.to_string();
         let entry =
@@ -450,7 +444,7 @@ impl Kms {
 /// AWS rotates only symmetric keys with AWS_KMS origin; the state check comes first.
 fn check_rotatable(k: &KeyRecord) -> Result<(), KmsError> {
     check_rotation_state(k)?;
-    check_spec_rotatable(k)
+    check_spec_rotatable(k, Rotation::Automatic)
 }
 
 /// Rotation operations need an enabled key, checked before the spec.
@@ -462,15 +456,21 @@ fn check_rotation_state(k: &KeyRecord) -> Result<(), KmsError> {
     }
 }
 
-fn check_spec_rotatable(k: &KeyRecord) -> Result<(), KmsError> {
+/// Which rotation an operation is about: automatic rotation is for AWS_KMS material only;
+/// on-demand rotation (and ListKeyRotations) also for imported (EXTERNAL) material (AWS, 2025).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rotation {
+    Automatic,
+    OnDemand,
+}
+
+/// Only symmetric keys rotate, and only with an origin that `rotation` allows.
+fn check_spec_rotatable(k: &KeyRecord, rotation: Rotation) -> Result<(), KmsError> {
     if !k.key_spec.is_rotatable() {
         return Err(KmsError::UnsupportedOperation(String::new()));
     }
-    if k.origin != Origin::AwsKms {
-        return Err(KmsError::UnsupportedOperation(format!(
-            "{} origin is {} which is not valid for this operation.",
-            k.arn, k.origin
-        )));
+    match (k.origin, rotation) {
+        (Origin::AwsKms, _) | (Origin::External, Rotation::OnDemand) => Ok(()),
+        _ => Err(k.unsupported_origin()),
     }
-    Ok(())
 }
