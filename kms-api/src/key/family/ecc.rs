@@ -85,6 +85,13 @@ pub(super) fn import_der(der: &[u8]) -> Option<(KeySpec, Secret)> {
     })
 }
 
+/// A PKCS#8 EC private key on `spec`'s curve (imported material), re-encoded by AWS-LC so
+/// that every valid PKCS#8 form of one key is the same material.
+pub(super) fn import_pkcs8(spec: KeySpec, der: &[u8]) -> Option<Secret> {
+    let pair = EcdsaKeyPair::from_pkcs8(curve(spec).signing, der).ok()?;
+    Some(Secret::from_slice(pair.to_pkcs8v1().ok()?.as_ref()))
+}
+
 pub(super) fn parse(spec: KeySpec, material: &Secret) -> Result<EccKey, String> {
     let c = curve(spec);
     let bad = || format!("{spec} material is not a PKCS#8 key on the spec's curve");

@@ -105,20 +105,13 @@ pub(crate) fn import_material(spec: KeySpec, bytes: &[u8]) -> Option<Secret> {
         | KeySpec::Hmac256
         | KeySpec::Hmac384
         | KeySpec::Hmac512 => Secret::from_slice(bytes),
-        // AWS takes asymmetric private keys as PKCS#8 only (the at-rest encoding of RSA and
-        // ECC, so the family's parser checks it); they are re-encoded, so that the same key
-        // in another valid PKCS#8 form is the same material (and the same KeyMaterialId).
-        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-            parse(spec, &Secret::from_slice(bytes)).ok()?;
-            rsa::import_der(bytes).filter(|(s, _)| *s == spec)?.1
-        }
+        // AWS takes asymmetric private keys as PKCS#8 only; they are re-encoded, so that the
+        // same key in another valid PKCS#8 form is the same material (and KeyMaterialId).
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => rsa::import_pkcs8(spec, bytes)?,
         KeySpec::EccNistP256
         | KeySpec::EccNistP384
         | KeySpec::EccNistP521
-        | KeySpec::EccSecgP256k1 => {
-            parse(spec, &Secret::from_slice(bytes)).ok()?;
-            ecc::import_der(bytes).filter(|(s, _)| *s == spec)?.1
-        }
+        | KeySpec::EccSecgP256k1 => ecc::import_pkcs8(spec, bytes)?,
         KeySpec::Sm2 => sm2::import_der(bytes)?,
         KeySpec::EccNistEdwards25519
         | KeySpec::MlDsa44
@@ -467,6 +460,23 @@ mod tests {
              101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435\
              363738393a3b3c3d3e3f"
         );
+    }
+
+    #[test]
+    fn imported_asymmetric_material_is_pkcs8_of_the_spec_only() {
+        let pkcs8 = unhex(include_str!("golden/rsa_2048.pkcs8.hex"));
+        // PrivateKeyInfo's header (sequence, version, rsaEncryption, octet string) is 26
+        // bytes; what follows is the bare PKCS#1 RSAPrivateKey.
+        let pkcs1 = &pkcs8[26..];
+        assert!(rsa::import_der(pkcs1).is_some(), "seed files take PKCS#1");
+        assert!(import_material(KeySpec::Rsa2048, pkcs1).is_none(), "imports do not");
+        let imported = import_material(KeySpec::Rsa2048, &pkcs8).unwrap();
+        assert!(parse(KeySpec::Rsa2048, &imported).is_ok());
+        assert!(import_material(KeySpec::Rsa3072, &pkcs8).is_none(), "another size");
+        let ec = unhex(include_str!("golden/ecc_nist_p256.pkcs8.hex"));
+        assert!(import_material(KeySpec::EccNistP256, &ec).is_some());
+        assert!(import_material(KeySpec::EccNistP384, &ec).is_none(), "another curve");
+        assert!(import_material(KeySpec::EccNistEdwards25519, &[1; 32]).is_none());
     }
 
     #[test]

@@ -60,6 +60,16 @@ pub(super) fn import_der(der: &[u8]) -> Option<(KeySpec, Secret)> {
     Some((spec, Secret::from_slice(pkcs8.as_ref())))
 }
 
+/// A PKCS#8 RSA private key of `spec`'s size (imported material), re-encoded by AWS-LC so
+/// that every valid PKCS#8 form of one key is the same material.
+pub(super) fn import_pkcs8(spec: KeySpec, der: &[u8]) -> Option<Secret> {
+    let pair = KeyPair::from_pkcs8(der).ok()?;
+    if pair.public_modulus_len() * 8 != modulus_bits(spec) {
+        return None;
+    }
+    Some(Secret::from_slice(pair.as_der().ok()?.as_ref()))
+}
+
 pub(super) fn parse(spec: KeySpec, material: &Secret) -> Result<RsaKey, String> {
     let bad = |what: &str| format!("{spec} material is not {what}");
     let signing = KeyPair::from_pkcs8(material.expose()).map_err(|_| bad("an RSA PKCS#8 key"))?;
