@@ -469,13 +469,22 @@ mod tests {
         // bytes; what follows is the bare PKCS#1 RSAPrivateKey.
         let pkcs1 = &pkcs8[26..];
         assert!(rsa::import_der(pkcs1).is_some(), "seed files take PKCS#1");
-        assert!(import_material(KeySpec::Rsa2048, pkcs1).is_none(), "imports do not");
+        assert!(
+            import_material(KeySpec::Rsa2048, pkcs1).is_none(),
+            "imports do not"
+        );
         let imported = import_material(KeySpec::Rsa2048, &pkcs8).unwrap();
         assert!(parse(KeySpec::Rsa2048, &imported).is_ok());
-        assert!(import_material(KeySpec::Rsa3072, &pkcs8).is_none(), "another size");
+        assert!(
+            import_material(KeySpec::Rsa3072, &pkcs8).is_none(),
+            "another size"
+        );
         let ec = unhex(include_str!("golden/ecc_nist_p256.pkcs8.hex"));
         assert!(import_material(KeySpec::EccNistP256, &ec).is_some());
-        assert!(import_material(KeySpec::EccNistP384, &ec).is_none(), "another curve");
+        assert!(
+            import_material(KeySpec::EccNistP384, &ec).is_none(),
+            "another curve"
+        );
         assert!(import_material(KeySpec::EccNistEdwards25519, &[1; 32]).is_none());
     }
 
