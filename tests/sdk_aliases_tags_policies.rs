@@ -75,6 +75,7 @@ async fn create_and_list_aliases() {
     let mut entries: Vec<(String, String, String)> = all
         .aliases()
         .iter()
+        .filter(|e| e.target_key_id().is_some())
         .map(|e| {
             assert!(e.creation_date().is_some(), "CreationDate");
             assert!(e.last_updated_date().is_some(), "LastUpdatedDate");
@@ -151,9 +152,83 @@ async fn list_aliases_pages() {
         );
         assert!(pages < 10, "paging does not end");
     }
-    assert_eq!(pages, 3);
-    assert_eq!(seen.len(), 5, "{seen:?}");
-    assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), created);
+    // 5 aliases and AWS's 14 predefined ones, 2 a page.
+    assert_eq!(pages, 10);
+    assert_eq!(seen.len(), 19, "{seen:?}");
+    let seen: BTreeSet<String> = seen.into_iter().collect();
+    assert_eq!(seen.len(), 19, "no alias twice");
+    assert!(created.is_subset(&seen));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn predefined_aws_aliases_are_listed_without_a_key_until_used() {
+    let (server, client) = setup().await;
+    let listed = client.list_aliases().send().await.unwrap();
+    let names: Vec<&str> = listed
+        .aliases()
+        .iter()
+        .map(|e| e.alias_name().unwrap())
+        .collect();
+    assert!(names.contains(&"alias/aws/s3") && names.contains(&"alias/aws/ebs"));
+    for entry in listed.aliases() {
+        let name = entry.alias_name().unwrap();
+        assert!(name.starts_with("alias/aws/"), "{name}");
+        assert_eq!(entry.alias_arn(), Some(alias(name).as_str()));
+        assert_eq!(entry.target_key_id(), None, "{name} has no key yet");
+        assert_eq!(entry.creation_date(), None);
+    }
+    // Using alias/aws/s3 creates its AWS managed key; the alias then names it.
+    let key = client
+        .describe_key()
+        .key_id("alias/aws/s3")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let listed = client.list_aliases().send().await.unwrap();
+    let s3: Vec<_> = listed
+        .aliases()
+        .iter()
+        .filter(|e| e.alias_name() == Some("alias/aws/s3"))
+        .collect();
+    assert_eq!(s3.len(), 1, "listed once");
+    assert_eq!(s3[0].target_key_id(), Some(key.key_id()));
+    assert!(s3[0].creation_date().is_some());
+    assert_eq!(listed.aliases().len(), names.len());
+    // A key's aliases never include the predefined ones.
+    let id = create_key(&client).await;
+    let of_key = client.list_aliases().key_id(&id).send().await.unwrap();
+    assert!(of_key.aliases().is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn alias_names_refuse_a_colon() {
+    let (server, client) = setup().await;
+    let id = create_key(&client).await;
+    assert_err(
+        client
+            .create_alias()
+            .alias_name("alias/my:alias")
+            .target_key_id(&id)
+            .send()
+            .await,
+        "ValidationException",
+        "alias/my:alias contains invalid characters for an alias",
+    );
+    create_alias(&client, "alias/my-alias_/", &id).await;
+    assert_err(
+        client
+            .update_alias()
+            .alias_name("alias/my:alias")
+            .target_key_id(&id)
+            .send()
+            .await,
+        "ValidationException",
+        "alias/my:alias contains invalid characters for an alias",
+    );
     server.shutdown().await;
 }
 
@@ -215,7 +290,8 @@ async fn delete_alias_removes_it() {
         .await
         .unwrap()
         .aliases()
-        .is_empty());
+        .iter()
+        .all(|a| a.target_key_id().is_none()));
     // The key itself is untouched.
     assert_eq!(described_key_id(&client, &id).await, id);
     // Deleting again: not found.
@@ -283,7 +359,8 @@ async fn reserved_aws_alias_is_rejected() {
         .await
         .unwrap()
         .aliases()
-        .is_empty());
+        .iter()
+        .all(|a| a.target_key_id().is_none()));
     server.shutdown().await;
 }
 

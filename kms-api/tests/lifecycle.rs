@@ -78,7 +78,10 @@ fn deletion_completes_when_the_clock_passes_the_deletion_date() {
     let aliases = kms
         .list_aliases(&scope(), ListAliasesRequest::default())
         .unwrap();
-    assert!(aliases.aliases.is_empty(), "the key's aliases go with it");
+    assert!(
+        aliases.aliases.iter().all(|a| a.target_key_id.is_none()),
+        "the key's aliases go with it"
+    );
     assert_eq!(
         kms.run_scheduled().deletions,
         1,
@@ -227,7 +230,8 @@ fn a_failed_store_write_changes_nothing_and_is_an_internal_error() {
         .list_aliases(&scope(), ListAliasesRequest::default())
         .unwrap()
         .aliases
-        .is_empty());
+        .iter()
+        .all(|a| a.target_key_id.is_none()));
     assert!(
         encrypt(&kms, &key.key_id).is_ok(),
         "crypto never touches the store"
@@ -342,17 +346,20 @@ fn aws_managed_keys_are_created_on_first_use() {
         status.key_rotation_enabled,
         "AWS managed keys rotate yearly"
     );
-    let aliases = kms
+    let aliases: Vec<_> = kms
         .list_aliases(&scope(), ListAliasesRequest::default())
         .unwrap()
-        .aliases;
+        .aliases
+        .into_iter()
+        .filter(|a| a.target_key_id.is_some())
+        .collect();
     assert_eq!(aliases.len(), 1);
     assert_eq!(
         (
             aliases[0].alias_name.as_str(),
-            aliases[0].target_key_id.as_str()
+            aliases[0].target_key_id.as_deref()
         ),
-        ("alias/aws/s3", meta.key_id.as_str())
+        ("alias/aws/s3", Some(meta.key_id.as_str()))
     );
     // Customers still cannot create aliases in that space, and odd names are not created.
     let err = kms

@@ -15,6 +15,25 @@ use crate::wire::keys::Empty;
 pub const MAX_ALIASES_PER_KEY: usize = 50;
 const ALIAS_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
 
+/// The aliases AWS predefines in every account and Region for its services' AWS managed
+/// keys. ListAliases shows each one, without `TargetKeyId`, until its key exists.
+pub const PREDEFINED_AWS_ALIASES: [&str; 14] = [
+    "alias/aws/acm",
+    "alias/aws/dynamodb",
+    "alias/aws/ebs",
+    "alias/aws/elasticfilesystem",
+    "alias/aws/es",
+    "alias/aws/glue",
+    "alias/aws/kinesisvideo",
+    "alias/aws/lambda",
+    "alias/aws/rds",
+    "alias/aws/redshift",
+    "alias/aws/s3",
+    "alias/aws/secretsmanager",
+    "alias/aws/ssm",
+    "alias/aws/xray",
+];
+
 impl Kms {
     /// Creates an alias for a key in the same account and Region.
     ///
@@ -32,7 +51,7 @@ impl Kms {
         let name = alias_name_member(&mut v, &req.alias_name);
         let target = validate::key_id(&mut v, "targetKeyId", &req.target_key_id);
         v.finish()?;
-        let name = checked_alias_name(name.unwrap_or_default())?;
+        let name = checked_new_alias_name(name.unwrap_or_default())?;
         let key = self.alias_target(scope, target.unwrap_or_default())?;
         let _key = self.key_guard([key.id]);
         self.check_target_still_valid(&key)?;
@@ -78,7 +97,7 @@ impl Kms {
         let name = alias_name_member(&mut v, &req.alias_name);
         let target = validate::key_id(&mut v, "targetKeyId", &req.target_key_id);
         v.finish()?;
-        let name = checked_alias_name(name.unwrap_or_default())?;
+        let name = checked_new_alias_name(name.unwrap_or_default())?;
         let key = self.alias_target(scope, target.unwrap_or_default())?;
         let not_found =
             || KmsError::NotFound(format!("Alias {} is not found.", alias_arn(scope, name)));
@@ -163,46 +182,55 @@ impl Kms {
             Some(k) => Some(self.resolve(scope, k, false)?.id),
             None => None,
         };
-        let Some(state) = self.scope_state(scope) else {
-            return Ok(ListAliasesResponse {
-                aliases: Vec::new(),
-                next_marker: None,
-                truncated: false,
-            });
-        };
+        let state = self.scope_state(scope);
         let now = self.now();
-        let mut all: Vec<AliasEntry> = state
-            .aliases
+        let mut all: Vec<AliasListEntry> = state
             .iter()
+            .flat_map(|state| state.aliases.iter())
             .filter(|a| only.is_none_or(|id| a.target == id))
             // Aliases of a key past its deletion date are gone with it (the scheduler removes
             // them for good within a second).
             .filter(|a| {
-                state
-                    .keys
-                    .get(&a.target)
-                    .is_some_and(|k| !k.is_due_for_deletion(now))
+                state.as_ref().is_some_and(|state| {
+                    state
+                        .keys
+                        .get(&a.target)
+                        .is_some_and(|k| !k.is_due_for_deletion(now))
+                })
             })
-            .map(|a| a.clone())
-            .collect();
-        all.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        let start = match req.marker.as_deref() {
-            Some(m) if m.starts_with("alias/") => all.partition_point(|a| a.name.as_str() <= m),
-            Some(_) => return Err(invalid_marker()),
-            None => 0,
-        };
-        let page: Vec<AliasListEntry> = all[start..]
-            .iter()
-            .take(limit)
             .map(|a| AliasListEntry {
                 alias_arn: alias_arn(scope, &a.name),
                 alias_name: a.name.clone(),
-                target_key_id: a.target.to_string(),
-                creation_date: a.created_at,
-                last_updated_date: a.updated_at,
+                target_key_id: Some(a.target.to_string()),
+                creation_date: Some(a.created_at),
+                last_updated_date: Some(a.updated_at),
             })
             .collect();
-        let truncated = start + page.len() < all.len();
+        if only.is_none() {
+            let has = |name: &str| state.as_ref().is_some_and(|s| s.aliases.contains_key(name));
+            all.extend(
+                PREDEFINED_AWS_ALIASES
+                    .iter()
+                    .filter(|name| !has(name))
+                    .map(|name| AliasListEntry {
+                        alias_arn: alias_arn(scope, name),
+                        alias_name: (*name).to_owned(),
+                        target_key_id: None,
+                        creation_date: None,
+                        last_updated_date: None,
+                    }),
+            );
+        }
+        all.sort_unstable_by(|a, b| a.alias_name.cmp(&b.alias_name));
+        let start = match req.marker.as_deref() {
+            Some(m) if m.starts_with("alias/") => {
+                all.partition_point(|a| a.alias_name.as_str() <= m)
+            }
+            Some(_) => return Err(invalid_marker()),
+            None => 0,
+        };
+        let truncated = all.len() - start > limit;
+        let page: Vec<AliasListEntry> = all.drain(start..).take(limit).collect();
         Ok(ListAliasesResponse {
             next_marker: truncated
                 .then(|| page.last().map(|a| a.alias_name.clone()))
@@ -249,6 +277,19 @@ fn alias_name_member<'a>(v: &mut Violations, value: &'a Option<String>) -> Optio
     value.as_deref()
 }
 
+/// The name of an alias being created or pointed somewhere: [`checked_alias_name`], and only
+/// letters, digits, `/`, `_` and `-` after `alias/` (the model's pattern also allows `:`, which
+/// AWS refuses here).
+fn checked_new_alias_name(name: &str) -> Result<&str, KmsError> {
+    let name = checked_alias_name(name)?;
+    if name.contains(':') {
+        return Err(KmsError::Validation(format!(
+            "{name} contains invalid characters for an alias"
+        )));
+    }
+    Ok(name)
+}
+
 /// AWS's rules beyond the pattern: the `alias/` prefix, a name after it, and the reserved
 /// `alias/aws/` space.
 fn checked_alias_name(name: &str) -> Result<&str, KmsError> {
@@ -285,6 +326,13 @@ mod tests {
             Err(KmsError::NotAuthorized(_))
         ));
         assert!(checked_alias_name("alias/").is_err());
+        assert_eq!(
+            checked_new_alias_name("alias/my:alias"),
+            Err(KmsError::Validation(
+                "alias/my:alias contains invalid characters for an alias".into()
+            ))
+        );
+        assert!(checked_new_alias_name("alias/my-alias_/").is_ok());
         let mut v = Violations::new();
         alias_name_member(&mut v, &Some("alias/bad name".into()));
         assert!(v

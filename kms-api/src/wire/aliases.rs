@@ -41,14 +41,21 @@ pub struct AliasListEntry {
     pub alias_name: String,
     /// The alias ARN.
     pub alias_arn: String,
-    /// The key ID it points to.
-    pub target_key_id: String,
-    /// When it was created.
-    #[serde(serialize_with = "super::epoch::serialize")]
-    pub creation_date: DateTime<Utc>,
-    /// When it was last pointed somewhere.
-    #[serde(serialize_with = "super::epoch::serialize")]
-    pub last_updated_date: DateTime<Utc>,
+    /// The key ID it points to; `None` for a predefined AWS alias with no key yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_key_id: Option<String>,
+    /// When it was created; `None` for a predefined AWS alias with no key yet.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::epoch_opt::serialize"
+    )]
+    pub creation_date: Option<DateTime<Utc>>,
+    /// When it was last pointed somewhere; `None` for a predefined AWS alias with no key yet.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::epoch_opt::serialize"
+    )]
+    pub last_updated_date: Option<DateTime<Utc>>,
 }
 
 /// ListAliases output.
