@@ -103,7 +103,10 @@ pub fn dispatch_fixture() -> (String, String, String, String) {
         kms.grant_token_key(),
         &crate::key::id::key_arn(
             &scope,
-            uuid::Uuid::parse_str(&keys[0].1).unwrap_or_default(),
+            keys[0]
+                .1
+                .parse()
+                .unwrap_or(crate::KeyId::single_region([0; 16])),
         ),
         &grant,
         &SeededRandom::new(1),

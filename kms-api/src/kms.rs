@@ -8,11 +8,10 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use aes_gcm::{Aes256Gcm, KeyInit};
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
-use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::KmsError;
-use crate::key::id::{alias_arn, key_arn, KeyRef};
+use crate::key::id::{alias_arn, key_arn, KeyId, KeyRef};
 use crate::key::record::KeyRecord;
 use crate::persist::{key_update_changes, new_key_changes, Change, InMemory, Persistence};
 use crate::random::{OsRandom, RandomSource};
@@ -69,7 +68,7 @@ struct Shared {
 /// The keys and aliases of one (account, Region).
 #[derive(Default)]
 pub(crate) struct ScopeState {
-    pub(crate) keys: DashMap<Uuid, Arc<KeyRecord>>,
+    pub(crate) keys: DashMap<KeyId, Arc<KeyRecord>>,
     pub(crate) aliases: DashMap<String, AliasEntry>,
     /// Held while an alias of this scope is committed and applied; always taken after any key
     /// lock, never before one.
@@ -100,13 +99,14 @@ impl KeyLocks {
         }
     }
 
-    fn stripe(id: Uuid) -> usize {
-        // Key IDs are random, so their low bits spread evenly.
-        (id.as_u128() as usize) & (KEY_LOCK_STRIPES - 1)
+    fn stripe(id: KeyId) -> usize {
+        // Key IDs are random, so their low bits spread evenly; a multi-Region key and its
+        // replicas share their ID, so they share a stripe.
+        (id.low_bits() as usize) & (KEY_LOCK_STRIPES - 1)
     }
 
     /// Locks the stripes of `ids`, each once, in ascending order.
-    fn lock(&self, ids: impl IntoIterator<Item = Uuid>) -> Vec<MutexGuard<'_, ()>> {
+    fn lock(&self, ids: impl IntoIterator<Item = KeyId>) -> Vec<MutexGuard<'_, ()>> {
         let mut stripes: Vec<usize> = ids.into_iter().map(Self::stripe).collect();
         stripes.sort_unstable();
         stripes.dedup();
@@ -129,7 +129,7 @@ pub struct AliasEntry {
     /// `alias/<name>`.
     pub name: String,
     /// The key it points to.
-    pub target: Uuid,
+    pub target: KeyId,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it was last re-pointed.
@@ -301,10 +301,17 @@ impl Kms {
     }
 
     /// A fresh random (version 4) key ID.
-    pub(crate) fn new_key_id(&self) -> Uuid {
+    pub(crate) fn new_key_id(&self) -> KeyId {
         let mut bytes = [0u8; 16];
         self.random().fill(&mut bytes);
-        uuid::Builder::from_random_bytes(bytes).into_uuid()
+        uuid::Builder::from_random_bytes(bytes).into_uuid().into()
+    }
+
+    /// A fresh random multi-Region key ID (`mrk-` and 32 hex digits).
+    pub(crate) fn new_multi_region_key_id(&self) -> KeyId {
+        let mut bytes = [0u8; 16];
+        self.random().fill(&mut bytes);
+        KeyId::multi_region(bytes)
     }
 
     pub(crate) fn scope_state(&self, scope: &Scope) -> Option<Arc<ScopeState>> {
@@ -318,7 +325,7 @@ impl Kms {
 
     /// The locks of the keys `ids` (and no reset meanwhile), for a mutation of those keys.
     /// Take it before any scope's alias lock.
-    pub(crate) fn key_guard(&self, ids: impl IntoIterator<Item = Uuid>) -> KeyGuard<'_> {
+    pub(crate) fn key_guard(&self, ids: impl IntoIterator<Item = KeyId>) -> KeyGuard<'_> {
         let no_reset = self.no_reset_guard();
         KeyGuard {
             _keys: self.shared.key_locks.lock(ids),
@@ -361,21 +368,6 @@ impl Kms {
                     self.find_key(&scope.with_account(account), id)
                 }
             }
-            KeyRef::MultiRegion {
-                region,
-                account,
-                id,
-            } => {
-                if let Some(region) = region.filter(|r| *r != scope.region()) {
-                    return Err(KmsError::NotFound(format!("Invalid arn {region}")));
-                }
-                Err(KmsError::NotFound(format!(
-                    "Key 'arn:{}:kms:{}:{}:key/{id}' does not exist",
-                    scope.partition(),
-                    scope.region(),
-                    account.unwrap_or(scope.account())
-                )))
-            }
             KeyRef::AliasName(_) | KeyRef::AliasArn { .. } if !allow_alias => {
                 Err(KmsError::NotFound(format!("Invalid keyId '{key_id}'")))
             }
@@ -398,7 +390,7 @@ impl Kms {
     }
 
     /// The key `id` in `scope`; a key whose deletion date passed is deleted now and not found.
-    pub(crate) fn find_key(&self, scope: &Scope, id: Uuid) -> Result<Arc<KeyRecord>, KmsError> {
+    pub(crate) fn find_key(&self, scope: &Scope, id: KeyId) -> Result<Arc<KeyRecord>, KmsError> {
         let not_found =
             || KmsError::NotFound(format!("Key '{}' does not exist", key_arn(scope, id)));
         let state = self.scope_state(scope).ok_or_else(not_found)?;
@@ -416,7 +408,7 @@ impl Kms {
     }
 
     /// Whether `scope` has a key `id` that is not past its deletion date.
-    pub fn has_key(&self, scope: &Scope, id: Uuid) -> bool {
+    pub fn has_key(&self, scope: &Scope, id: KeyId) -> bool {
         self.find_key(scope, id).is_ok()
     }
 
@@ -542,6 +534,7 @@ impl Kms {
             },
             aws_managed: true,
             grants: Default::default(),
+            multi_region: None,
         };
         let alias = AliasEntry {
             name: name.to_owned(),

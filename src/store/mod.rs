@@ -197,7 +197,7 @@ impl Store {
     }
 
     /// Every key with its material; and the IDs of those stored in the old layout.
-    fn read_keys(&self) -> Result<(Vec<KeyRecord>, Vec<uuid::Uuid>), String> {
+    fn read_keys(&self) -> Result<(Vec<KeyRecord>, Vec<kms_api::KeyId>), String> {
         let txn = self.db.begin_read().map_err(err)?;
         let keys = txn.open_table(KEYS).map_err(err)?;
         let materials = txn.open_table(MATERIALS).map_err(err)?;

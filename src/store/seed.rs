@@ -265,10 +265,11 @@ pub fn apply_text(
     let mut seeded_ids = Vec::new();
     // A key ID must be a UUID, once per file; `None` when the key exists already (kept).
     let mut new_id = |id_text: &str, outcome: &mut SeedOutcome| {
-        let id = uuid::Uuid::try_parse(id_text)
+        let id: kms_api::KeyId = uuid::Uuid::try_parse(id_text)
             .ok()
             .filter(|_| id_text.len() == 36)
-            .ok_or_else(|| format!("{}KeyId {id_text:?} is not a key ID (a UUID)", at(id_text)))?;
+            .ok_or_else(|| format!("{}KeyId {id_text:?} is not a key ID (a UUID)", at(id_text)))?
+            .into();
         if seeded_ids.contains(&id) {
             return Err(format!("{}KeyId {id_text} appears twice", at(id_text)));
         }
@@ -373,7 +374,7 @@ pub fn apply_text(
                 at(name)
             ));
         }
-        let target = uuid::Uuid::try_parse(&alias.target_key_id).map_err(|_| {
+        let target: kms_api::KeyId = alias.target_key_id.parse().map_err(|_| {
             format!(
                 "{}TargetKeyId {:?} is not a key ID",
                 at(&alias.target_key_id),

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! offset  len  field
-//! 0       1    format version, 0x01
-//! 1       16   key ID (UUID bytes)
+//! 0       1    format version: 0x01 for a single-Region key, 0x02 for a multi-Region key
+//! 1       16   key ID (the UUID's bytes, or the 32 hex digits after `mrk-` as bytes)
 //! 17      4    material version, u32 big-endian (1-based)
 //! 21      12   nonce (random per call)
 //! 33      n    ciphertext
@@ -14,16 +14,19 @@
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Nonce, Tag};
-use uuid::Uuid;
 
 use crate::crypto::context::{self, EncryptionContext};
 use crate::error::KmsError;
+use crate::key::id::KeyId;
 use crate::key::material::KeyMaterial;
 use crate::random::RandomSource;
 use crate::secret::Secret;
 
-/// The blob format this engine writes.
+/// The blob format this engine writes for a single-Region key.
 pub const FORMAT_V1: u8 = 0x01;
+/// The same layout, for a multi-Region key (the ID's kind is part of the format, so the
+/// header names the key exactly and every member of a multi-Region set reads it alike).
+pub const FORMAT_V1_MULTI_REGION: u8 = 0x02;
 const HEADER_LEN: usize = 1 + 16 + 4;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
@@ -34,7 +37,7 @@ pub const OVERHEAD: usize = HEADER_LEN + NONCE_LEN + TAG_LEN;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlobHeader {
     /// The key that sealed the blob.
-    pub key_id: Uuid,
+    pub key_id: KeyId,
     /// The material version that sealed it.
     pub version: u32,
 }
@@ -42,15 +45,24 @@ pub struct BlobHeader {
 impl BlobHeader {
     /// Reads the header; anything that is not a V1 blob is `InvalidCiphertextException`.
     pub fn parse(blob: &[u8]) -> Result<Self, KmsError> {
-        if blob.len() < OVERHEAD || blob[0] != FORMAT_V1 {
+        if blob.len() < OVERHEAD {
             return Err(KmsError::InvalidCiphertext);
         }
+        let multi_region = match blob[0] {
+            FORMAT_V1 => false,
+            FORMAT_V1_MULTI_REGION => true,
+            _ => return Err(KmsError::InvalidCiphertext),
+        };
         let mut id = [0u8; 16];
         id.copy_from_slice(&blob[1..17]);
         let mut version = [0u8; 4];
         version.copy_from_slice(&blob[17..21]);
         Ok(Self {
-            key_id: Uuid::from_bytes(id),
+            key_id: if multi_region {
+                KeyId::multi_region(id)
+            } else {
+                KeyId::single_region(id)
+            },
             version: u32::from_be_bytes(version),
         })
     }
@@ -58,14 +70,18 @@ impl BlobHeader {
 
 /// Seals `plaintext` under `material` of key `key_id`.
 pub(crate) fn seal(
-    key_id: Uuid,
+    key_id: KeyId,
     material: &KeyMaterial,
     context: &EncryptionContext,
     plaintext: &[u8],
     random: &dyn RandomSource,
 ) -> Result<Vec<u8>, KmsError> {
     let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());
-    out.push(FORMAT_V1);
+    out.push(if key_id.is_multi_region() {
+        FORMAT_V1_MULTI_REGION
+    } else {
+        FORMAT_V1
+    });
     out.extend_from_slice(key_id.as_bytes());
     out.extend_from_slice(&material.version().to_be_bytes());
     let mut nonce = [0u8; NONCE_LEN];
@@ -142,7 +158,7 @@ mod tests {
 
     #[test]
     fn golden_bytes_pin_the_format() {
-        let id = Uuid::parse_str(KEY_ID).unwrap();
+        let id: KeyId = KEY_ID.parse().unwrap();
         let blob = seal(
             id,
             &material(),
@@ -174,7 +190,7 @@ mod tests {
 
     #[test]
     fn header_parses_and_rejects_foreign_blobs() {
-        let id = Uuid::parse_str(KEY_ID).unwrap();
+        let id: KeyId = KEY_ID.parse().unwrap();
         let blob = seal(id, &material(), &ctx(&[]), b"x", &SeededRandom::new(1)).unwrap();
         assert_eq!(
             BlobHeader::parse(&blob).unwrap(),
@@ -187,17 +203,33 @@ mod tests {
             BlobHeader::parse(&blob[..OVERHEAD - 1]),
             Err(KmsError::InvalidCiphertext)
         );
-        let mut foreign = blob;
-        foreign[0] = 0x02;
+        let mut foreign = blob.clone();
+        foreign[0] = 0x03;
         assert_eq!(
             BlobHeader::parse(&foreign),
             Err(KmsError::InvalidCiphertext)
         );
+        // 0x02 is the same layout naming a multi-Region key of the same bytes.
+        let mut multi = blob;
+        multi[0] = FORMAT_V1_MULTI_REGION;
+        assert_eq!(
+            BlobHeader::parse(&multi).unwrap().key_id,
+            KeyId::multi_region(*id.as_bytes())
+        );
+    }
+
+    #[test]
+    fn multi_region_keys_seal_with_their_format_byte_and_open() {
+        let id: KeyId = "mrk-1234abcd12ab34cd56ef1234567890ab".parse().unwrap();
+        let blob = seal(id, &material(), &ctx(&[]), b"x", &SeededRandom::new(1)).unwrap();
+        assert_eq!(blob[0], FORMAT_V1_MULTI_REGION);
+        assert_eq!(BlobHeader::parse(&blob).unwrap().key_id, id);
+        assert_eq!(open(&blob, &material(), &ctx(&[])).unwrap().expose(), b"x");
     }
 
     #[test]
     fn every_tampered_byte_is_rejected() {
-        let id = Uuid::parse_str(KEY_ID).unwrap();
+        let id: KeyId = KEY_ID.parse().unwrap();
         let blob = seal(
             id,
             &material(),
@@ -219,7 +251,7 @@ mod tests {
 
     #[test]
     fn context_must_match_exactly() {
-        let id = Uuid::parse_str(KEY_ID).unwrap();
+        let id: KeyId = KEY_ID.parse().unwrap();
         let blob = seal(
             id,
             &material(),
@@ -243,7 +275,7 @@ mod tests {
 
     #[test]
     fn nonces_are_unique_per_call() {
-        let id = Uuid::parse_str(KEY_ID).unwrap();
+        let id: KeyId = KEY_ID.parse().unwrap();
         let r = crate::random::OsRandom;
         let a = seal(id, &material(), &ctx(&[]), b"same", &r).unwrap();
         let b = seal(id, &material(), &ctx(&[]), b"same", &r).unwrap();

@@ -9,9 +9,9 @@
 //! again. New material imported for rotation is the last version, marked pending rotation,
 //! until RotateKeyOnDemand makes it current.
 
+use crate::key::id::KeyId;
 use aws_lc_rs::hmac;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::key::material::hex;
 use crate::key::record::KeyRecord;
@@ -47,9 +47,14 @@ const MATERIAL_ID_LABEL: &[u8] = b"kms-emulator imported key material id, versio
 /// and the imported key material", so importing the same material into the same key gives the
 /// same ID. Here: HMAC-SHA-256 under a fixed label of the key ID and the material in its
 /// at-rest encoding, as 64 lowercase hex characters.
-pub(crate) fn material_id(key_id: Uuid, material: &Secret) -> String {
+pub(crate) fn material_id(key_id: KeyId, material: &Secret) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, MATERIAL_ID_LABEL);
     let mut ctx = hmac::Context::with_key(&key);
+    // A multi-Region ID is marked, so it never collides with the UUID of the same bytes;
+    // single-Region IDs hash as they always did, so stored material IDs still match.
+    if key_id.is_multi_region() {
+        ctx.update(b"mrk-");
+    }
     ctx.update(key_id.as_bytes());
     ctx.update(material.expose());
     hex(ctx.sign().as_ref())
@@ -103,7 +108,7 @@ mod tests {
 
     #[test]
     fn material_ids_depend_on_key_and_material_only() {
-        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (a, b) = (KeyId::single_region([1; 16]), KeyId::multi_region([1; 16]));
         let m = Secret::from_slice(&[7; 32]);
         let id = material_id(a, &m);
         assert_eq!(id.len(), 64);

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
+use crate::key::id::KeyId;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::error::KmsError;
 use crate::key::grant::{Grant, KeyGrants};
@@ -22,7 +22,7 @@ pub const MAX_ON_DEMAND_ROTATIONS: u32 = 25;
 /// One KMS key.
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
-    pub(crate) id: Uuid,
+    pub(crate) id: KeyId,
     pub(crate) arn: Arc<str>,
     pub(crate) scope: Scope,
     pub(crate) created_at: DateTime<Utc>,
@@ -44,6 +44,19 @@ pub struct KeyRecord {
     /// The key's grants, oldest first. Behind one `Arc`, so cloning the record for a
     /// mutation that does not touch them costs nothing.
     pub(crate) grants: Arc<KeyGrants>,
+    /// The multi-Region set the key belongs to (a key with an `mrk-` ID); `None` for a
+    /// single-Region key.
+    pub(crate) multi_region: Option<MultiRegionConfig>,
+}
+
+/// A multi-Region key's set: which Region holds the primary key and which hold replicas. Each
+/// member keeps a copy; the members share the key ID, so one key lock covers them all.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MultiRegionConfig {
+    /// The primary key's Region.
+    pub primary_region: String,
+    /// The replicas' Regions, in the order they were created.
+    pub replica_regions: Vec<String>,
 }
 
 /// Automatic rotation settings and the history of rotations.
@@ -72,7 +85,7 @@ pub struct RotationEntry {
 
 impl KeyRecord {
     /// The key ID.
-    pub fn id(&self) -> Uuid {
+    pub fn id(&self) -> KeyId {
         self.id
     }
 
@@ -223,6 +236,11 @@ impl KeyRecord {
             self.deletion_date.is_some(),
             self.state == KeyState::PendingDeletion,
             "a deletion date exactly while pending deletion"
+        );
+        assert_eq!(
+            self.id.is_multi_region(),
+            self.multi_region.is_some(),
+            "a multi-Region set exactly for an mrk- key ID"
         );
         assert!(
             self.tags.len() <= crate::ops::tags::MAX_TAGS,

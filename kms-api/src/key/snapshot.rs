@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 
+use crate::key::id::KeyId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::key::id::key_arn;
 use crate::key::imported::ImportInfo;
 use crate::key::material::KeyMaterial;
-use crate::key::record::{KeyRecord, RotationEntry, RotationSchedule};
+use crate::key::record::{KeyRecord, MultiRegionConfig, RotationEntry, RotationSchedule};
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::AliasEntry;
 use crate::scope::Scope;
@@ -23,7 +23,7 @@ use crate::secret::Secret;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct KeySnapshot {
-    pub id: Uuid,
+    pub id: KeyId,
     pub account: String,
     pub region: String,
     pub created_at: DateTime<Utc>,
@@ -44,6 +44,10 @@ pub struct KeySnapshot {
     /// An AWS managed key (absent in stores written before it existed).
     #[serde(default)]
     pub aws_managed: bool,
+    /// A multi-Region key's set (absent for single-Region keys and in stores written before
+    /// multi-Region keys existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_region: Option<MultiRegionConfig>,
 }
 
 /// The rotation schedule and history.
@@ -108,7 +112,7 @@ pub struct AliasSnapshot {
     pub account: String,
     pub region: String,
     pub name: String,
-    pub target: Uuid,
+    pub target: KeyId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -166,6 +170,7 @@ impl KeyRecord {
             },
             materials: Vec::new(),
             aws_managed: self.aws_managed,
+            multi_region: self.multi_region.clone(),
         }
     }
 
@@ -301,6 +306,9 @@ impl KeyRecord {
         if s.deletion_date.is_some() != (s.state == KeyState::PendingDeletion) {
             return Err(format!("key {}: deletion date and state disagree", s.id));
         }
+        if s.id.is_multi_region() != s.multi_region.is_some() {
+            return Err(format!("key {}: ID and multi-Region set disagree", s.id));
+        }
         Ok(KeyRecord {
             id: s.id,
             arn: Arc::from(key_arn(&scope, s.id)),
@@ -324,6 +332,7 @@ impl KeyRecord {
             },
             aws_managed: s.aws_managed,
             grants: Default::default(),
+            multi_region: s.multi_region,
         })
     }
 
@@ -334,7 +343,7 @@ impl KeyRecord {
     /// When a material version is not 32 bytes long.
     pub fn seeded(
         scope: &Scope,
-        id: Uuid,
+        id: KeyId,
         description: String,
         created_at: DateTime<Utc>,
         materials: Vec<Secret>,
@@ -379,6 +388,7 @@ impl KeyRecord {
             },
             aws_managed: false,
             grants: Default::default(),
+            multi_region: None,
         })
     }
 }
@@ -390,7 +400,7 @@ impl KeyRecord {
     /// ```
     /// use kms_api::{KeyRecord, KeyUsage, Scope};
     /// let scope = Scope::new("111122223333", "us-east-1");
-    /// let id = uuid::Uuid::new_v4();
+    /// let id = kms_api::KeyId::from(uuid::Uuid::new_v4());
     /// let err = KeyRecord::seeded_private_key(&scope, id, String::new(), chrono::Utc::now(),
     ///     KeyUsage::SignVerify, b"not a key").unwrap_err();
     /// assert!(err.contains("not an RSA or EC private key"));
@@ -400,7 +410,7 @@ impl KeyRecord {
     /// When the DER is not such a key, or the usage is not one its spec allows.
     pub fn seeded_private_key(
         scope: &Scope,
-        id: Uuid,
+        id: KeyId,
         description: String,
         created_at: DateTime<Utc>,
         usage: KeyUsage,
@@ -420,7 +430,7 @@ impl KeyRecord {
     /// When `spec` is not an HMAC spec or the material is not as long as it says.
     pub fn seeded_hmac(
         scope: &Scope,
-        id: Uuid,
+        id: KeyId,
         description: String,
         created_at: DateTime<Utc>,
         spec: KeySpec,
@@ -442,7 +452,7 @@ impl KeyRecord {
 
     fn seeded_single(
         scope: &Scope,
-        id: Uuid,
+        id: KeyId,
         description: String,
         created_at: DateTime<Utc>,
         spec: KeySpec,
@@ -467,7 +477,7 @@ impl KeyRecord {
 
 /// A stable 32-byte material ID for seeded material: the key ID and version, so the same seed
 /// gives the same `KeyMaterialId` on every start (never derived from the secret).
-fn seeded_material_id(id: Uuid, version: u32) -> [u8; 32] {
+fn seeded_material_id(id: KeyId, version: u32) -> [u8; 32] {
     let mut out = [0u8; 32];
     out[..16].copy_from_slice(id.as_bytes());
     out[16..20].copy_from_slice(&version.to_be_bytes());

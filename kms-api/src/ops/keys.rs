@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::error::KmsError;
 use crate::key::id::key_arn;
 use crate::key::material::KeyMaterial;
-use crate::key::record::{KeyRecord, RotationSchedule};
+use crate::key::record::{KeyRecord, MultiRegionConfig, RotationSchedule};
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::Kms;
 use crate::ops::{invalid_marker, page_limit, policies, tags};
@@ -97,11 +97,7 @@ impl Kms {
                 "KeySpec {spec} is not supported for KMS keys with EXTERNAL origin."
             )));
         }
-        if req.multi_region == Some(true) {
-            return Err(KmsError::UnsupportedOperation(
-                "Multi-Region keys are not supported by this emulator yet.".into(),
-            ));
-        }
+        let multi_region = req.multi_region == Some(true);
         let tags = tags::checked_tags(req.tags.as_deref().unwrap_or_default(), &[])?;
         let policy = match req.policy {
             Some(p) => policies::checked_policy(p)?,
@@ -120,7 +116,11 @@ impl Kms {
             let material = KeyMaterial::generate_for(spec, 1, now, self.random())?;
             (vec![Arc::new(material)], KeyState::Enabled)
         };
-        let id = self.new_key_id();
+        let id = if multi_region {
+            self.new_multi_region_key_id()
+        } else {
+            self.new_key_id()
+        };
         let record = KeyRecord {
             id,
             arn: Arc::from(key_arn(scope, id)),
@@ -142,6 +142,10 @@ impl Kms {
             },
             aws_managed: false,
             grants: Default::default(),
+            multi_region: multi_region.then(|| MultiRegionConfig {
+                primary_region: scope.region().to_owned(),
+                replica_regions: Vec::new(),
+            }),
         };
         let key = self.insert_key(record)?;
         Ok(CreateKeyResponse {
@@ -194,11 +198,11 @@ impl Kms {
         v.finish()?;
         let limit = page_limit(req.limit, 100);
         let after = match req.marker.as_deref() {
-            Some(m) => Some(uuid::Uuid::try_parse(m).map_err(|_| invalid_marker())?),
+            Some(m) => Some(m.parse::<crate::KeyId>().map_err(|_| invalid_marker())?),
             None => None,
         };
         let now = self.now();
-        let mut ids: Vec<(uuid::Uuid, Arc<str>)> = self
+        let mut ids: Vec<(crate::KeyId, Arc<str>)> = self
             .scope_state(scope)
             .map(|s| {
                 s.keys
@@ -419,7 +423,23 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
         key_agreement_algorithms: names(algorithms.key_agreement),
         encapsulation_algorithms: names(algorithms.encapsulation),
         mac_algorithms: names(algorithms.mac),
-        multi_region: false,
+        multi_region: key.multi_region.is_some(),
+        multi_region_configuration: key.multi_region.as_ref().map(|m| {
+            let member = |region: &str| MultiRegionKey {
+                arn: key_arn(&key.scope.with_region(region), key.id),
+                region: region.to_owned(),
+            };
+            MultiRegionConfiguration {
+                multi_region_key_type: if m.primary_region == key.scope.region() {
+                    "PRIMARY"
+                } else {
+                    "REPLICA"
+                }
+                .into(),
+                primary_key: member(&m.primary_region),
+                replica_keys: m.replica_regions.iter().map(|r| member(r)).collect(),
+            }
+        }),
         pending_deletion_window_in_days: None,
         expiration_model: current_import.map(|i| i.expiration_model().into()),
         valid_to: key.valid_to(),

@@ -71,6 +71,9 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac_algorithms: Option<Vec<String>>,
     pub multi_region: bool,
+    /// A multi-Region key's set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -201,4 +204,26 @@ pub struct ScheduleKeyDeletionResponse {
     pub key_state: String,
     /// The waiting period.
     pub pending_window_in_days: u32,
+}
+
+/// `MultiRegionConfiguration` of a multi-Region key's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionConfiguration {
+    /// `PRIMARY` or `REPLICA`.
+    pub multi_region_key_type: String,
+    /// The primary key.
+    pub primary_key: MultiRegionKey,
+    /// Every replica key (a replica's metadata lists itself too).
+    pub replica_keys: Vec<MultiRegionKey>,
+}
+
+/// One member of a multi-Region set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionKey {
+    /// Its key ARN.
+    pub arn: String,
+    /// Its Region.
+    pub region: String,
 }
