@@ -29,7 +29,7 @@ pub mod faults;
 pub mod fuzzing;
 pub mod metrics;
 pub mod protocol;
-pub mod regions;
+pub use kms_api::regions;
 pub mod scheduler;
 pub mod server;
 pub mod store;

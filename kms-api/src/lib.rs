@@ -27,6 +27,7 @@
 //! - [`error`]: [`KmsError`], one variant per AWS exception.
 //! - [`clock`], [`random`], [`persist`]: the injected time, randomness and persistence.
 //! - [`secret`]: [`Secret`], the one type for secret bytes.
+//! - [`regions`]: the AWS Regions and their partitions.
 
 #![warn(missing_docs)]
 
@@ -42,6 +43,7 @@ pub mod operation;
 pub mod ops;
 pub mod persist;
 pub mod random;
+pub mod regions;
 pub mod scope;
 pub mod secret;
 mod validate;

@@ -33,15 +33,10 @@ impl Scope {
         &self.region
     }
 
-    /// The ARN partition of the Region: `aws`, `aws-cn` or `aws-us-gov`.
+    /// The ARN partition of the Region: `aws`, `aws-cn`, `aws-us-gov`, ...
+    /// ([`crate::regions::partition_of`]).
     pub fn partition(&self) -> &'static str {
-        if self.region.starts_with("cn-") {
-            "aws-cn"
-        } else if self.region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        }
+        crate::regions::partition_of(&self.region)
     }
 
     /// The same account in another Region.

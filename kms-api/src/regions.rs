@@ -63,8 +63,39 @@ pub const REGIONS: &[&str] = &[
 pub const UNKNOWN_REGION_MESSAGE: &str = "Credential should be scoped to a valid region.";
 
 /// True for a Region in [`REGIONS`].
+///
+/// ```
+/// assert!(kms_api::regions::is_known("eu-west-2"));
+/// assert!(!kms_api::regions::is_known("eu-west-9"));
+/// ```
 pub fn is_known(region: &str) -> bool {
     REGIONS.binary_search(&region).is_ok()
+}
+
+/// The ARN partition of `region`, by AWS's Region name prefixes (`aws` for any name not in
+/// another partition).
+///
+/// ```
+/// use kms_api::regions::partition_of;
+/// assert_eq!(partition_of("us-east-1"), "aws");
+/// assert_eq!(partition_of("cn-north-1"), "aws-cn");
+/// assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+/// assert_eq!(partition_of("us-isob-east-1"), "aws-iso-b");
+/// ```
+pub fn partition_of(region: &str) -> &'static str {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 #[cfg(test)]
@@ -97,5 +128,33 @@ mod tests {
         ] {
             assert!(!is_known(r), "{r:?}");
         }
+    }
+
+    #[test]
+    fn every_region_has_the_partition_of_its_endpoint() {
+        let by_partition = |p: &str| -> Vec<&str> {
+            REGIONS
+                .iter()
+                .copied()
+                .filter(|r| partition_of(r) == p)
+                .collect()
+        };
+        assert_eq!(by_partition("aws-cn"), ["cn-north-1", "cn-northwest-1"]);
+        assert_eq!(
+            by_partition("aws-us-gov"),
+            ["us-gov-east-1", "us-gov-west-1"]
+        );
+        assert_eq!(by_partition("aws-iso"), ["us-iso-east-1", "us-iso-west-1"]);
+        assert_eq!(
+            by_partition("aws-iso-b"),
+            ["us-isob-east-1", "us-isob-west-1"]
+        );
+        assert_eq!(
+            by_partition("aws-iso-f"),
+            ["us-isof-east-1", "us-isof-south-1"]
+        );
+        assert_eq!(by_partition("aws-iso-e"), ["eu-isoe-west-1"]);
+        assert_eq!(by_partition("aws-eusc"), ["eusc-de-east-1"]);
+        assert!(by_partition("aws").contains(&"us-east-1"));
     }
 }
