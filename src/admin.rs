@@ -118,8 +118,8 @@ fn clock_json(kms: &kms_api::Kms) -> serde_json::Value {
 }
 
 /// `POST /_kms/clock` with `{"advance_seconds": n}`: moves emulated time forward, then runs
-/// the rotations, deletions and expiries of imported material that came due before answering
-/// with the new time.
+/// the rotations, deletions and expiries of imported material that came due (and ends the
+/// transient states of multi-Region keys, `settled`) before answering with the new time.
 pub async fn advance_clock(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     let bad = |message: &str| {
         (StatusCode::BAD_REQUEST, Json(json!({"message": message}))).into_response()
@@ -168,6 +168,7 @@ pub async fn advance_clock(State(state): State<AppState>, body: axum::body::Byte
     out["rotations"] = json!(work.rotations);
     out["deletions"] = json!(work.deletions);
     out["expirations"] = json!(work.expirations);
+    out["settled"] = json!(work.settled);
     Json(out).into_response()
 }
 

@@ -19,10 +19,11 @@ pub fn spawn(kms: Kms) -> JoinHandle<()> {
             tick.tick().await;
             let engine = kms.clone();
             match tokio::task::spawn_blocking(move || engine.run_scheduled()).await {
-                Ok(work) if work.rotations + work.deletions > 0 => {
+                Ok(work) if work.rotations + work.deletions + work.settled > 0 => {
                     tracing::info!(
                         rotations = work.rotations,
                         deletions = work.deletions,
+                        settled = work.settled,
                         "scheduled work done"
                     );
                 }

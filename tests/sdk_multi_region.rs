@@ -1,11 +1,14 @@
-//! Multi-Region primary keys through the official `aws-sdk-kms` client: CreateKey with
+//! Multi-Region keys through the official `aws-sdk-kms` client: CreateKey with
 //! `MultiRegion=true` (an `mrk-` key ID, `MultiRegionConfiguration`), its ciphertexts, its
-//! place in ListKeys, and its survival across a restart.
+//! place in ListKeys; ReplicateKey and UpdatePrimaryRegion with clients in two Regions
+//! (ciphertexts cross, rotations reach the replica), and a set's survival across a restart.
 
 mod common;
 
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{KeySpec, KeyUsageType, MacAlgorithmSpec, MultiRegionKeyType};
+use aws_sdk_kms::types::{
+    KeySpec, KeyState, KeyUsageType, MacAlgorithmSpec, MultiRegionKeyType, Tag,
+};
 use aws_sdk_kms::Client;
 use common::*;
 
@@ -203,6 +206,209 @@ async fn multi_region_keys_survive_a_restart() {
         .await
         .unwrap();
     assert_eq!(opened.plaintext().unwrap().as_ref(), b"kept");
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn decrypt_text(client: &Client, blob: &Blob) -> Vec<u8> {
+    client
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .send()
+        .await
+        .unwrap()
+        .plaintext()
+        .unwrap()
+        .as_ref()
+        .to_vec()
+}
+
+async fn encrypt_text(client: &Client, key_id: &str, text: &str) -> Blob {
+    client
+        .encrypt()
+        .key_id(key_id)
+        .plaintext(Blob::new(text))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob()
+        .unwrap()
+        .clone()
+}
+
+async fn state_of(client: &Client, key_id: &str) -> KeyState {
+    client
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_state()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn a_replica_in_another_region_shares_the_key_and_swaps_roles() {
+    let (server, east) = setup().await;
+    let west = client_for(&server, "AKIDEXAMPLE", OTHER_REGION);
+    let md = create_multi_region_key(&east).await;
+    let id = md.key_id();
+    let out = east
+        .replicate_key()
+        .key_id(id)
+        .replica_region(OTHER_REGION)
+        .description("the west copy")
+        .tags(
+            Tag::builder()
+                .tag_key("team")
+                .tag_value("dr")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let replica = out.replica_key_metadata().unwrap();
+    assert_eq!(replica.key_id(), id);
+    assert_eq!(
+        replica.arn(),
+        Some(key_arn(OTHER_REGION, DEFAULT_ACCOUNT, id).as_str())
+    );
+    assert_eq!(replica.key_state(), Some(&KeyState::Creating));
+    assert_eq!(replica.description(), Some("the west copy"));
+    let config = replica.multi_region_configuration().unwrap();
+    assert_eq!(
+        config.multi_region_key_type(),
+        Some(&MultiRegionKeyType::Replica)
+    );
+    assert_eq!(config.primary_key().unwrap().arn(), md.arn());
+    let policy: serde_json::Value = serde_json::from_str(out.replica_policy().unwrap()).unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Principal"]["AWS"],
+        format!("arn:aws:iam::{DEFAULT_ACCOUNT}:root")
+    );
+    assert_eq!(out.replica_tags().len(), 1);
+    assert_eq!(out.replica_tags()[0].tag_key(), "team");
+
+    // Again into the same Region: AWS's AlreadyExistsException.
+    let (code, message) = expect_err(
+        east.replicate_key()
+            .key_id(id)
+            .replica_region(OTHER_REGION)
+            .send()
+            .await,
+    );
+    assert_eq!(code, "AlreadyExistsException");
+    assert_eq!(
+        message,
+        "You can create only one replica of each primary key in each AWS Region."
+    );
+
+    // The next sweep (a clock step's, or the once-a-second one) ends Creating.
+    advance_clock(&server, 2).await;
+    assert_eq!(state_of(&west, id).await, KeyState::Enabled);
+    let from_east = encrypt_text(&east, id, "written in us-east-1").await;
+    assert_eq!(
+        decrypt_text(&west, &from_east).await,
+        b"written in us-east-1"
+    );
+
+    // A rotation of the primary reaches the replica.
+    east.rotate_key_on_demand().key_id(id).send().await.unwrap();
+    let rotated = encrypt_text(&east, id, "after rotation").await;
+    assert_eq!(decrypt_text(&west, &rotated).await, b"after rotation");
+
+    // UpdatePrimaryRegion: the west key is the primary, both Updating until the next sweep.
+    east.update_primary_region()
+        .key_id(id)
+        .primary_region(OTHER_REGION)
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        state_of(&east, id).await,
+        KeyState::Updating | KeyState::Enabled // the once-a-second sweep may come first
+    ));
+    advance_clock(&server, 2).await;
+    assert_eq!(state_of(&east, id).await, KeyState::Enabled);
+    let west_md = west
+        .describe_key()
+        .key_id(id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let config = west_md.multi_region_configuration().unwrap();
+    assert_eq!(
+        config.multi_region_key_type(),
+        Some(&MultiRegionKeyType::Primary)
+    );
+    assert_eq!(config.replica_keys()[0].region(), Some(REGION));
+    let from_west = encrypt_text(&west, id, "written in us-west-2").await;
+    assert_eq!(
+        decrypt_text(&east, &from_west).await,
+        b"written in us-west-2"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_replica_set_survives_a_restart_and_keeps_rotating_together() {
+    let dir = std::env::temp_dir().join(format!("kms-mrk-set-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = durable_server(&dir, 4).await;
+    let east = client(&server);
+    let id = create_multi_region_key(&east).await.key_id().to_owned();
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region(OTHER_REGION)
+        .send()
+        .await
+        .unwrap();
+    advance_clock(&server, 2).await;
+    east.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let before = encrypt_text(&east, &id, "before the restart").await;
+    server.shutdown().await;
+
+    let server = durable_server(&dir, 4).await;
+    let (east, west) = (
+        client(&server),
+        client_for(&server, "AKIDEXAMPLE", OTHER_REGION),
+    );
+    assert_eq!(state_of(&west, &id).await, KeyState::Enabled);
+    assert_eq!(decrypt_text(&west, &before).await, b"before the restart");
+    east.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let after = encrypt_text(&east, &id, "after the restart").await;
+    assert_eq!(decrypt_text(&west, &after).await, b"after the restart");
+    let rotations = |c: Client| {
+        let id = id.clone();
+        async move {
+            c.list_key_rotations()
+                .key_id(id)
+                .send()
+                .await
+                .unwrap()
+                .rotations()
+                .iter()
+                .map(|r| r.key_material_id().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let (east_list, west_list) = (rotations(east.clone()).await, rotations(west.clone()).await);
+    assert_eq!(east_list.len(), 2);
+    assert_eq!(east_list, west_list);
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

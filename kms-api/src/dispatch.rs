@@ -76,6 +76,7 @@ impl Kms {
             Op::ListRetirableGrants => call(body, |r| self.list_retirable_grants(scope, r)),
             Op::PutKeyPolicy => call(body, |r| self.put_key_policy(scope, r)),
             Op::ReEncrypt => call(body, |r| self.re_encrypt(scope, r)),
+            Op::ReplicateKey => call(body, |r| self.replicate_key(scope, r)),
             Op::RetireGrant => call(body, |r| self.retire_grant(scope, r)),
             Op::RevokeGrant => call(body, |r| self.revoke_grant(scope, r)),
             Op::RotateKeyOnDemand => call(body, |r| self.rotate_key_on_demand(scope, r)),
@@ -84,6 +85,7 @@ impl Kms {
             Op::TagResource => call(body, |r| self.tag_resource(scope, r)),
             Op::UntagResource => call(body, |r| self.untag_resource(scope, r)),
             Op::UpdateAlias => call(body, |r| self.update_alias(scope, r)),
+            Op::UpdatePrimaryRegion => call(body, |r| self.update_primary_region(scope, r)),
             Op::UpdateKeyDescription => call(body, |r| self.update_key_description(scope, r)),
             Op::Verify => call(body, |r| self.verify(scope, r)),
             Op::VerifyMac => call(body, |r| self.verify_mac(scope, r)),
@@ -202,12 +204,12 @@ mod tests {
     #[test]
     fn unimplemented_operations_say_so() {
         let err = Kms::new()
-            .dispatch(&scope(), Operation::ReplicateKey, b"{}")
+            .dispatch(&scope(), Operation::CreateCustomKeyStore, b"{}")
             .unwrap_err();
         assert_eq!(
             err,
             KmsError::UnsupportedOperation(
-                "ReplicateKey is not supported by this emulator yet.".into()
+                "CreateCustomKeyStore is not supported by this emulator yet.".into()
             )
         );
     }

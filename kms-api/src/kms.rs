@@ -12,6 +12,7 @@ use dashmap::DashMap;
 use crate::clock::{Clock, SystemClock};
 use crate::error::KmsError;
 use crate::key::id::{alias_arn, key_arn, KeyId, KeyRef};
+use crate::key::multi_region::Peers;
 use crate::key::record::KeyRecord;
 use crate::persist::{key_update_changes, new_key_changes, Change, InMemory, Persistence};
 use crate::random::{OsRandom, RandomSource};
@@ -552,38 +553,50 @@ impl Kms {
         Ok(record)
     }
 
-    /// Deletes a key whose waiting period is over, with its aliases. Best effort towards the
-    /// store: if the store refuses, the key is still due and is deleted again after a restart.
+    /// Deletes a key whose waiting period is over, with its aliases. The other members of
+    /// its multi-Region set forget it in the same commit, and a primary key that waited for
+    /// its last replica (`PendingReplicaDeletion`) starts its own waiting period then. Best
+    /// effort towards the store: if the store refuses, the key is still due and is deleted
+    /// again after a restart.
     pub(crate) fn complete_deletion(&self, state: &ScopeState, key: &KeyRecord) {
         let _key = self.key_guard([key.id]);
         let _aliases = state.alias_guard();
-        if !state
+        let Some(current) = state
             .keys
             .get(&key.id)
-            .is_some_and(|k| k.is_due_for_deletion(self.now()))
-        {
+            .map(|k| Arc::clone(&k))
+            .filter(|k| k.is_due_for_deletion(self.now()))
+        else {
             return; // already deleted, or cancelled meanwhile
-        }
+        };
         let aliases: Vec<String> = state
             .aliases
             .iter()
             .filter(|a| a.target == key.id)
             .map(|a| a.name.clone())
             .collect();
-        let mut changes = vec![Change::DeleteKey(key)];
+        let mut peers = self.peers_of(&current);
+        let deleted_at = current.deletion_date.unwrap_or_else(|| self.now());
+        for peer in peers.edit_all() {
+            peer.forget_replica(current.scope.region(), deleted_at);
+        }
+        let mut changes = vec![Change::DeleteKey(&current)];
         changes.extend(
             aliases
                 .iter()
-                .map(|name| Change::DeleteAlias(&key.scope, name)),
+                .map(|name| Change::DeleteAlias(&current.scope, name)),
         );
+        changes.extend(peers.changes());
         if let Err(e) = self.shared.persistence.commit(&changes) {
             tracing::warn!(key = %key.arn(), error = %e, "could not delete a key from the store; retrying next sweep");
             return;
         }
+        drop(changes);
         state.keys.remove(&key.id);
         for name in aliases {
             state.aliases.remove(&name);
         }
+        self.put_peers(peers);
     }
 
     /// Every scope's state (a snapshot of `Arc`s, so no map lock is held while working).
@@ -627,15 +640,29 @@ impl Kms {
 
     /// Changes a key: `f` edits a copy of the current record (and may refuse); the copy
     /// replaces the record once the store accepted it. Concurrent changes to one key are
-    /// serialized; other keys are not held up.
+    /// serialized; other keys are not held up. A change to a multi-Region primary key that
+    /// AWS shares (a rotation) reaches its replicas in the same commit.
     pub(crate) fn update_key<T>(
         &self,
         key: &KeyRecord,
         f: impl FnOnce(&mut KeyRecord) -> Result<T, KmsError>,
     ) -> Result<(T, Arc<KeyRecord>), KmsError> {
+        self.update_key_set(key, |k, _| f(k))
+    }
+
+    /// [`Kms::update_key`] for a mutation that may also edit the other members of the key's
+    /// multi-Region set (`peers`; none for a single-Region key) or add one. Afterwards the
+    /// properties AWS shares are copied from the primary key to every replica, and all the
+    /// members' changes are one commit.
+    pub(crate) fn update_key_set<T>(
+        &self,
+        key: &KeyRecord,
+        f: impl FnOnce(&mut KeyRecord, &mut Peers) -> Result<T, KmsError>,
+    ) -> Result<(T, Arc<KeyRecord>), KmsError> {
         let not_found = || KmsError::NotFound(format!("Key '{}' does not exist", key.arn()));
         // The key's lock first (a reset may replace the scope meanwhile), and no map guard
-        // across the store commit: readers of the same shard never wait for a disk sync.
+        // across the store commit: readers of the same shard never wait for a disk sync. The
+        // members of a multi-Region set share the key ID, so this lock holds them all.
         let _key = self.key_guard([key.id]);
         let state = self.scope_state(&key.scope).ok_or_else(not_found)?;
         let current = state
@@ -643,16 +670,52 @@ impl Kms {
             .get(&key.id)
             .map(|k| Arc::clone(&k))
             .ok_or_else(not_found)?;
+        let mut peers = self.peers_of(&current);
         let mut next = KeyRecord::clone(&current);
-        let out = f(&mut next)?;
+        let out = f(&mut next, &mut peers)?;
+        peers.sync(&mut next);
         debug_assert!({
             next.check_invariants();
+            peers.check_invariants();
             true
         });
-        self.commit(&key_update_changes(&current, &next))?;
+        let mut changes = key_update_changes(&current, &next);
+        changes.extend(peers.changes());
+        self.commit(&changes)?;
+        drop(changes);
         let next = Arc::new(next);
         state.keys.insert(key.id, Arc::clone(&next));
+        self.put_peers(peers);
         Ok((out, next))
+    }
+
+    /// The other members of `key`'s multi-Region set, as they are now (none for a
+    /// single-Region key). Call with the key's lock held.
+    pub(crate) fn peers_of(&self, key: &KeyRecord) -> Peers {
+        let Some(set) = &key.multi_region else {
+            return Peers::default();
+        };
+        Peers::new(
+            set.regions()
+                .filter(|r| *r != key.scope.region())
+                .filter_map(|r| {
+                    let scope = key.scope.with_region(r);
+                    self.scope_state(&scope)?
+                        .keys
+                        .get(&key.id)
+                        .map(|k| Arc::clone(&k))
+                })
+                .collect(),
+        )
+    }
+
+    /// Puts the edited and new members of a set in place (after the store accepted them).
+    pub(crate) fn put_peers(&self, peers: Peers) {
+        for peer in peers.into_changed() {
+            self.scope_state_or_default(&peer.scope)
+                .keys
+                .insert(peer.id, peer);
+        }
     }
 
     /// A copy of a key's record, material and all (for exporting to a store).

@@ -58,7 +58,10 @@ fn deletion_completes_when_the_clock_passes_the_deletion_date() {
             },
         )
         .unwrap();
-    assert_eq!(scheduled.deletion_date.timestamp(), NOW + 7 * 86_400);
+    assert_eq!(
+        scheduled.deletion_date.unwrap().timestamp(),
+        NOW + 7 * 86_400
+    );
     assert_eq!(scheduled.key_state, "PendingDeletion");
 
     clock.advance_seconds(7 * 86_400 - 1);

@@ -88,7 +88,7 @@ def test_clock_get_shape():
 def test_clock_advance_reply_and_monotonic():
     before = get_clock()
     doc = advance(3600)
-    assert set(doc) == {"now", "offset_seconds", "rotations", "deletions", "expirations"}, doc
+    assert set(doc) == {"now", "offset_seconds", "rotations", "deletions", "expirations", "settled"}, doc
     assert doc["offset_seconds"] == before["offset_seconds"] + 3600
     assert doc["rotations"] == 0 and doc["deletions"] == 0 and doc["expirations"] == 0  # no keys after reset
     moved = (parse_now(doc) - parse_now(before)).total_seconds()

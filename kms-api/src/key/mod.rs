@@ -1,5 +1,5 @@
 //! Keys: identifiers (`id`), AWS's enumerations ([`spec`]), versioned material
-//! ([`material`]), imported material ([`imported`]), the key families behind it (`family`) and
+//! ([`material`]), imported material ([`imported`]), multi-Region sets ([`multi_region`]), the key families behind it (`family`) and
 //! the record that ties them together ([`record`]).
 
 pub(crate) mod family;
@@ -7,6 +7,7 @@ pub mod grant;
 pub(crate) mod id;
 pub mod imported;
 pub mod material;
+pub mod multi_region;
 pub mod record;
 pub mod snapshot;
 pub mod spec;

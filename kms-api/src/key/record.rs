@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::error::KmsError;
 use crate::key::grant::{Grant, KeyGrants};
 use crate::key::material::KeyMaterial;
+pub use crate::key::multi_region::MultiRegionConfig;
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::scope::Scope;
 
@@ -49,18 +50,8 @@ pub struct KeyRecord {
     pub(crate) multi_region: Option<MultiRegionConfig>,
 }
 
-/// A multi-Region key's set: which Region holds the primary key and which hold replicas. Each
-/// member keeps a copy; the members share the key ID, so one key lock covers them all.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MultiRegionConfig {
-    /// The primary key's Region.
-    pub primary_region: String,
-    /// The replicas' Regions, in the order they were created.
-    pub replica_regions: Vec<String>,
-}
-
 /// Automatic rotation settings and the history of rotations.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RotationSchedule {
     /// Whether automatic rotation is on.
     pub enabled: bool,
@@ -157,6 +148,15 @@ impl KeyRecord {
             KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => {
                 Err(self.invalid_state(self.state))
             }
+            _ => Ok(()),
+        }
+    }
+
+    /// AWS's rule for the import operations that a multi-Region key in a transient state
+    /// (a replica being created, a primary Region changing) refuses.
+    pub(crate) fn check_not_transient(&self) -> Result<(), KmsError> {
+        match self.state {
+            KeyState::Creating | KeyState::Updating => Err(self.invalid_state(self.state)),
             _ => Ok(()),
         }
     }

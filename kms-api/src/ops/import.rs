@@ -89,6 +89,7 @@ impl Kms {
         let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
         check_external(&key)?;
         key.check_not_pending_deletion()?;
+        key.check_not_transient()?;
         check_wrapping_pair(algorithm, spec)?;
         let (private_key, public_key) = wrapping::generate_wrapping_key(spec, self.random())?;
         let valid_to = crate::clock::saturating_add(
@@ -260,6 +261,7 @@ impl Kms {
         check_external(&key)?;
         let requested = req.key_material_id.as_deref();
         let (deleted, key) = self.update_key(&key, |k| {
+            k.check_not_transient()?;
             let version = match requested {
                 Some(id) => Some(k.version_of(id).ok_or_else(|| {
                     KmsError::NotFound(format!(
@@ -353,7 +355,29 @@ struct Import<'a> {
 impl Import<'_> {
     fn apply(&self, k: &mut KeyRecord) -> Result<(), KmsError> {
         k.check_not_pending_deletion()?;
+        if k.state == KeyState::Creating {
+            return Err(k.invalid_state(k.state));
+        }
         let existing = k.version_of(self.material_id);
+        if k.is_replica() {
+            // A replica takes only what its primary key has (its slots, synced from the
+            // primary): new material goes into the primary key first.
+            if existing.is_none() {
+                let primary = k
+                    .multi_region
+                    .as_ref()
+                    .map_or("", |m| m.primary_region.as_str());
+                return Err(KmsError::IncorrectKeyMaterial(format!(
+                    "The key material is not the key material of the multi-Region primary key {}. Import new key material into the primary key first.",
+                    crate::key::id::key_arn(&k.scope.with_region(primary), k.id)
+                )));
+            }
+            self.reimport(k, existing)?;
+            if k.state == KeyState::PendingImport && k.is_fully_imported() {
+                k.state = KeyState::Enabled;
+            }
+            return Ok(());
+        }
         let import_type = self.import_type.unwrap_or(if k.versions.is_empty() {
             ImportType::NewKeyMaterial
         } else {

@@ -312,7 +312,9 @@ impl Kms {
     }
 
     /// Schedules a key for deletion after 7 to 30 days (default 30). Until then it can be
-    /// cancelled; after that the key, its material and aliases are gone.
+    /// cancelled; after that the key, its material and aliases are gone. A multi-Region
+    /// primary key with replicas is `PendingReplicaDeletion` instead: its waiting period
+    /// starts when its last replica is deleted.
     ///
     /// # Wire
     /// ```text
@@ -336,19 +338,30 @@ impl Kms {
         let (_, key) = self.update_key(&key, |k| {
             if matches!(
                 k.state,
-                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion | KeyState::Updating
             ) {
                 return Err(k.invalid_state(k.state));
             }
-            k.state = KeyState::PendingDeletion;
-            k.deletion_date = Some(deletion_date);
+            // AWS does not delete a primary key before its replicas: it waits for them, and
+            // its own waiting period starts when the last one is gone.
+            let has_replicas = k
+                .multi_region
+                .as_ref()
+                .is_some_and(|m| k.is_primary() && !m.replica_regions.is_empty());
+            if has_replicas {
+                k.state = KeyState::PendingReplicaDeletion;
+                k.deletion_date = None;
+            } else {
+                k.state = KeyState::PendingDeletion;
+                k.deletion_date = Some(deletion_date);
+            }
             k.pending_window_days = Some(days);
             Ok(())
         })?;
         Ok(ScheduleKeyDeletionResponse {
             key_id: key.arn.to_string(),
-            deletion_date,
-            key_state: KeyState::PendingDeletion.as_str().into(),
+            deletion_date: key.deletion_date,
+            key_state: key.state.as_str().into(),
             pending_window_in_days: days,
         })
     }
@@ -370,7 +383,10 @@ impl Kms {
     ) -> Result<KeyIdResponse, KmsError> {
         let key = self.key_named(scope, &req.key_id)?;
         let (_, key) = self.update_key(&key, |k| {
-            if k.state != KeyState::PendingDeletion {
+            if !matches!(
+                k.state,
+                KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+            ) {
                 return Err(KmsError::InvalidState(format!(
                     "{} is not pending deletion.",
                     k.arn
@@ -440,11 +456,15 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
                 replica_keys: m.replica_regions.iter().map(|r| member(r)).collect(),
             }
         }),
-        pending_deletion_window_in_days: None,
+        // A primary key waiting for its replicas' deletion says how long it will wait after.
+        pending_deletion_window_in_days: key
+            .pending_window_days
+            .filter(|_| key.state == KeyState::PendingReplicaDeletion),
         expiration_model: current_import.map(|i| i.expiration_model().into()),
         valid_to: key.valid_to(),
-        // AWS reports the current material only for symmetric encryption keys.
-        current_key_material_id: symmetric
+        // AWS reports the current material only for symmetric encryption keys, and not for a
+        // replica being created.
+        current_key_material_id: (symmetric && key.state != KeyState::Creating)
             .then(|| key.current().map(|m| m.material_id().to_owned()))
             .flatten(),
     }

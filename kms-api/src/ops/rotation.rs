@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::KmsError;
 use crate::key::material::KeyMaterial;
+use crate::key::multi_region::Peers;
 use crate::key::record::{KeyRecord, RotationEntry, MAX_ON_DEMAND_ROTATIONS};
 use crate::key::spec::{KeyState, Origin};
 use crate::kms::Kms;
@@ -36,6 +37,9 @@ pub struct ScheduledWork {
     pub deletions: usize,
     /// Imported key materials that expired (and were deleted).
     pub expirations: usize,
+    /// Multi-Region keys whose transient state ended: replicas created (`Creating`) and
+    /// keys whose primary Region changed (`Updating`).
+    pub settled: usize,
 }
 
 impl Kms {
@@ -71,6 +75,7 @@ impl Kms {
         let next = crate::clock::days_after(self.now(), days);
         self.update_key(&key, |k| {
             check_rotatable(k)?;
+            check_not_replica(k)?;
             k.rotation.enabled = true;
             k.rotation.period_days = days;
             k.rotation.next_rotation = Some(next);
@@ -102,6 +107,7 @@ impl Kms {
         }
         self.update_key(&key, |k| {
             check_rotatable(k)?;
+            check_not_replica(k)?;
             k.rotation.enabled = false;
             k.rotation.next_rotation = None;
             Ok(())
@@ -157,13 +163,27 @@ impl Kms {
     ) -> Result<KeyIdResponse, KmsError> {
         let key = self.key_named(scope, &req.key_id)?;
         let now = self.now();
-        let (_, key) = self.update_key(&key, |k| {
+        let (_, key) = self.update_key_set(&key, |k, peers| {
             check_rotation_state(k)?;
             check_spec_rotatable(k, Rotation::OnDemand)?;
-            // Imported material rotates to material imported for it (pending rotation).
+            check_not_replica(k)?;
+            // Imported material rotates to material imported for it (pending rotation); a
+            // multi-Region key's replicas must have it too.
             let pending = if k.origin == Origin::External {
                 match k.versions.last().filter(|m| m.is_pending_rotation()) {
-                    Some(m) => Some(Arc::clone(m)),
+                    Some(m) => {
+                        let missing = peers.iter().find(|p| {
+                            p.material(m.version()).is_none_or(|pm| pm.secret().is_none())
+                        });
+                        if let Some(replica) = missing {
+                            return Err(KmsError::InvalidState(format!(
+                                "The key material pending rotation (id: {}) has not been imported into the replica key {}.",
+                                m.material_id(),
+                                replica.arn
+                            )));
+                        }
+                        Some(Arc::clone(m))
+                    }
                     None => {
                         return Err(KmsError::InvalidState(format!(
                             "No available key material pending rotation for the key: {}.",
@@ -351,10 +371,13 @@ impl Kms {
             expirations: self.expire_imported_material(),
             ..Default::default()
         };
+        work.settled = self.settle_transient_states();
         // AWS does not rotate a key that is disabled or pending deletion; rotation resumes
-        // when the key is enabled again (see `set_enabled`).
+        // when the key is enabled again (see `set_enabled`). A multi-Region key rotates as
+        // its primary key does, with its replicas.
         let due = |k: &KeyRecord| {
             k.state == KeyState::Enabled
+                && !k.is_replica()
                 && k.rotation.enabled
                 && k.rotation.next_rotation.is_some_and(|d| d <= now)
         };
@@ -364,7 +387,8 @@ impl Kms {
             // One store transaction per batch, holding only the batch's key locks: mutations
             // of other keys go on meanwhile.
             let _keys = self.key_guard(batch.iter().map(|k| k.id));
-            let mut rotated: Vec<(Arc<KeyRecord>, KeyRecord)> = Vec::with_capacity(batch.len());
+            let mut rotated: Vec<(Arc<KeyRecord>, KeyRecord, Peers)> =
+                Vec::with_capacity(batch.len());
             let mut count = 0;
             for key in batch {
                 let Some(current) = self
@@ -388,24 +412,32 @@ impl Kms {
                             .filter(|d| *d > when);
                     done += 1;
                 }
+                let mut peers = self.peers_of(&current);
+                peers.sync(&mut next);
                 debug_assert!({
                     next.check_invariants();
+                    peers.check_invariants();
                     true
                 });
                 count += done;
-                rotated.push((current, next));
+                rotated.push((current, next, peers));
             }
             let changes: Vec<Change<'_>> = rotated
                 .iter()
-                .flat_map(|(current, next)| key_update_changes(current, next))
+                .flat_map(|(current, next, peers)| {
+                    let mut changes = key_update_changes(current, next);
+                    changes.extend(peers.changes());
+                    changes
+                })
                 .collect();
             match self.commit(&changes) {
                 Ok(()) => {
                     drop(changes);
-                    for (_, next) in rotated {
+                    for (_, next, peers) in rotated {
                         if let Some(state) = self.scope_state(&next.scope) {
                             state.keys.insert(next.id, Arc::new(next));
                         }
+                        self.put_peers(peers);
                     }
                     work.rotations += count;
                 }
@@ -447,10 +479,20 @@ fn check_rotatable(k: &KeyRecord) -> Result<(), KmsError> {
     check_spec_rotatable(k, Rotation::Automatic)
 }
 
-/// Rotation operations need an enabled key, checked before the spec.
+/// A multi-Region key's rotation is set and performed on its primary key, for the whole set.
+fn check_not_replica(k: &KeyRecord) -> Result<(), KmsError> {
+    if k.is_replica() {
+        Err(k.not_primary())
+    } else {
+        Ok(())
+    }
+}
+
+/// Rotation operations need an enabled key (or one whose primary Region is changing),
+/// checked before the spec.
 fn check_rotation_state(k: &KeyRecord) -> Result<(), KmsError> {
     match k.state {
-        KeyState::Enabled => Ok(()),
+        KeyState::Enabled | KeyState::Updating => Ok(()),
         KeyState::Disabled => Err(KmsError::Disabled(format!("{} is disabled.", k.arn))),
         other => Err(k.invalid_state(other)),
     }

@@ -28,7 +28,7 @@ pub struct CreateKeyRequest {
     pub bypass_policy_lockout_safety_check: Option<bool>,
     /// Tags to set on the new key.
     pub tags: Option<Vec<Tag>>,
-    /// Multi-Region keys are not emulated yet.
+    /// A multi-Region primary key (`mrk-` key ID) when true.
     pub multi_region: Option<bool>,
     /// External key stores are not emulated.
     pub xks_key_id: Option<String>,
@@ -197,10 +197,14 @@ pub struct ScheduleKeyDeletionRequest {
 pub struct ScheduleKeyDeletionResponse {
     /// The key ARN.
     pub key_id: String,
-    /// When the key will be deleted.
-    #[serde(serialize_with = "super::epoch::serialize")]
-    pub deletion_date: DateTime<Utc>,
-    /// `PendingDeletion`.
+    /// When the key will be deleted; absent for a multi-Region primary key with replicas,
+    /// whose waiting period starts when its last replica is deleted.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::epoch_opt::serialize"
+    )]
+    pub deletion_date: Option<DateTime<Utc>>,
+    /// `PendingDeletion`, or `PendingReplicaDeletion` for a primary key with replicas.
     pub key_state: String,
     /// The waiting period.
     pub pending_window_in_days: u32,

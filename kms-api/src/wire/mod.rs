@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod grants;
 pub mod import;
 pub mod keys;
+pub mod multi_region;
 pub mod policies;
 pub mod rotation;
 pub mod tags;
