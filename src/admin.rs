@@ -178,6 +178,61 @@ pub const MAX_TOTAL_OFFSET_SECONDS: i64 = 1000 * 365 * 86_400;
 /// One call moves time by at most 100 years.
 const MAX_ADVANCE_SECONDS: i64 = 100 * 365 * 86_400;
 
+/// `POST /_kms/custom-key-stores/disconnect` with `{"CustomKeyStoreId": "cks-...",
+/// "ConnectionErrorCode": "NETWORK_ERRORS", "account": "...", "region": "..."}` (all but the
+/// ID optional; the default account and Region otherwise): drops the store's connection as a
+/// failing HSM or proxy would, `FAILED` with the error code when one is given, else
+/// `DISCONNECTED`. Its keys are `Unavailable` until it is connected again.
+pub async fn disconnect_key_store(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Response {
+    let bad = |status: StatusCode, message: String| {
+        (status, Json(json!({"message": message}))).into_response()
+    };
+    let doc: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v @ serde_json::Value::Object(_)) => v,
+        _ => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                "the body must be a JSON object".into(),
+            )
+        }
+    };
+    let text = |name: &str| doc.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    let Some(id) = text("CustomKeyStoreId") else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "CustomKeyStoreId is required".into(),
+        );
+    };
+    let region = text("region").unwrap_or_else(|| state.config.default_region.clone());
+    if !crate::regions::is_known(&region) {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            format!("region {region:?} is not an AWS Region"),
+        );
+    }
+    let scope = kms_api::Scope::new(
+        text("account").unwrap_or_else(|| state.config.default_account.clone()),
+        region,
+    );
+    let code = text("ConnectionErrorCode");
+    let kms = state.kms.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        kms.set_key_store_connection(&scope, &id, code.as_deref())
+            .map(|()| id)
+    })
+    .await
+    .unwrap_or_else(|e| Err(kms_api::KmsError::Internal(format!("task failed: {e}"))));
+    match outcome {
+        Ok(id) => Json(json!({"CustomKeyStoreId": id})).into_response(),
+        Err(kms_api::KmsError::CustomKeyStoreNotFound(m)) => bad(StatusCode::NOT_FOUND, m),
+        Err(e) if e.is_server_fault() => bad(StatusCode::INTERNAL_SERVER_ERROR, e.message().into()),
+        Err(e) => bad(StatusCode::BAD_REQUEST, e.message().into()),
+    }
+}
+
 /// Which scope `GET /_kms/quotas` describes.
 #[derive(Debug, serde::Deserialize)]
 pub struct ScopeQuery {

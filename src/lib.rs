@@ -113,6 +113,10 @@ pub fn app(state: AppState) -> Router {
         .route("/_kms/clock", get(admin::clock).post(admin::advance_clock))
         .route("/_kms/quotas", get(admin::quotas).put(admin::put_quotas))
         .route(
+            "/_kms/custom-key-stores/disconnect",
+            post(admin::disconnect_key_store),
+        )
+        .route(
             "/_kms/faults",
             get(faults::get).put(faults::put).delete(faults::delete),
         )

@@ -35,19 +35,28 @@ impl Kms {
         use Operation as Op;
         match operation {
             Op::CancelKeyDeletion => call(body, |r| self.cancel_key_deletion(scope, r)),
+            Op::ConnectCustomKeyStore => call(body, |r| self.connect_custom_key_store(scope, r)),
             Op::CreateAlias => call(body, |r| self.create_alias(scope, r)),
+            Op::CreateCustomKeyStore => call(body, |r| self.create_custom_key_store(scope, r)),
             Op::CreateGrant => call(body, |r| self.create_grant(scope, r)),
             Op::CreateKey => call(body, |r| self.create_key(scope, r)),
             Op::Decapsulate => call(body, |r| self.decapsulate(scope, r)),
             Op::Decrypt => call(body, |r| self.decrypt(scope, r)),
             Op::DeleteAlias => call(body, |r| self.delete_alias(scope, r)),
+            Op::DeleteCustomKeyStore => call(body, |r| self.delete_custom_key_store(scope, r)),
             Op::DeleteImportedKeyMaterial => {
                 call(body, |r| self.delete_imported_key_material(scope, r))
             }
             Op::DeriveSharedSecret => call(body, |r| self.derive_shared_secret(scope, r)),
+            Op::DescribeCustomKeyStores => {
+                call(body, |r| self.describe_custom_key_stores(scope, r))
+            }
             Op::DescribeKey => call(body, |r| self.describe_key(scope, r)),
             Op::DisableKey => call(body, |r| self.disable_key(scope, r)),
             Op::DisableKeyRotation => call(body, |r| self.disable_key_rotation(scope, r)),
+            Op::DisconnectCustomKeyStore => {
+                call(body, |r| self.disconnect_custom_key_store(scope, r))
+            }
             Op::EnableKey => call(body, |r| self.enable_key(scope, r)),
             Op::EnableKeyRotation => call(body, |r| self.enable_key_rotation(scope, r)),
             Op::Encapsulate => call(body, |r| self.encapsulate(scope, r)),
@@ -86,6 +95,7 @@ impl Kms {
             Op::UntagResource => call(body, |r| self.untag_resource(scope, r)),
             Op::UpdateAlias => call(body, |r| self.update_alias(scope, r)),
             Op::UpdatePrimaryRegion => call(body, |r| self.update_primary_region(scope, r)),
+            Op::UpdateCustomKeyStore => call(body, |r| self.update_custom_key_store(scope, r)),
             Op::UpdateKeyDescription => call(body, |r| self.update_key_description(scope, r)),
             Op::Verify => call(body, |r| self.verify(scope, r)),
             Op::VerifyMac => call(body, |r| self.verify_mac(scope, r)),
@@ -204,12 +214,12 @@ mod tests {
     #[test]
     fn unimplemented_operations_say_so() {
         let err = Kms::new()
-            .dispatch(&scope(), Operation::CreateCustomKeyStore, b"{}")
+            .dispatch(&scope(), Operation::GetKeyLastUsage, b"{}")
             .unwrap_err();
         assert_eq!(
             err,
             KmsError::UnsupportedOperation(
-                "CreateCustomKeyStore is not supported by this emulator yet.".into()
+                "GetKeyLastUsage is not supported by this emulator yet.".into()
             )
         );
     }

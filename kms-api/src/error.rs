@@ -23,6 +23,22 @@ pub enum KmsError {
     AlreadyExists(String),
     /// `CustomKeyStoreNotFoundException`.
     CustomKeyStoreNotFound(String),
+    /// `CustomKeyStoreNameInUseException`: a custom key store name that another store of the account and Region has.
+    CustomKeyStoreNameInUse(String),
+    /// `CustomKeyStoreInvalidStateException`: the custom key store's `ConnectionState` does not allow the operation.
+    CustomKeyStoreInvalidState(String),
+    /// `CustomKeyStoreHasCMKsException`: deleting a custom key store that still holds keys.
+    CustomKeyStoreHasCmks(String),
+    /// `CloudHsmClusterInUseException`: a CloudHSM cluster another key store uses.
+    CloudHsmClusterInUse(String),
+    /// `XksProxyUriInUseException`: an external key store proxy URI (endpoint and path) another store uses.
+    XksProxyUriInUse(String),
+    /// `XksProxyUriEndpointInUseException`: an external key store proxy endpoint another store uses.
+    XksProxyUriEndpointInUse(String),
+    /// `XksProxyVpcEndpointServiceInUseException`: a VPC endpoint service another external key store uses.
+    XksProxyVpcEndpointServiceInUse(String),
+    /// `XksKeyAlreadyInUseException`: an external key another KMS key of the store uses.
+    XksKeyAlreadyInUse(String),
     /// `DependencyTimeoutException` (a server fault, 500).
     DependencyTimeout(String),
     /// `DisabledException`: `<key ARN> is disabled.`
@@ -102,6 +118,14 @@ impl KmsError {
             Self::AccessDenied(_) => "AccessDeniedException",
             Self::AlreadyExists(_) => "AlreadyExistsException",
             Self::CustomKeyStoreNotFound(_) => "CustomKeyStoreNotFoundException",
+            Self::CustomKeyStoreNameInUse(_) => "CustomKeyStoreNameInUseException",
+            Self::CustomKeyStoreInvalidState(_) => "CustomKeyStoreInvalidStateException",
+            Self::CustomKeyStoreHasCmks(_) => "CustomKeyStoreHasCMKsException",
+            Self::CloudHsmClusterInUse(_) => "CloudHsmClusterInUseException",
+            Self::XksProxyUriInUse(_) => "XksProxyUriInUseException",
+            Self::XksProxyUriEndpointInUse(_) => "XksProxyUriEndpointInUseException",
+            Self::XksProxyVpcEndpointServiceInUse(_) => "XksProxyVpcEndpointServiceInUseException",
+            Self::XksKeyAlreadyInUse(_) => "XksKeyAlreadyInUseException",
             Self::DependencyTimeout(_) => "DependencyTimeoutException",
             Self::Disabled(_) => "DisabledException",
             Self::DryRunOperation => "DryRunOperationException",
@@ -142,6 +166,14 @@ impl KmsError {
             Self::AccessDenied(_)
             | Self::AlreadyExists(_)
             | Self::CustomKeyStoreNotFound(_)
+            | Self::CustomKeyStoreNameInUse(_)
+            | Self::CustomKeyStoreInvalidState(_)
+            | Self::CustomKeyStoreHasCmks(_)
+            | Self::CloudHsmClusterInUse(_)
+            | Self::XksProxyUriInUse(_)
+            | Self::XksProxyUriEndpointInUse(_)
+            | Self::XksProxyVpcEndpointServiceInUse(_)
+            | Self::XksKeyAlreadyInUse(_)
             | Self::Disabled(_)
             | Self::DryRunOperation
             | Self::ExpiredImportToken(_)
@@ -178,6 +210,14 @@ impl KmsError {
             Self::AccessDenied(m)
             | Self::AlreadyExists(m)
             | Self::CustomKeyStoreNotFound(m)
+            | Self::CustomKeyStoreNameInUse(m)
+            | Self::CustomKeyStoreInvalidState(m)
+            | Self::CustomKeyStoreHasCmks(m)
+            | Self::CloudHsmClusterInUse(m)
+            | Self::XksProxyUriInUse(m)
+            | Self::XksProxyUriEndpointInUse(m)
+            | Self::XksProxyVpcEndpointServiceInUse(m)
+            | Self::XksKeyAlreadyInUse(m)
             | Self::DependencyTimeout(m)
             | Self::Disabled(m)
             | Self::ExpiredImportToken(m)
@@ -229,6 +269,14 @@ impl KmsError {
             "AccessDeniedException" => Self::AccessDenied(m),
             "AlreadyExistsException" => Self::AlreadyExists(m),
             "CustomKeyStoreNotFoundException" => Self::CustomKeyStoreNotFound(m),
+            "CustomKeyStoreNameInUseException" => Self::CustomKeyStoreNameInUse(m),
+            "CustomKeyStoreInvalidStateException" => Self::CustomKeyStoreInvalidState(m),
+            "CustomKeyStoreHasCMKsException" => Self::CustomKeyStoreHasCmks(m),
+            "CloudHsmClusterInUseException" => Self::CloudHsmClusterInUse(m),
+            "XksProxyUriInUseException" => Self::XksProxyUriInUse(m),
+            "XksProxyUriEndpointInUseException" => Self::XksProxyUriEndpointInUse(m),
+            "XksProxyVpcEndpointServiceInUseException" => Self::XksProxyVpcEndpointServiceInUse(m),
+            "XksKeyAlreadyInUseException" => Self::XksKeyAlreadyInUse(m),
             "DependencyTimeoutException" => Self::DependencyTimeout(m),
             "DisabledException" => Self::Disabled(m),
             "DryRunOperationException" => Self::DryRunOperation,

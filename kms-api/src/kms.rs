@@ -14,6 +14,7 @@ use crate::error::KmsError;
 use crate::key::id::{alias_arn, key_arn, KeyId, KeyRef};
 use crate::key::multi_region::Peers;
 use crate::key::record::KeyRecord;
+use crate::key_store::CustomKeyStore;
 use crate::persist::{key_update_changes, new_key_changes, Change, InMemory, Persistence};
 use crate::random::{OsRandom, RandomSource};
 use crate::scope::Scope;
@@ -74,9 +75,21 @@ pub(crate) struct ScopeState {
     /// Held while an alias of this scope is committed and applied; always taken after any key
     /// lock, never before one.
     pub(crate) alias_lock: Mutex<()>,
+    /// The custom key stores of this scope, by ID.
+    pub(crate) key_stores: DashMap<String, Arc<CustomKeyStore>>,
+    /// Held while a custom key store of this scope, or a key created in one, is committed and
+    /// applied; always taken before any key lock.
+    pub(crate) key_store_lock: Mutex<()>,
 }
 
 impl ScopeState {
+    /// The key store lock (see `key_store_lock`).
+    pub(crate) fn key_store_guard(&self) -> MutexGuard<'_, ()> {
+        self.key_store_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The alias lock (see `alias_lock`).
     pub(crate) fn alias_guard(&self) -> MutexGuard<'_, ()> {
         self.alias_lock.lock().unwrap_or_else(|e| e.into_inner())
@@ -536,6 +549,7 @@ impl Kms {
             aws_managed: true,
             grants: Default::default(),
             multi_region: None,
+            custom_key_store: None,
         };
         let alias = AliasEntry {
             name: name.to_owned(),
@@ -597,6 +611,15 @@ impl Kms {
             state.aliases.remove(&name);
         }
         self.put_peers(peers);
+    }
+
+    /// Every scope with its state (a snapshot, so no map lock is held while working).
+    pub(crate) fn scopes_with_state(&self) -> Vec<(Scope, Arc<ScopeState>)> {
+        self.shared
+            .scopes
+            .iter()
+            .map(|s| (s.key().clone(), Arc::clone(s.value())))
+            .collect()
     }
 
     /// Every scope's state (a snapshot of `Arc`s, so no map lock is held while working).
@@ -727,10 +750,24 @@ impl Kms {
 
     /// Inserts an already-built key record as it is (restoring from a store or a seed).
     #[doc(hidden)]
-    pub fn restore_key(&self, key: KeyRecord) {
-        self.scope_state_or_default(&key.scope)
-            .keys
-            .insert(key.id, Arc::new(key));
+    /// A key of a custom key store shares the store's link, so restore the store first.
+    pub fn restore_key(&self, mut key: KeyRecord) {
+        let state = self.scope_state_or_default(&key.scope);
+        if let Some(membership) = &mut key.custom_key_store {
+            if let Some(store) = state.key_stores.get(membership.link.id()) {
+                membership.link = Arc::clone(store.link());
+            }
+        }
+        state.keys.insert(key.id, Arc::new(key));
+    }
+
+    /// Inserts a custom key store as it is (restoring from a store), before its keys.
+    #[doc(hidden)]
+    pub fn restore_key_store(&self, scope: &Scope, mut store: CustomKeyStore) {
+        store.relink();
+        self.scope_state_or_default(scope)
+            .key_stores
+            .insert(store.id.clone(), Arc::new(store));
     }
 
     /// Inserts an alias as it is (restoring from a store or a seed).

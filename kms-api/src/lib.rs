@@ -23,6 +23,7 @@
 //! - [`ops`]: the operations, one file per group, each a method on [`Kms`].
 //! - [`wire`]: request and response types exactly as AWS names them.
 //! - [`key`]: key records, material versions, AWS's enumerations.
+//! - [`key_store`]: custom key stores (CloudHSM and external), emulated.
 //! - [`crypto`]: the ciphertext blob and the encryption context as AAD.
 //! - [`error`]: [`KmsError`], one variant per AWS exception.
 //! - [`clock`], [`random`], [`persist`]: the injected time, randomness and persistence.
@@ -38,6 +39,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod key;
+pub mod key_store;
 pub mod kms;
 pub mod operation;
 pub mod ops;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::key::grant::Grant;
 use crate::key::record::KeyRecord;
+use crate::key_store::CustomKeyStore;
 use crate::kms::AliasEntry;
 use crate::scope::Scope;
 
@@ -36,6 +37,10 @@ pub enum Change<'a> {
     PutAlias(&'a Scope, &'a AliasEntry),
     /// An alias removed.
     DeleteAlias(&'a Scope, &'a str),
+    /// A custom key store, new or changed.
+    PutKeyStore(&'a Scope, &'a CustomKeyStore),
+    /// A custom key store (by ID) deleted.
+    DeleteKeyStore(&'a Scope, &'a str),
     /// The emulated clock's offset from the system clock in seconds, so that emulated time
     /// never moves back across a restart.
     ClockOffset(i64),

@@ -26,6 +26,8 @@ impl Persistence for Recorder {
                 Change::PutAlias(..) => "alias".to_owned(),
                 Change::DeleteAlias(..) => "delete alias".to_owned(),
                 Change::ClockOffset(_) => "clock".to_owned(),
+                Change::PutKeyStore(..) => "key store".to_owned(),
+                Change::DeleteKeyStore(..) => "delete key store".to_owned(),
             })
             .collect();
         self.0.lock().unwrap().push(kinds);

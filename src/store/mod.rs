@@ -10,6 +10,8 @@
 //!   (zero-padded version), so a rotation writes one row and the key's metadata;
 //! - `aliases`: JSON keyed `account/region/alias/name`;
 //! - `grants`: one grant, JSON, keyed `account/region/id/grant-id` (deleted with its key);
+//! - `custom_key_stores`: one custom key store (no secret: none is kept), JSON, keyed
+//!   `account/region/cks-id`;
 //! - `meta`: the emulated clock's offset (`clock_offset_seconds`), so time never moves back
 //!   across a restart;
 //!
@@ -42,6 +44,7 @@ const KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("keys");
 const MATERIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("materials");
 const ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("aliases");
 const GRANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("grants");
+const KEY_STORES: TableDefinition<&str, &[u8]> = TableDefinition::new("custom_key_stores");
 const META: TableDefinition<&str, i64> = TableDefinition::new("meta");
 const CLOCK_OFFSET: &str = "clock_offset_seconds";
 /// The database file.
@@ -138,6 +141,7 @@ impl Store {
         txn.open_table(MATERIALS).map_err(err)?;
         txn.open_table(ALIASES).map_err(err)?;
         txn.open_table(GRANTS).map_err(err)?;
+        txn.open_table(KEY_STORES).map_err(err)?;
         txn.open_table(META).map_err(err)?;
         txn.commit().map_err(err)?;
         Ok(Self {
@@ -178,11 +182,25 @@ impl Store {
                 "moved material versions into rows of their own"
             );
         }
+        // Custom key stores first: their keys share their connection state.
+        let txn = self.db.begin_read().map_err(err)?;
+        let stores = txn.open_table(KEY_STORES).map_err(err)?;
+        for row in stores.iter().map_err(err)? {
+            let (name, value) = row.map_err(err)?;
+            let name = name.value();
+            let store: kms_api::key_store::CustomKeyStore =
+                serde_json::from_slice(value.value())
+                    .map_err(|e| format!("custom key store {name}: {}", redacted(&e)))?;
+            let mut parts = name.splitn(3, '/');
+            let (Some(account), Some(region)) = (parts.next(), parts.next()) else {
+                return Err(format!("custom key store {name}: not account/region/id"));
+            };
+            kms.restore_key_store(&Scope::new(account, region), store);
+        }
         let key_count = records.len();
         for record in records {
             kms.restore_key(record);
         }
-        let txn = self.db.begin_read().map_err(err)?;
         let aliases = txn.open_table(ALIASES).map_err(err)?;
         let mut alias_count = 0;
         for row in aliases.iter().map_err(err)? {
@@ -367,6 +385,12 @@ impl Store {
                 Row::Put(ALIASES, name, value)
             }
             Change::DeleteAlias(scope, name) => Row::Remove(ALIASES, alias_key(scope, name)),
+            Change::PutKeyStore(scope, store) => Row::Put(
+                KEY_STORES,
+                record_key(scope, &store.id),
+                serde_json::to_vec(store).map_err(|e| e.to_string())?,
+            ),
+            Change::DeleteKeyStore(scope, id) => Row::Remove(KEY_STORES, record_key(scope, id)),
             Change::ClockOffset(seconds) => Row::ClockOffset(seconds),
         })
     }
@@ -418,7 +442,7 @@ impl Persistence for Store {
 
     fn reset(&self) -> Result<(), String> {
         self.write(|txn| {
-            for table in [KEYS, MATERIALS, ALIASES, GRANTS] {
+            for table in [KEYS, MATERIALS, ALIASES, GRANTS, KEY_STORES] {
                 txn.delete_table(table).map_err(err)?;
                 txn.open_table(table).map_err(err)?;
             }

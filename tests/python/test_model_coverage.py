@@ -20,12 +20,6 @@ from test_smoke import (  # noqa: F401  (fixtures are used by name)
 )
 
 NOT_YET_SUPPORTED = {
-    "CreateCustomKeyStore",
-    "DescribeCustomKeyStores",
-    "UpdateCustomKeyStore",
-    "ConnectCustomKeyStore",
-    "DisconnectCustomKeyStore",
-    "DeleteCustomKeyStore",
     "GetKeyLastUsage",
 }
 

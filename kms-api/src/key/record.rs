@@ -15,6 +15,7 @@ use crate::key::grant::{Grant, KeyGrants};
 use crate::key::material::KeyMaterial;
 pub use crate::key::multi_region::MultiRegionConfig;
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
+use crate::key_store::StoreMembership;
 use crate::scope::Scope;
 
 /// The most on-demand rotations AWS allows per key (since February 2026).
@@ -48,6 +49,8 @@ pub struct KeyRecord {
     /// The multi-Region set the key belongs to (a key with an `mrk-` ID); `None` for a
     /// single-Region key.
     pub(crate) multi_region: Option<MultiRegionConfig>,
+    /// The custom key store the key is in (origin `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`).
+    pub(crate) custom_key_store: Option<StoreMembership>,
 }
 
 /// Automatic rotation settings and the history of rotations.
@@ -131,10 +134,22 @@ impl KeyRecord {
         self.versions.get(index)
     }
 
+    /// The key state AWS reports: a key of a custom key store that is not connected is
+    /// `Unavailable`, whatever it is underneath (enabled or disabled, which it is again once
+    /// the store connects).
+    pub fn effective_state(&self) -> KeyState {
+        match (&self.custom_key_store, self.state) {
+            (Some(store), KeyState::Enabled | KeyState::Disabled) if !store.link.is_connected() => {
+                KeyState::Unavailable
+            }
+            (_, state) => state,
+        }
+    }
+
     /// AWS's rule for cryptographic operations: only an enabled key may be used, and the
     /// state check comes before any other check on the key.
     pub(crate) fn check_usable(&self) -> Result<(), KmsError> {
-        match self.state {
+        match self.effective_state() {
             KeyState::Enabled | KeyState::Updating => Ok(()),
             KeyState::Disabled => Err(KmsError::Disabled(format!("{} is disabled.", self.arn))),
             other => Err(self.invalid_state(other)),

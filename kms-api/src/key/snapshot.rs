@@ -15,6 +15,7 @@ use crate::key::imported::ImportInfo;
 use crate::key::material::KeyMaterial;
 use crate::key::record::{KeyRecord, MultiRegionConfig, RotationEntry, RotationSchedule};
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
+use crate::key_store::{StoreLink, StoreMembership};
 use crate::kms::AliasEntry;
 use crate::scope::Scope;
 use crate::secret::Secret;
@@ -48,6 +49,12 @@ pub struct KeySnapshot {
     /// multi-Region keys existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_region: Option<MultiRegionConfig>,
+    /// The custom key store the key is in (absent for other keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    /// The external key of a key in an external key store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xks_key_id: Option<String>,
 }
 
 /// The rotation schedule and history.
@@ -171,6 +178,14 @@ impl KeyRecord {
             materials: Vec::new(),
             aws_managed: self.aws_managed,
             multi_region: self.multi_region.clone(),
+            custom_key_store_id: self
+                .custom_key_store
+                .as_ref()
+                .map(|m| m.link.id().to_owned()),
+            xks_key_id: self
+                .custom_key_store
+                .as_ref()
+                .and_then(|m| m.xks_key_id.clone()),
         }
     }
 
@@ -333,6 +348,11 @@ impl KeyRecord {
             aws_managed: s.aws_managed,
             grants: Default::default(),
             multi_region: s.multi_region,
+            // Linked to the store itself when the store is restored (`Kms::restore_key`).
+            custom_key_store: s.custom_key_store_id.as_deref().map(|id| StoreMembership {
+                link: StoreLink::detached(id),
+                xks_key_id: s.xks_key_id.clone(),
+            }),
         })
     }
 
@@ -389,6 +409,7 @@ impl KeyRecord {
             aws_managed: false,
             grants: Default::default(),
             multi_region: None,
+            custom_key_store: None,
         })
     }
 }

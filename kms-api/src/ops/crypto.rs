@@ -217,7 +217,7 @@ impl Kms {
     /// `ValidationException`.
     pub fn generate_random(
         &self,
-        _scope: &Scope,
+        scope: &Scope,
         req: GenerateRandomRequest,
     ) -> Result<GenerateRandomResponse, KmsError> {
         let Some(n) = req.number_of_bytes else {
@@ -233,9 +233,7 @@ impl Kms {
         );
         v.finish()?;
         if let Some(id) = &req.custom_key_store_id {
-            return Err(KmsError::CustomKeyStoreNotFound(format!(
-                "Custom key store '{id}' does not exist: custom key stores are not emulated."
-            )));
+            crate::ops::custom_key_stores::check_random_source(self, scope, id)?;
         }
         no_recipient(&req.recipient)?;
         Ok(GenerateRandomResponse {

@@ -86,12 +86,14 @@ impl Kms {
             )));
         }
         let origin = origin.unwrap_or(Origin::AwsKms);
-        let custom_store = req.custom_key_store_id.is_some() || req.xks_key_id.is_some();
-        if !matches!(origin, Origin::AwsKms | Origin::External) || custom_store {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "Origin {origin} is not supported by this emulator yet; only AWS_KMS and EXTERNAL keys are."
-            )));
-        }
+        let in_store = crate::ops::custom_key_stores::check_new_key_in_store(
+            origin,
+            spec,
+            usage,
+            req.custom_key_store_id.as_deref(),
+            req.xks_key_id.as_deref(),
+            req.multi_region == Some(true),
+        )?;
         if origin == Origin::External && !spec.is_importable() {
             return Err(KmsError::UnsupportedOperation(format!(
                 "KeySpec {spec} is not supported for KMS keys with EXTERNAL origin."
@@ -146,8 +148,25 @@ impl Kms {
                 primary_region: scope.region().to_owned(),
                 replica_regions: Vec::new(),
             }),
+            custom_key_store: None,
         };
-        let key = self.insert_key(record)?;
+        let key = match in_store {
+            // The store's lock across its checks and the insert: a store is never deleted
+            // or disconnected between them.
+            Some(store_id) => {
+                let state = self.scope_state_or_default(scope);
+                let _stores = state.key_store_guard();
+                let mut record = record;
+                record.custom_key_store = Some(crate::ops::custom_key_stores::membership(
+                    &state,
+                    store_id,
+                    origin,
+                    req.xks_key_id.as_deref(),
+                )?);
+                self.insert_key(record)?
+            }
+            None => self.insert_key(record)?,
+        };
         Ok(CreateKeyResponse {
             key_metadata: metadata(&key),
         })
@@ -422,12 +441,25 @@ pub(crate) fn metadata(key: &KeyRecord) -> KeyMetadata {
         key_id: key.id.to_string(),
         arn: key.arn.to_string(),
         creation_date: key.created_at,
-        enabled: key.state == KeyState::Enabled,
+        enabled: key.effective_state() == KeyState::Enabled,
         description: key.description.clone(),
         key_usage: key.key_usage.as_str().into(),
-        key_state: key.state.as_str().into(),
+        key_state: key.effective_state().as_str().into(),
         deletion_date: key.deletion_date,
         origin: key.origin.as_str().into(),
+        custom_key_store_id: key
+            .custom_key_store
+            .as_ref()
+            .map(|m| m.link.id().to_owned()),
+        cloud_hsm_cluster_id: key
+            .custom_key_store
+            .as_ref()
+            .and_then(|m| m.link.cluster_id()),
+        xks_key_configuration: key
+            .custom_key_store
+            .as_ref()
+            .and_then(|m| m.xks_key_id.clone())
+            .map(|id| XksKeyConfiguration { id }),
         key_manager: if key.aws_managed { "AWS" } else { "CUSTOMER" }.into(),
         customer_master_key_spec: key
             .key_spec

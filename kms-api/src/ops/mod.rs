@@ -2,6 +2,7 @@
 
 pub mod aliases;
 pub mod crypto;
+pub mod custom_key_stores;
 pub mod grants;
 pub mod import;
 pub mod key_agreement;

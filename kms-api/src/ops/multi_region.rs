@@ -150,6 +150,7 @@ impl Kms {
                 aws_managed: false,
                 grants: Default::default(),
                 multi_region: Some(set),
+                custom_key_store: None,
             });
             Ok(())
         })?;

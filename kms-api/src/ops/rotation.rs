@@ -37,8 +37,8 @@ pub struct ScheduledWork {
     pub deletions: usize,
     /// Imported key materials that expired (and were deleted).
     pub expirations: usize,
-    /// Multi-Region keys whose transient state ended: replicas created (`Creating`) and
-    /// keys whose primary Region changed (`Updating`).
+    /// Transient states that ended: multi-Region replicas created (`Creating`), keys whose
+    /// primary Region changed (`Updating`), custom key stores connected (`CONNECTING`).
     pub settled: usize,
 }
 
@@ -371,7 +371,7 @@ impl Kms {
             expirations: self.expire_imported_material(),
             ..Default::default()
         };
-        work.settled = self.settle_transient_states();
+        work.settled = self.settle_transient_states() + self.settle_key_store_connections();
         // AWS does not rotate a key that is disabled or pending deletion; rotation resumes
         // when the key is enabled again (see `set_enabled`). A multi-Region key rotates as
         // its primary key does, with its replicas.

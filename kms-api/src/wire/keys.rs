@@ -22,7 +22,8 @@ pub struct CreateKeyRequest {
     pub key_spec: Option<String>,
     /// `AWS_KMS` (default), ...
     pub origin: Option<String>,
-    /// Custom key stores are not emulated.
+    /// The custom key store to create the key in (origin `AWS_CLOUDHSM` or
+    /// `EXTERNAL_KEY_STORE`).
     pub custom_key_store_id: Option<String>,
     /// Accepted and ignored: policies are not evaluated.
     pub bypass_policy_lockout_safety_check: Option<bool>,
@@ -30,7 +31,7 @@ pub struct CreateKeyRequest {
     pub tags: Option<Vec<Tag>>,
     /// A multi-Region primary key (`mrk-` key ID) when true.
     pub multi_region: Option<bool>,
-    /// External key stores are not emulated.
+    /// The external key of a key in an external key store.
     pub xks_key_id: Option<String>,
 }
 
@@ -55,6 +56,15 @@ pub struct KeyMetadata {
     )]
     pub deletion_date: Option<DateTime<Utc>>,
     pub origin: String,
+    /// The custom key store of a key in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    /// The CloudHSM cluster of a key in a CloudHSM key store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_hsm_cluster_id: Option<String>,
+    /// The external key of a key in an external key store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xks_key_configuration: Option<XksKeyConfiguration>,
     pub key_manager: String,
     /// Absent for specs the deprecated enum does not have.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,6 +218,14 @@ pub struct ScheduleKeyDeletionResponse {
     pub key_state: String,
     /// The waiting period.
     pub pending_window_in_days: u32,
+}
+
+/// `XksKeyConfiguration`: the external key behind a key in an external key store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksKeyConfiguration {
+    /// The external key's ID in its key manager.
+    pub id: String,
 }
 
 /// `MultiRegionConfiguration` of a multi-Region key's metadata.

@@ -8,6 +8,7 @@ mod redacted;
 pub mod aliases;
 pub mod asymmetric;
 pub mod crypto;
+pub mod custom_key_stores;
 pub mod grants;
 pub mod import;
 pub mod keys;
@@ -73,6 +74,20 @@ pub(crate) mod secret_opt {
             }
             None => s.serialize_none(),
         }
+    }
+}
+
+/// Serde for secret text members (passwords, proxy secrets): the string's bytes as a
+/// [`crate::Secret`]; the intermediate `String` is wiped.
+pub(crate) mod secret_text_opt {
+    use super::*;
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SecretBytes>, D::Error> {
+        let text: Option<zeroize::Zeroizing<String>> =
+            Option::<String>::deserialize(d)?.map(zeroize::Zeroizing::new);
+        Ok(text.map(|t| crate::Secret::from_slice(t.as_bytes())))
     }
 }
 
