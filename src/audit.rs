@@ -270,7 +270,9 @@ fn write_loop(receiver: &Receiver<AuditEvent>, mut out: impl Write, dropped: &At
             Err(TryRecvError::Disconnected) => break,
         };
         line.clear();
-        if write_line(&mut line, &event, uuid::Uuid::new_v4()).is_err() {
+        // The event ID GetKeyLastUsage reports for the same request.
+        let event_id = kms_api::key::usage::cloudtrail_event_id(event.request_id);
+        if write_line(&mut line, &event, event_id).is_err() {
             continue;
         }
         line.push(b'\n');

@@ -145,10 +145,13 @@ pub async fn serve(
     let upkeep = metrics::spawn_upkeep(state.metrics.clone());
     let sweeper = throttle::limiter::spawn_idle_sweeper(state.throttle.clone());
     let timeouts = state.config.timeouts;
+    let kms = state.kms.clone();
     let result = server::run(listener, app(state), timeouts, shutdown).await;
     scheduler.abort();
     upkeep.abort();
     sweeper.abort();
+    // Key usage is written lazily; a graceful stop writes what is left.
+    let _ = tokio::task::spawn_blocking(move || kms.flush_key_usage()).await;
     result
 }
 

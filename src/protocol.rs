@@ -43,7 +43,7 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
             Err(failure) => Err(failure),
             Ok(bytes) => {
                 request_body = bytes;
-                admit_and_run(&state, &scope, op, &request_body).await
+                admit_and_run(&state, &scope, op, &request_body, request_id).await
             }
         },
     };
@@ -228,6 +228,7 @@ async fn admit_and_run(
     scope: &Scope,
     op: Operation,
     body: &Bytes,
+    request_id: uuid::Uuid,
 ) -> Result<Vec<u8>, Failure> {
     if !regions::is_known(scope.region()) {
         // Before throttling: made-up Regions must not create limiters.
@@ -275,7 +276,7 @@ async fn admit_and_run(
         // to generate when its pool is empty: run these on the blocking pool so the async
         // workers keep serving cryptographic requests meanwhile.
         let (st, scope, body) = (state.clone(), scope.clone(), body.clone());
-        return tokio::task::spawn_blocking(move || run(&st, &scope, op, &body))
+        return tokio::task::spawn_blocking(move || run(&st, &scope, op, &body, request_id))
             .await
             .unwrap_or_else(|e| {
                 Err(Failure::kms(
@@ -284,7 +285,7 @@ async fn admit_and_run(
                 ))
             });
     }
-    run(state, scope, op, body)
+    run(state, scope, op, body, request_id)
 }
 
 /// Admits one request against `quota` or refuses it with `ThrottlingException`. Inside the
@@ -424,9 +425,18 @@ fn key_pair_spec(op: Operation, body: &[u8]) -> Option<String> {
 
 /// Runs the engine, turning a panic into `KMSInternalException` so one bad request can never
 /// take the server down.
-fn run(state: &AppState, scope: &Scope, op: Operation, body: &Bytes) -> Result<Vec<u8>, Failure> {
-    let outcome =
-        std::panic::catch_unwind(AssertUnwindSafe(|| state.kms.dispatch(scope, op, body)));
+/// Runs the request in the engine as `request_id`, so the key uses it makes are recorded
+/// with the ID the client gets (GetKeyLastUsage).
+fn run(
+    state: &AppState,
+    scope: &Scope,
+    op: Operation,
+    body: &Bytes,
+    request_id: uuid::Uuid,
+) -> Result<Vec<u8>, Failure> {
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        kms_api::key::usage::with_request_id(request_id, || state.kms.dispatch(scope, op, body))
+    }));
     match outcome {
         Ok(Ok(body)) => Ok(body),
         Ok(Err(err)) => Err(Failure::kms(status_of(&err), err)),

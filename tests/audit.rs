@@ -170,6 +170,26 @@ async fn audit_log_records_each_request_without_plaintext() {
         .encode(encrypted.ciphertext_blob().expect("blob").as_ref());
     assert!(!text.contains(&blob), "ciphertext blob logged");
 
+    // GetKeyLastUsage names the last successful cryptographic request (the Encrypt; the
+    // Decrypt failed) by the request ID the SDK got and the event ID the audit log wrote.
+    let usage = kms
+        .get_key_last_usage()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("GetKeyLastUsage");
+    let last = usage.key_last_usage().expect("KeyLastUsage");
+    assert_eq!(
+        last.operation(),
+        Some(&aws_sdk_kms::types::KeyLastUsageTrackingOperation::Encrypt)
+    );
+    assert_eq!(last.kms_request_id(), Some(request_ids[1].as_str()));
+    assert_eq!(last.cloud_trail_event_id(), encrypt["eventID"].as_str());
+    assert_eq!(
+        usage.key_creation_date(),
+        created.key_metadata().and_then(|m| m.creation_date())
+    );
+
     let _ = stop.send(());
     server.await.expect("server task").expect("server ends");
 }

@@ -65,6 +65,8 @@ struct Shared {
     import_tokens: Aes256Gcm,
     /// Signs and checks grant tokens (`ops::grants`).
     grant_tokens: aws_lc_rs::hmac::Key,
+    /// When the sweep last wrote key usage to the store (`ops::usage`).
+    usage_flushed: Mutex<Option<std::time::Instant>>,
 }
 
 /// The keys and aliases of one (account, Region).
@@ -228,6 +230,7 @@ impl KmsBuilder {
                 sweep: Mutex::new(()),
                 import_tokens,
                 grant_tokens,
+                usage_flushed: Mutex::new(None),
             }),
         }
     }
@@ -347,6 +350,22 @@ impl Kms {
         }
     }
 
+    /// Whether `every` has passed since the last key usage flush (and, if so, that one
+    /// starts now).
+    pub(crate) fn usage_flush_due(&self, every: std::time::Duration) -> bool {
+        let mut last = self
+            .shared
+            .usage_flushed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < every) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
     pub(crate) fn sweep_guard(&self) -> MutexGuard<'_, ()> {
         self.shared.sweep.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -419,6 +438,12 @@ impl Kms {
             return Err(not_found());
         }
         Ok(key)
+    }
+
+    /// Records a successful cryptographic `operation` with `key`, for GetKeyLastUsage: a few
+    /// atomic writes, no lock, no store write.
+    pub(crate) fn note_use(&self, key: &KeyRecord, operation: crate::Operation) {
+        key.usage.record(operation, self.now());
     }
 
     /// Whether `scope` has a key `id` that is not past its deletion date.
@@ -550,6 +575,7 @@ impl Kms {
             grants: Default::default(),
             multi_region: None,
             custom_key_store: None,
+            usage: Arc::new(crate::key::usage::UsageSlot::new(Some(now))),
         };
         let alias = AliasEntry {
             name: name.to_owned(),
@@ -752,6 +778,9 @@ impl Kms {
     #[doc(hidden)]
     /// A key of a custom key store shares the store's link, so restore the store first.
     pub fn restore_key(&self, mut key: KeyRecord) {
+        if key.usage.tracking_since().is_none() {
+            key.usage = Arc::new(crate::key::usage::UsageSlot::new(Some(self.now())));
+        }
         let state = self.scope_state_or_default(&key.scope);
         if let Some(membership) = &mut key.custom_key_store {
             if let Some(store) = state.key_stores.get(membership.link.id()) {
@@ -759,6 +788,17 @@ impl Kms {
             }
         }
         state.keys.insert(key.id, Arc::new(key));
+    }
+
+    /// Puts back a key's last use (restoring from a store); nothing when the key is gone.
+    #[doc(hidden)]
+    pub fn restore_key_usage(&self, scope: &Scope, id: KeyId, usage: crate::key::usage::LastUsage) {
+        if let Some(key) = self
+            .scope_state(scope)
+            .and_then(|s| s.keys.get(&id).map(|k| Arc::clone(&k)))
+        {
+            key.usage.restore(usage);
+        }
     }
 
     /// Inserts a custom key store as it is (restoring from a store), before its keys.

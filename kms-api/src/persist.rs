@@ -37,6 +37,8 @@ pub enum Change<'a> {
     PutAlias(&'a Scope, &'a AliasEntry),
     /// An alias removed.
     DeleteAlias(&'a Scope, &'a str),
+    /// The key's last use (GetKeyLastUsage), written lazily by the scheduler.
+    PutKeyUsage(&'a KeyRecord),
     /// A custom key store, new or changed.
     PutKeyStore(&'a Scope, &'a CustomKeyStore),
     /// A custom key store (by ID) deleted.

@@ -28,6 +28,7 @@ impl Persistence for Recorder {
                 Change::ClockOffset(_) => "clock".to_owned(),
                 Change::PutKeyStore(..) => "key store".to_owned(),
                 Change::DeleteKeyStore(..) => "delete key store".to_owned(),
+                Change::PutKeyUsage(_) => "key usage".to_owned(),
             })
             .collect();
         self.0.lock().unwrap().push(kinds);

@@ -12,6 +12,8 @@
 //! - `grants`: one grant, JSON, keyed `account/region/id/grant-id` (deleted with its key);
 //! - `custom_key_stores`: one custom key store (no secret: none is kept), JSON, keyed
 //!   `account/region/cks-id`;
+//! - `key_usage`: a key's last successful cryptographic operation (GetKeyLastUsage), JSON,
+//!   keyed like its key, written lazily by the scheduler (deleted with its key);
 //! - `meta`: the emulated clock's offset (`clock_offset_seconds`), so time never moves back
 //!   across a restart;
 //!
@@ -45,6 +47,7 @@ const MATERIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("materials"
 const ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("aliases");
 const GRANTS: TableDefinition<&str, &[u8]> = TableDefinition::new("grants");
 const KEY_STORES: TableDefinition<&str, &[u8]> = TableDefinition::new("custom_key_stores");
+const KEY_USAGE: TableDefinition<&str, &[u8]> = TableDefinition::new("key_usage");
 const META: TableDefinition<&str, i64> = TableDefinition::new("meta");
 const CLOCK_OFFSET: &str = "clock_offset_seconds";
 /// The database file.
@@ -142,6 +145,7 @@ impl Store {
         txn.open_table(ALIASES).map_err(err)?;
         txn.open_table(GRANTS).map_err(err)?;
         txn.open_table(KEY_STORES).map_err(err)?;
+        txn.open_table(KEY_USAGE).map_err(err)?;
         txn.open_table(META).map_err(err)?;
         txn.commit().map_err(err)?;
         Ok(Self {
@@ -200,6 +204,24 @@ impl Store {
         let key_count = records.len();
         for record in records {
             kms.restore_key(record);
+        }
+        let usage = txn.open_table(KEY_USAGE).map_err(err)?;
+        for row in usage.iter().map_err(err)? {
+            let (name, value) = row.map_err(err)?;
+            let name = name.value();
+            let snapshot: kms_api::key::usage::UsageSnapshot =
+                serde_json::from_slice(value.value())
+                    .map_err(|e| format!("key usage {name}: {}", redacted(&e)))?;
+            let mut parts = name.splitn(3, '/');
+            let (Some(account), Some(region), Some(id)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(format!("key usage {name}: not account/region/id"));
+            };
+            let (Ok(id), Some(last)) = (id.parse::<kms_api::KeyId>(), snapshot.usage()) else {
+                continue; // an operation or key ID this version does not know
+            };
+            kms.restore_key_usage(&Scope::new(account, region), id, last);
         }
         let aliases = txn.open_table(ALIASES).map_err(err)?;
         let mut alias_count = 0;
@@ -391,6 +413,15 @@ impl Store {
                 serde_json::to_vec(store).map_err(|e| e.to_string())?,
             ),
             Change::DeleteKeyStore(scope, id) => Row::Remove(KEY_STORES, record_key(scope, id)),
+            Change::PutKeyUsage(key) => match key.last_usage() {
+                Some(usage) => Row::Put(
+                    KEY_USAGE,
+                    key_row(key),
+                    serde_json::to_vec(&kms_api::key::usage::UsageSnapshot::of(&usage))
+                        .map_err(|e| e.to_string())?,
+                ),
+                None => Row::Remove(KEY_USAGE, key_row(key)),
+            },
             Change::ClockOffset(seconds) => Row::ClockOffset(seconds),
         })
     }
@@ -403,6 +434,7 @@ impl Persistence for Store {
             if let Change::DeleteKey(key) = change {
                 rows.push(Row::Remove(KEYS, key_row(key)));
                 rows.push(Row::RemovePrefix(GRANTS, format!("{}/", key_row(key))));
+                rows.push(Row::Remove(KEY_USAGE, key_row(key)));
             }
             rows.push(self.encode(change)?);
         }
@@ -442,7 +474,7 @@ impl Persistence for Store {
 
     fn reset(&self) -> Result<(), String> {
         self.write(|txn| {
-            for table in [KEYS, MATERIALS, ALIASES, GRANTS, KEY_STORES] {
+            for table in [KEYS, MATERIALS, ALIASES, GRANTS, KEY_STORES, KEY_USAGE] {
                 txn.delete_table(table).map_err(err)?;
                 txn.open_table(table).map_err(err)?;
             }

@@ -206,3 +206,23 @@ def test_cli_replicates_and_moves_the_primary():
     assert md["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
     assert md["MultiRegionConfiguration"]["ReplicaKeys"] == [
         {"Arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}", "Region": REGION}]
+
+
+def test_get_key_last_usage_names_the_request_and_each_member_tracks_its_own(kms):
+    key_id = kms.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    fresh = kms.get_key_last_usage(KeyId=key_id)
+    assert fresh["KeyLastUsage"] == {}
+    assert fresh["TrackingStartDate"] == fresh["KeyCreationDate"]
+    replicate(kms, key_id)
+    west = make_client(region=OTHER)
+    sealed = kms.encrypt(KeyId=key_id, Plaintext=b"x")
+    usage = kms.get_key_last_usage(KeyId=key_id)["KeyLastUsage"]
+    assert usage["Operation"] == "Encrypt"
+    assert usage["KmsRequestId"] == sealed["ResponseMetadata"]["RequestId"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", usage["CloudTrailEventId"])
+    assert west.get_key_last_usage(KeyId=key_id)["KeyLastUsage"] == {}
+    opened = west.decrypt(CiphertextBlob=sealed["CiphertextBlob"])
+    assert west.get_key_last_usage(KeyId=key_id)["KeyLastUsage"]["KmsRequestId"] == \
+        opened["ResponseMetadata"]["RequestId"]
+    cli = json.loads(aws("get-key-last-usage", "--key-id", key_id).stdout)
+    assert cli["KeyLastUsage"]["Operation"] == "Encrypt"

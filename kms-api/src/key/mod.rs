@@ -11,3 +11,4 @@ pub mod multi_region;
 pub mod record;
 pub mod snapshot;
 pub mod spec;
+pub mod usage;

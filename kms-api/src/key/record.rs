@@ -15,6 +15,7 @@ use crate::key::grant::{Grant, KeyGrants};
 use crate::key::material::KeyMaterial;
 pub use crate::key::multi_region::MultiRegionConfig;
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
+use crate::key::usage::UsageSlot;
 use crate::key_store::StoreMembership;
 use crate::scope::Scope;
 
@@ -51,6 +52,9 @@ pub struct KeyRecord {
     pub(crate) multi_region: Option<MultiRegionConfig>,
     /// The custom key store the key is in (origin `AWS_CLOUDHSM` or `EXTERNAL_KEY_STORE`).
     pub(crate) custom_key_store: Option<StoreMembership>,
+    /// The last successful cryptographic operation (GetKeyLastUsage); shared by every
+    /// version of the record, written without a lock.
+    pub(crate) usage: Arc<UsageSlot>,
 }
 
 /// Automatic rotation settings and the history of rotations.
@@ -106,6 +110,11 @@ impl KeyRecord {
     /// Every material version, oldest first.
     pub fn versions(&self) -> &[Arc<KeyMaterial>] {
         &self.versions
+    }
+
+    /// The key's last successful cryptographic operation (GetKeyLastUsage).
+    pub fn last_usage(&self) -> Option<crate::key::usage::LastUsage> {
+        self.usage.last()
     }
 
     /// The key's grants, oldest first.

@@ -55,6 +55,10 @@ pub struct KeySnapshot {
     /// The external key of a key in an external key store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xks_key_id: Option<String>,
+    /// Since when GetKeyLastUsage tracks the key (absent in stores written before it did:
+    /// tracking then starts when the key is restored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_tracked_since: Option<DateTime<Utc>>,
 }
 
 /// The rotation schedule and history.
@@ -186,6 +190,7 @@ impl KeyRecord {
                 .custom_key_store
                 .as_ref()
                 .and_then(|m| m.xks_key_id.clone()),
+            usage_tracked_since: self.usage.tracking_since(),
         }
     }
 
@@ -353,6 +358,7 @@ impl KeyRecord {
                 link: StoreLink::detached(id),
                 xks_key_id: s.xks_key_id.clone(),
             }),
+            usage: Arc::new(crate::key::usage::UsageSlot::new(s.usage_tracked_since)),
         })
     }
 
@@ -410,6 +416,7 @@ impl KeyRecord {
             grants: Default::default(),
             multi_region: None,
             custom_key_store: None,
+            usage: Default::default(),
         })
     }
 }

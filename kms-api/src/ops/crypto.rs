@@ -49,6 +49,7 @@ impl Kms {
             .map(crate::Secret::expose)
             .unwrap_or_default();
         let sealed = self.seal_any(&key, alg, &req.encryption_context, plaintext, req.dry_run)?;
+        self.note_use(&key, crate::Operation::Encrypt);
         Ok(EncryptResponse {
             ciphertext_blob: Some(sealed.ciphertext),
             key_id: key.arn.to_string(),
@@ -90,6 +91,7 @@ impl Kms {
             "Decrypt",
         )?;
         dry_run(req.dry_run)?;
+        self.note_use(&opened.key, crate::Operation::Decrypt);
         Ok(DecryptResponse {
             key_id: opened.key.arn.to_string(),
             plaintext: Some(opened.plaintext),
@@ -148,6 +150,8 @@ impl Kms {
             opened.plaintext.expose(),
             req.dry_run,
         )?;
+        self.note_use(&opened.key, crate::Operation::ReEncrypt);
+        self.note_use(&dest, crate::Operation::ReEncrypt);
         Ok(ReEncryptResponse {
             ciphertext_blob: Some(sealed.ciphertext),
             source_key_id: opened.key.arn.to_string(),
@@ -175,6 +179,7 @@ impl Kms {
     ) -> Result<GenerateDataKeyResponse, KmsError> {
         let (key, material, plaintext, ciphertext) =
             self.data_key(scope, req, "GenerateDataKey")?;
+        self.note_use(&key, crate::Operation::GenerateDataKey);
         Ok(GenerateDataKeyResponse {
             ciphertext_blob: Some(ciphertext),
             plaintext: Some(plaintext),
@@ -199,6 +204,7 @@ impl Kms {
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse, KmsError> {
         let (key, material, _plaintext, ciphertext) =
             self.data_key(scope, req, "GenerateDataKeyWithoutPlaintext")?;
+        self.note_use(&key, crate::Operation::GenerateDataKeyWithoutPlaintext);
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: Some(ciphertext),
             key_id: key.arn.to_string(),

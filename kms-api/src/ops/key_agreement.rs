@@ -63,6 +63,7 @@ impl Kms {
             // AWS answers a malformed peer key with an empty message.
             .ok_or_else(|| KmsError::Validation(String::new()))?;
         dry_run(req.dry_run)?;
+        self.note_use(&key, crate::Operation::DeriveSharedSecret);
         Ok(DeriveSharedSecretResponse {
             key_id: key.arn.to_string(),
             shared_secret: Some(secret),
@@ -98,6 +99,7 @@ impl Kms {
         let engine = current_material(&key)?.engine()?;
         dry_run(req.dry_run)?;
         let (ciphertext, secret) = engine.encapsulate(self.random())?;
+        self.note_use(&key, crate::Operation::Encapsulate);
         Ok(EncapsulateResponse {
             key_id: key.arn.to_string(),
             shared_secret: Some(secret),
@@ -137,6 +139,7 @@ impl Kms {
             )
             .ok_or(KmsError::InvalidCiphertext)?;
         dry_run(req.dry_run)?;
+        self.note_use(&key, crate::Operation::Decapsulate);
         Ok(DecapsulateResponse {
             key_id: key.arn.to_string(),
             shared_secret: Some(secret),

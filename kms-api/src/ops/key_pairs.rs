@@ -45,6 +45,7 @@ impl Kms {
         req: GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse, KmsError> {
         let pair = self.data_key_pair(scope, req, "GenerateDataKeyPair")?;
+        self.note_use(&pair.key, crate::Operation::GenerateDataKeyPair);
         Ok(GenerateDataKeyPairResponse {
             private_key_ciphertext_blob: Some(pair.private_ciphertext),
             private_key_plaintext: Some(pair.private_plaintext),
@@ -70,6 +71,10 @@ impl Kms {
         req: GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairWithoutPlaintextResponse, KmsError> {
         let pair = self.data_key_pair(scope, req, "GenerateDataKeyPairWithoutPlaintext")?;
+        self.note_use(
+            &pair.key,
+            crate::Operation::GenerateDataKeyPairWithoutPlaintext,
+        );
         Ok(GenerateDataKeyPairWithoutPlaintextResponse {
             private_key_ciphertext_blob: Some(pair.private_ciphertext),
             public_key: Some(pair.public_key),

@@ -149,6 +149,7 @@ impl Kms {
                 replica_regions: Vec::new(),
             }),
             custom_key_store: None,
+            usage: Arc::new(crate::key::usage::UsageSlot::new(Some(now))),
         };
         let key = match in_store {
             // The store's lock across its checks and the insert: a store is never deleted

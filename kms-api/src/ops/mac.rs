@@ -39,8 +39,10 @@ impl Kms {
         )?;
         let engine = current_material(&key)?.engine()?;
         dry_run(req.dry_run)?;
+        let mac = engine.mac(message.unwrap_or_default())?;
+        self.note_use(&key, crate::Operation::GenerateMac);
         Ok(GenerateMacResponse {
-            mac: Some(engine.mac(message.unwrap_or_default())?),
+            mac: Some(mac),
             mac_algorithm: alg.as_str().into(),
             key_id: key.arn.to_string(),
         })
@@ -79,6 +81,7 @@ impl Kms {
         ) {
             return Err(KmsError::InvalidMac);
         }
+        self.note_use(&key, crate::Operation::VerifyMac);
         Ok(VerifyMacResponse {
             key_id: key.arn.to_string(),
             mac_valid: true,

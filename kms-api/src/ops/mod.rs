@@ -14,6 +14,7 @@ pub mod policies;
 pub mod rotation;
 pub mod signing;
 pub mod tags;
+pub mod usage;
 
 /// A validated `Limit` member, or the operation's default.
 pub(crate) fn page_limit(limit: Option<i64>, default: usize) -> usize {

@@ -151,6 +151,7 @@ impl Kms {
                 grants: Default::default(),
                 multi_region: Some(set),
                 custom_key_store: None,
+                usage: Arc::new(crate::key::usage::UsageSlot::new(Some(now))),
             });
             Ok(())
         })?;

@@ -24,6 +24,9 @@ pub const DEFAULT_ROTATION_PERIOD_DAYS: u32 = 365;
 /// At most this many overdue automatic rotations of one key are caught up per sweep, so a
 /// huge clock jump cannot stall the scheduler; the next sweep continues.
 const MAX_CATCH_UP_PER_SWEEP: usize = 100;
+/// How often a sweep writes the key usage recorded since the last time (GetKeyLastUsage may
+/// lag by this much across a restart, as AWS's lags).
+const USAGE_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 /// Keys rotated per store transaction in a sweep: few enough that the batch's key locks
 /// are held briefly, many enough that a large catch-up is not one disk sync per key.
 const SWEEP_BATCH: usize = 64;
@@ -372,6 +375,9 @@ impl Kms {
             ..Default::default()
         };
         work.settled = self.settle_transient_states() + self.settle_key_store_connections();
+        if self.usage_flush_due(USAGE_FLUSH_INTERVAL) {
+            self.flush_key_usage();
+        }
         // AWS does not rotate a key that is disabled or pending deletion; rotation resumes
         // when the key is enabled again (see `set_enabled`). A multi-Region key rotates as
         // its primary key does, with its replicas.

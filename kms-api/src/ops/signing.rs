@@ -87,6 +87,7 @@ impl Kms {
         let engine = signing_engine(&key)?;
         dry_run(req.dry_run)?;
         let signature = engine.sign(alg, kind, message.unwrap_or_default())?;
+        self.note_use(&key, crate::Operation::Sign);
         Ok(SignResponse {
             key_id: key.arn.to_string(),
             signature: Some(signature),
@@ -124,6 +125,7 @@ impl Kms {
         if !engine.verify(alg, kind, message.unwrap_or_default(), signature) {
             return Err(KmsError::InvalidSignature);
         }
+        self.note_use(&key, crate::Operation::Verify);
         Ok(VerifyResponse {
             key_id: key.arn.to_string(),
             signature_valid: true,

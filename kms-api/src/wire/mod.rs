@@ -16,6 +16,7 @@ pub mod multi_region;
 pub mod policies;
 pub mod rotation;
 pub mod tags;
+pub mod usage;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serializer};
