@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::crypto::blob::{self, BlobHeader};
 use crate::crypto::context::EncryptionContext;
+use crate::crypto::recipient;
 use crate::error::KmsError;
 use crate::key::material::KeyMaterial;
 use crate::key::record::KeyRecord;
@@ -80,7 +81,7 @@ impl Kms {
         crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
         self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
-        no_recipient(&req.recipient)?;
+        let recipient = recipient::parse(req.recipient.as_ref())?;
         let blob = req.ciphertext_blob.as_deref().unwrap_or_default();
         let opened = self.open_any(
             scope,
@@ -91,10 +92,13 @@ impl Kms {
             "Decrypt",
         )?;
         dry_run(req.dry_run)?;
+        let (plaintext, ciphertext_for_recipient) =
+            for_recipient(recipient.as_ref(), opened.plaintext, self.random())?;
         self.note_use(&opened.key, crate::Operation::Decrypt);
         Ok(DecryptResponse {
             key_id: opened.key.arn.to_string(),
-            plaintext: Some(opened.plaintext),
+            plaintext,
+            ciphertext_for_recipient,
             encryption_algorithm: opened.algorithm.as_str().into(),
             key_material_id: opened.material_id,
         })
@@ -177,12 +181,16 @@ impl Kms {
         scope: &Scope,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse, KmsError> {
+        let recipient = recipient::parse(req.recipient.as_ref())?;
         let (key, material, plaintext, ciphertext) =
             self.data_key(scope, req, "GenerateDataKey")?;
+        let (plaintext, ciphertext_for_recipient) =
+            for_recipient(recipient.as_ref(), plaintext, self.random())?;
         self.note_use(&key, crate::Operation::GenerateDataKey);
         Ok(GenerateDataKeyResponse {
             ciphertext_blob: Some(ciphertext),
-            plaintext: Some(plaintext),
+            plaintext,
+            ciphertext_for_recipient,
             key_id: key.arn.to_string(),
             key_material_id: material.material_id().to_owned(),
         })
@@ -241,9 +249,15 @@ impl Kms {
         if let Some(id) = &req.custom_key_store_id {
             crate::ops::custom_key_stores::check_random_source(self, scope, id)?;
         }
-        no_recipient(&req.recipient)?;
+        let recipient = recipient::parse(req.recipient.as_ref())?;
+        let (plaintext, ciphertext_for_recipient) = for_recipient(
+            recipient.as_ref(),
+            crate::Secret::random(n as usize, self.random()),
+            self.random(),
+        )?;
         Ok(GenerateRandomResponse {
-            plaintext: Some(crate::Secret::random(n as usize, self.random())),
+            plaintext,
+            ciphertext_for_recipient,
         })
     }
 
@@ -275,7 +289,6 @@ impl Kms {
                 ))
             }
         };
-        no_recipient(&req.recipient)?;
         let key = self.data_key_encryption_key(scope, key_id.unwrap_or_default(), operation)?;
         dry_run(req.dry_run)?;
         let material = Arc::clone(current_material(&key)?);
@@ -510,12 +523,16 @@ pub(crate) fn dry_run(flag: Option<bool>) -> Result<(), KmsError> {
     }
 }
 
-pub(crate) fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<(), KmsError> {
+/// A secret for the response: in plaintext, or, with a `Recipient`, only sealed to the
+/// enclave's key (`CiphertextForRecipient`), as AWS answers.
+pub(crate) fn for_recipient(
+    recipient: Option<&recipient::Recipient>,
+    secret: crate::Secret,
+    random: &dyn crate::random::RandomSource,
+) -> Result<(Option<crate::Secret>, Option<Vec<u8>>), KmsError> {
     match recipient {
-        None | Some(serde_json::Value::Null) => Ok(()),
-        Some(_) => Err(KmsError::UnsupportedOperation(
-            "Recipient (Nitro Enclaves attestation) is not supported by this emulator.".into(),
-        )),
+        None => Ok((Some(secret), None)),
+        Some(r) => Ok((None, Some(r.seal(secret.expose(), random)?))),
     }
 }
 

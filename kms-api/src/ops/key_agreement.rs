@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use crate::crypto::recipient;
 use crate::error::KmsError;
 use crate::key::record::KeyRecord;
 use crate::key::spec::{EncapsulationAlgorithm, KeyAgreementAlgorithm, KeyUsage};
 use crate::kms::Kms;
-use crate::ops::crypto::{current_material, dry_run, incompatible, no_recipient};
+use crate::ops::crypto::{current_material, dry_run, for_recipient, incompatible};
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::asymmetric::*;
@@ -44,7 +45,7 @@ impl Kms {
         crate::ops::grants::grant_tokens_member(&mut v, req.grant_tokens.as_deref());
         v.finish()?;
         self.check_grant_tokens(scope, req.grant_tokens.as_deref())?;
-        no_recipient(&req.recipient)?;
+        let recipient = recipient::parse(req.recipient.as_ref())?;
         let key = self.resolve(scope, key_id.unwrap_or_default(), true)?;
         key.check_usable()?;
         key.check_usage(KeyUsage::KeyAgreement, "DeriveSharedSecret")?;
@@ -63,10 +64,13 @@ impl Kms {
             // AWS answers a malformed peer key with an empty message.
             .ok_or_else(|| KmsError::Validation(String::new()))?;
         dry_run(req.dry_run)?;
+        let (shared_secret, ciphertext_for_recipient) =
+            for_recipient(recipient.as_ref(), secret, self.random())?;
         self.note_use(&key, crate::Operation::DeriveSharedSecret);
         Ok(DeriveSharedSecretResponse {
             key_id: key.arn.to_string(),
-            shared_secret: Some(secret),
+            shared_secret,
+            ciphertext_for_recipient,
             key_agreement_algorithm: alg.as_str().into(),
             key_origin: key.origin.as_str().into(),
         })

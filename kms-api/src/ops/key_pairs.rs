@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use crate::crypto::blob;
+use crate::crypto::recipient;
 use crate::error::KmsError;
 use crate::key::family;
 use crate::key::material::KeyMaterial;
 use crate::key::record::KeyRecord;
 use crate::key::spec::DataKeyPairSpec;
 use crate::kms::Kms;
-use crate::ops::crypto::{context, current_material, dry_run, no_recipient};
+use crate::ops::crypto::{context, current_material, dry_run, for_recipient};
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::asymmetric::*;
@@ -44,11 +45,15 @@ impl Kms {
         scope: &Scope,
         req: GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse, KmsError> {
+        let recipient = recipient::parse(req.recipient.as_ref())?;
         let pair = self.data_key_pair(scope, req, "GenerateDataKeyPair")?;
+        let (private_key_plaintext, ciphertext_for_recipient) =
+            for_recipient(recipient.as_ref(), pair.private_plaintext, self.random())?;
         self.note_use(&pair.key, crate::Operation::GenerateDataKeyPair);
         Ok(GenerateDataKeyPairResponse {
             private_key_ciphertext_blob: Some(pair.private_ciphertext),
-            private_key_plaintext: Some(pair.private_plaintext),
+            private_key_plaintext,
+            ciphertext_for_recipient,
             public_key: Some(pair.public_key),
             key_id: pair.key.arn.to_string(),
             key_pair_spec: pair.spec.as_str().into(),
@@ -106,7 +111,6 @@ impl Kms {
         let Some(spec) = spec else {
             return Err(KmsError::Internal("validated member missing".into()));
         };
-        no_recipient(&req.recipient)?;
         let key = self.data_key_encryption_key(scope, key_id.unwrap_or_default(), operation)?;
         dry_run(req.dry_run)?;
         let material = Arc::clone(current_material(&key)?);

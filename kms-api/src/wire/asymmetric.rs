@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::crypto::RecipientInfo;
 use super::SecretBytes;
 use crate::crypto::context::EncryptionContext;
 
@@ -185,8 +186,9 @@ pub struct DeriveSharedSecretRequest {
     pub grant_tokens: Option<super::GrantTokens>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
-    /// Nitro Enclaves attestation: not emulated.
-    pub recipient: Option<serde_json::Value>,
+    /// A Nitro enclave's attestation document: the secret is then returned sealed to its
+    /// public key (`CiphertextForRecipient`), never in plaintext.
+    pub recipient: Option<RecipientInfo>,
 }
 
 /// DeriveSharedSecret output.
@@ -196,8 +198,14 @@ pub struct DeriveSharedSecretResponse {
     /// The key ARN.
     pub key_id: String,
     /// The raw ECDH shared secret.
-    #[serde(serialize_with = "super::secret_opt::serialize")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::secret_opt::serialize"
+    )]
     pub shared_secret: Option<SecretBytes>,
+    /// The shared secret sealed to the `Recipient`'s key (CMS EnvelopedData).
+    #[serde(skip_serializing_if = "Option::is_none", with = "super::blob_opt")]
+    pub ciphertext_for_recipient: Option<Vec<u8>>,
     /// `ECDH`.
     pub key_agreement_algorithm: String,
     /// The key's origin.
@@ -276,8 +284,9 @@ pub struct GenerateDataKeyPairRequest {
     pub key_pair_spec: Option<String>,
     /// Accepted and ignored.
     pub grant_tokens: Option<super::GrantTokens>,
-    /// Nitro Enclaves attestation: not emulated.
-    pub recipient: Option<serde_json::Value>,
+    /// A Nitro enclave's attestation document: the secret is then returned sealed to its
+    /// public key (`CiphertextForRecipient`), never in plaintext.
+    pub recipient: Option<RecipientInfo>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -290,8 +299,14 @@ pub struct GenerateDataKeyPairResponse {
     #[serde(with = "super::blob_opt")]
     pub private_key_ciphertext_blob: Option<Vec<u8>>,
     /// The PKCS#8 DER private key.
-    #[serde(serialize_with = "super::secret_opt::serialize")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::secret_opt::serialize"
+    )]
     pub private_key_plaintext: Option<SecretBytes>,
+    /// The private key sealed to the `Recipient`'s key (CMS EnvelopedData).
+    #[serde(skip_serializing_if = "Option::is_none", with = "super::blob_opt")]
+    pub ciphertext_for_recipient: Option<Vec<u8>>,
     /// The DER SubjectPublicKeyInfo.
     #[serde(with = "super::blob_opt")]
     pub public_key: Option<Vec<u8>>,
@@ -325,7 +340,7 @@ redacted_debug!(SignRequest { key_id, message_type, signing_algorithm, dry_run }
 redacted_debug!(VerifyRequest { key_id, message_type, signing_algorithm, dry_run } secret { message });
 redacted_debug!(GenerateMacRequest { key_id, mac_algorithm, dry_run } secret { message });
 redacted_debug!(VerifyMacRequest { key_id, mac_algorithm, dry_run } secret { message });
-redacted_debug!(DeriveSharedSecretResponse { key_id, key_agreement_algorithm, key_origin } secret { shared_secret });
+redacted_debug!(DeriveSharedSecretResponse { key_id, key_agreement_algorithm, key_origin, ciphertext_for_recipient } secret { shared_secret });
 redacted_debug!(EncapsulateResponse { key_id, shared_secret_ciphertext_blob, encapsulation_algorithm } secret { shared_secret });
 redacted_debug!(DecapsulateResponse { key_id, encapsulation_algorithm } secret { shared_secret });
-redacted_debug!(GenerateDataKeyPairResponse { private_key_ciphertext_blob, public_key, key_id, key_pair_spec, key_material_id } secret { private_key_plaintext });
+redacted_debug!(GenerateDataKeyPairResponse { private_key_ciphertext_blob, public_key, key_id, key_pair_spec, key_material_id, ciphertext_for_recipient } secret { private_key_plaintext });

@@ -53,8 +53,9 @@ pub struct DecryptRequest {
     pub key_id: Option<String>,
     /// `SYMMETRIC_DEFAULT` for symmetric keys.
     pub encryption_algorithm: Option<String>,
-    /// Nitro Enclaves attestation: not emulated.
-    pub recipient: Option<serde_json::Value>,
+    /// A Nitro enclave's attestation document: the secret is then returned sealed to its
+    /// public key (`CiphertextForRecipient`), never in plaintext.
+    pub recipient: Option<RecipientInfo>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -66,10 +67,16 @@ pub struct DecryptResponse {
     /// The key ARN.
     pub key_id: String,
     /// The plaintext.
-    #[serde(serialize_with = "super::secret_opt::serialize")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::secret_opt::serialize"
+    )]
     pub plaintext: Option<SecretBytes>,
     /// The algorithm that decrypted.
     pub encryption_algorithm: String,
+    /// The plaintext sealed to the `Recipient`'s key (CMS EnvelopedData).
+    #[serde(skip_serializing_if = "Option::is_none", with = "super::blob_opt")]
+    pub ciphertext_for_recipient: Option<Vec<u8>>,
     /// The material version that decrypted (symmetric keys only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_material_id: Option<String>,
@@ -137,8 +144,9 @@ pub struct GenerateDataKeyRequest {
     pub key_spec: Option<String>,
     /// Accepted and ignored.
     pub grant_tokens: Option<super::GrantTokens>,
-    /// Nitro Enclaves attestation: not emulated.
-    pub recipient: Option<serde_json::Value>,
+    /// A Nitro enclave's attestation document: the secret is then returned sealed to its
+    /// public key (`CiphertextForRecipient`), never in plaintext.
+    pub recipient: Option<RecipientInfo>,
     /// Check everything, change nothing.
     pub dry_run: Option<bool>,
 }
@@ -151,12 +159,18 @@ pub struct GenerateDataKeyResponse {
     #[serde(with = "super::blob_opt")]
     pub ciphertext_blob: Option<Vec<u8>>,
     /// The data key.
-    #[serde(serialize_with = "super::secret_opt::serialize")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::secret_opt::serialize"
+    )]
     pub plaintext: Option<SecretBytes>,
     /// The key ARN.
     pub key_id: String,
     /// The material that encrypted the data key.
     pub key_material_id: String,
+    /// The data key sealed to the `Recipient`'s key (CMS EnvelopedData).
+    #[serde(skip_serializing_if = "Option::is_none", with = "super::blob_opt")]
+    pub ciphertext_for_recipient: Option<Vec<u8>>,
 }
 
 /// GenerateDataKeyWithoutPlaintext output.
@@ -172,16 +186,28 @@ pub struct GenerateDataKeyWithoutPlaintextResponse {
     pub key_material_id: String,
 }
 
+/// `RecipientInfo`: a Nitro enclave's attestation document and the algorithm for its key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RecipientInfo {
+    /// The attestation document (CBOR COSE_Sign1) carrying the enclave's RSA public key.
+    #[serde(default, deserialize_with = "super::blob_opt::deserialize")]
+    pub attestation_document: Option<Vec<u8>>,
+    /// `RSAES_OAEP_SHA_256`, the only value.
+    pub key_encryption_algorithm: Option<String>,
+}
+
 /// GenerateRandom input.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomRequest {
     /// 1..=1024.
     pub number_of_bytes: Option<i64>,
-    /// Custom key stores are not emulated.
+    /// A connected CloudHSM key store to draw from.
     pub custom_key_store_id: Option<String>,
-    /// Nitro Enclaves attestation: not emulated.
-    pub recipient: Option<serde_json::Value>,
+    /// A Nitro enclave's attestation document: the secret is then returned sealed to its
+    /// public key (`CiphertextForRecipient`), never in plaintext.
+    pub recipient: Option<RecipientInfo>,
 }
 
 /// GenerateRandom output.
@@ -189,14 +215,20 @@ pub struct GenerateRandomRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomResponse {
     /// The random bytes.
-    #[serde(serialize_with = "super::secret_opt::serialize")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::secret_opt::serialize"
+    )]
     pub plaintext: Option<SecretBytes>,
+    /// The random bytes sealed to the `Recipient`'s key (CMS EnvelopedData).
+    #[serde(skip_serializing_if = "Option::is_none", with = "super::blob_opt")]
+    pub ciphertext_for_recipient: Option<Vec<u8>>,
 }
 
 redacted_debug!(EncryptRequest { key_id, encryption_context, encryption_algorithm, dry_run } secret { plaintext });
-redacted_debug!(DecryptResponse { key_id, encryption_algorithm, key_material_id } secret { plaintext });
-redacted_debug!(GenerateDataKeyResponse { ciphertext_blob, key_id, key_material_id } secret { plaintext });
-redacted_debug!(GenerateRandomResponse {} secret { plaintext });
+redacted_debug!(DecryptResponse { key_id, encryption_algorithm, key_material_id, ciphertext_for_recipient } secret { plaintext });
+redacted_debug!(GenerateDataKeyResponse { ciphertext_blob, key_id, key_material_id, ciphertext_for_recipient } secret { plaintext });
+redacted_debug!(GenerateRandomResponse { ciphertext_for_recipient } secret { plaintext });
 
 #[cfg(test)]
 mod tests {
@@ -206,6 +238,7 @@ mod tests {
     fn debug_output_redacts_plaintext() {
         let resp = GenerateRandomResponse {
             plaintext: Some(crate::Secret::from_slice(b"topsecret")),
+            ciphertext_for_recipient: None,
         };
         let printed = format!("{resp:?}");
         assert!(printed.contains("<9 secret bytes>"));
