@@ -92,3 +92,62 @@ async fn the_last_use_is_per_key_and_survives_a_restart() {
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn sign_and_generate_mac_are_uses_too() {
+    let (server, client) = setup().await;
+    let signing = client
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id()
+        .to_owned();
+    let signed = client
+        .sign()
+        .key_id(&signing)
+        .message(Blob::new("m"))
+        .signing_algorithm(aws_sdk_kms::types::SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap();
+    let mac_key = client
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id()
+        .to_owned();
+    let mac = client
+        .generate_mac()
+        .key_id(&mac_key)
+        .message(Blob::new("m"))
+        .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .unwrap();
+    for (key, op, request) in [
+        (&signing, Tracked::Sign, signed.request_id()),
+        (&mac_key, Tracked::GenerateMac, mac.request_id()),
+    ] {
+        let out = client
+            .get_key_last_usage()
+            .key_id(key)
+            .send()
+            .await
+            .unwrap();
+        let usage = out.key_last_usage().unwrap();
+        assert_eq!(usage.operation(), Some(&op));
+        assert_eq!(usage.kms_request_id(), request);
+        assert!(usage.timestamp().is_some() && usage.cloud_trail_event_id().is_some());
+    }
+    server.shutdown().await;
+}

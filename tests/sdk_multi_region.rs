@@ -412,3 +412,66 @@ async fn a_replica_set_survives_a_restart_and_keeps_rotating_together() {
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_primary_with_a_replica_waits_for_its_deletion() {
+    let (server, east) = setup().await;
+    let west = client_for(&server, "AKIDEXAMPLE", OTHER_REGION);
+    let id = create_multi_region_key(&east).await.key_id().to_owned();
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region(OTHER_REGION)
+        .send()
+        .await
+        .unwrap();
+    advance_clock(&server, 2).await;
+    let scheduled = east
+        .schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        scheduled.key_state(),
+        Some(&KeyState::PendingReplicaDeletion)
+    );
+    assert!(scheduled.deletion_date().is_none());
+    let md = east
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(md.pending_deletion_window_in_days(), Some(7));
+    west.schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    advance_clock(&server, 7 * 86_400).await;
+    let (code, _) = expect_err(west.describe_key().key_id(&id).send().await);
+    assert_eq!(code, "NotFoundException");
+    let md = east
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(md.key_state(), Some(&KeyState::PendingDeletion));
+    assert!(md.deletion_date().is_some());
+    assert!(md
+        .multi_region_configuration()
+        .unwrap()
+        .replica_keys()
+        .is_empty());
+    advance_clock(&server, 7 * 86_400).await;
+    let (code, _) = expect_err(east.describe_key().key_id(&id).send().await);
+    assert_eq!(code, "NotFoundException");
+    server.shutdown().await;
+}

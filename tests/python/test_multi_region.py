@@ -226,3 +226,24 @@ def test_get_key_last_usage_names_the_request_and_each_member_tracks_its_own(kms
         opened["ResponseMetadata"]["RequestId"]
     cli = json.loads(aws("get-key-last-usage", "--key-id", key_id).stdout)
     assert cli["KeyLastUsage"]["Operation"] == "Encrypt"
+
+
+def test_boto3_update_primary_region_and_last_usage_of_sign_and_mac(kms):
+    key_id = kms.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    replicate(kms, key_id)
+    kms.update_primary_region(KeyId=key_id, PrimaryRegion=OTHER)
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] in ("Updating", "Enabled")
+    advance(2)
+    west = make_client(region=OTHER)
+    config = west.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert config["MultiRegionKeyType"] == "PRIMARY" and config["PrimaryKey"]["Region"] == OTHER
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+
+    signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signed = kms.sign(KeyId=signing, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+    mac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    mac = kms.generate_mac(KeyId=mac_key, Message=b"m", MacAlgorithm="HMAC_SHA_256")
+    for key, op, out in [(signing, "Sign", signed), (mac_key, "GenerateMac", mac)]:
+        usage = kms.get_key_last_usage(KeyId=key)["KeyLastUsage"]
+        assert usage["Operation"] == op
+        assert usage["KmsRequestId"] == out["ResponseMetadata"]["RequestId"]
