@@ -674,7 +674,18 @@ impl Kms {
 
     /// Adds a new key after the store accepted it.
     pub(crate) fn insert_key(&self, key: KeyRecord) -> Result<Arc<KeyRecord>, KmsError> {
-        let _key = self.key_guard([key.id]);
+        let no_reset = self.no_reset_guard();
+        self.insert_key_holding(key, &no_reset)
+    }
+
+    /// [`Kms::insert_key`] for a caller that already holds the no-reset guard (a second read
+    /// lock could wait behind a waiting reset and deadlock).
+    pub(crate) fn insert_key_holding(
+        &self,
+        key: KeyRecord,
+        _no_reset: &RwLockReadGuard<'_, ()>,
+    ) -> Result<Arc<KeyRecord>, KmsError> {
+        let _key = self.shared.key_locks.lock([key.id]);
         debug_assert!({
             key.check_invariants();
             true

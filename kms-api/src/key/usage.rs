@@ -139,8 +139,10 @@ pub struct LastUsage {
 /// The last-usage record of one key (see the module documentation).
 #[derive(Debug, Default)]
 pub struct UsageSlot {
-    /// 0 while unused; else the ID's check (16 bits), the time in milliseconds (42 bits) and
-    /// the operation's index + 1 (6 bits).
+    /// Odd while a writer is writing.
+    seq: AtomicU64,
+    /// 0 while unused; else the time in milliseconds (42 bits) and the operation's index + 1
+    /// (6 bits).
     stamp: AtomicU64,
     request_hi: AtomicU64,
     request_lo: AtomicU64,
@@ -149,11 +151,6 @@ pub struct UsageSlot {
     /// Since when this key's use is tracked; `None` until known (a key restored from a store
     /// that did not track it gets the time it was restored).
     tracking_since: Option<DateTime<Utc>>,
-}
-
-fn check_of(hi: u64, lo: u64) -> u64 {
-    let x = hi ^ lo.rotate_left(17);
-    (x ^ (x >> 16) ^ (x >> 32) ^ (x >> 48)) & 0xffff
 }
 
 impl UsageSlot {
@@ -172,49 +169,58 @@ impl UsageSlot {
 
     /// Records a successful `operation` at `now`, with the current request ID.
     pub(crate) fn record(&self, operation: Operation, now: DateTime<Utc>) {
-        let Some(index) = TRACKED_OPERATIONS.iter().position(|o| *o == operation) else {
+        let Some(stamp) = stamp_of(operation, now) else {
             return;
         };
-        let millis = now.timestamp_millis().clamp(0, MAX_MILLIS) as u64;
-        let low = (millis << OP_BITS) | (index as u64 + 1);
-        let mask = (1u64 << (MILLIS_BITS + OP_BITS)) - 1;
         // The same operation in the same millisecond: already the last use.
-        if self.stamp.load(Ordering::Relaxed) & mask == low {
+        if self.stamp.load(Ordering::Relaxed) == stamp {
             return;
         }
-        let (hi, lo) = REQUEST_ID.with(Cell::get).map_or((0, 0), |b| {
-            let v = u128::from_be_bytes(b);
-            ((v >> 64) as u64, v as u64)
-        });
-        self.request_hi.store(hi, Ordering::Relaxed);
-        self.request_lo.store(lo, Ordering::Relaxed);
-        self.stamp.store(
-            (check_of(hi, lo) << (MILLIS_BITS + OP_BITS)) | low,
-            Ordering::Release,
-        );
+        let request = REQUEST_ID.with(Cell::get).map_or(0, u128::from_be_bytes);
+        self.write(stamp, request);
         if !self.dirty.load(Ordering::Relaxed) {
             self.dirty.store(true, Ordering::Relaxed);
         }
     }
 
+    /// Stores one use under the sequence lock; gives up (never waits) when another writer
+    /// holds it.
+    fn write(&self, stamp: u64, request: u128) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        if seq & 1 == 1
+            || self
+                .seq
+                .compare_exchange(seq, seq + 1, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        self.stamp.store(stamp, Ordering::Relaxed);
+        self.request_hi
+            .store((request >> 64) as u64, Ordering::Relaxed);
+        self.request_lo.store(request as u64, Ordering::Relaxed);
+        self.seq.store(seq + 2, Ordering::Release);
+    }
+
     /// The last use, if there was one.
     pub fn last(&self) -> Option<LastUsage> {
-        let mut request = None;
-        let mut stamp = 0;
-        for _ in 0..64 {
-            stamp = self.stamp.load(Ordering::Acquire);
-            if stamp == 0 {
-                return None;
+        let (stamp, request) = loop {
+            let before = self.seq.load(Ordering::Acquire);
+            if before & 1 == 1 {
+                // A writer is between its two sequence stores: a few instructions.
+                std::hint::spin_loop();
+                continue;
             }
-            let hi = self.request_hi.load(Ordering::Acquire);
-            let lo = self.request_lo.load(Ordering::Acquire);
-            if self.stamp.load(Ordering::Acquire) == stamp
-                && check_of(hi, lo) == stamp >> (MILLIS_BITS + OP_BITS)
-            {
-                request = Some((hi, lo));
-                break;
+            let stamp = self.stamp.load(Ordering::Relaxed);
+            let hi = self.request_hi.load(Ordering::Relaxed);
+            let lo = self.request_lo.load(Ordering::Relaxed);
+            std::sync::atomic::fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == before {
+                break (stamp, ((hi as u128) << 64) | lo as u128);
             }
-            std::hint::spin_loop();
+        };
+        if stamp == 0 {
+            return None;
         }
         let index = (stamp & ((1 << OP_BITS) - 1)) as usize;
         let operation = *TRACKED_OPERATIONS.get(index.checked_sub(1)?)?;
@@ -222,33 +228,15 @@ impl UsageSlot {
         Some(LastUsage {
             operation,
             timestamp: Utc.timestamp_millis_opt(millis).single()?,
-            request_id: request
-                .filter(|&(hi, lo)| hi != 0 || lo != 0)
-                .map(|(hi, lo)| uuid::Uuid::from_u128(((hi as u128) << 64) | lo as u128)),
+            request_id: (request != 0).then(|| uuid::Uuid::from_u128(request)),
         })
     }
 
     /// Puts back a use read from a store.
     pub fn restore(&self, usage: LastUsage) {
-        let (hi, lo) = usage.request_id.map_or((0, 0), |id| {
-            let v = id.as_u128();
-            ((v >> 64) as u64, v as u64)
-        });
-        let Some(index) = TRACKED_OPERATIONS
-            .iter()
-            .position(|o| *o == usage.operation)
-        else {
-            return;
-        };
-        let millis = usage.timestamp.timestamp_millis().clamp(0, MAX_MILLIS) as u64;
-        self.request_hi.store(hi, Ordering::Relaxed);
-        self.request_lo.store(lo, Ordering::Relaxed);
-        self.stamp.store(
-            (check_of(hi, lo) << (MILLIS_BITS + OP_BITS))
-                | (millis << OP_BITS)
-                | (index as u64 + 1),
-            Ordering::Release,
-        );
+        if let Some(stamp) = stamp_of(usage.operation, usage.timestamp) {
+            self.write(stamp, usage.request_id.map_or(0, |id| id.as_u128()));
+        }
     }
 
     /// Whether it was written since the last call (and clears the mark).
@@ -260,6 +248,13 @@ impl UsageSlot {
     pub(crate) fn mark_dirty(&self) {
         self.dirty.store(true, Ordering::Relaxed);
     }
+}
+
+/// The stamp of `operation` at `at`; `None` for an operation that is not tracked.
+fn stamp_of(operation: Operation, at: DateTime<Utc>) -> Option<u64> {
+    let index = TRACKED_OPERATIONS.iter().position(|o| *o == operation)?;
+    let millis = at.timestamp_millis().clamp(0, MAX_MILLIS) as u64;
+    Some((millis << OP_BITS) | (index as u64 + 1))
 }
 
 #[cfg(test)]

@@ -155,6 +155,9 @@ impl Kms {
             // The store's lock across its checks and the insert: a store is never deleted
             // or disconnected between them.
             Some(store_id) => {
+                // No reset, then the store's lock, then the key's (in `insert_key_holding`):
+                // the order every custom key store mutation takes them in.
+                let no_reset = self.no_reset_guard();
                 let state = self.scope_state_or_default(scope);
                 let _stores = state.key_store_guard();
                 let mut record = record;
@@ -164,7 +167,7 @@ impl Kms {
                     origin,
                     req.xks_key_id.as_deref(),
                 )?);
-                self.insert_key(record)?
+                self.insert_key_holding(record, &no_reset)?
             }
             None => self.insert_key(record)?,
         };

@@ -108,6 +108,10 @@ impl Kms {
         }
         let now = self.now();
         self.update_key_set(&key, |k, peers| {
+            // Again under the lock: the primary Region may have changed meanwhile.
+            if !k.is_primary() {
+                return Err(k.not_primary());
+            }
             match k.state {
                 KeyState::Enabled => {}
                 KeyState::Disabled => {
@@ -232,6 +236,10 @@ impl Kms {
             return Err(key.not_primary());
         }
         self.update_key_set(&key, |k, peers| {
+            if !k.is_primary() {
+                return Err(k.not_primary());
+            }
+            // AWS's key-state table: UpdatePrimaryRegion works on Enabled and Updating keys.
             k.check_usable()?;
             if region == k.scope.region() {
                 return Err(KmsError::UnsupportedOperation(format!(

@@ -81,10 +81,18 @@ impl Kms {
             .collect();
         let mut written = 0;
         for batch in used.chunks(FLUSH_BATCH) {
-            let _no_reset = self.no_reset_guard();
-            let changes: Vec<Change<'_>> = batch.iter().map(|k| Change::PutKeyUsage(k)).collect();
+            // The batch's key locks: a deletion never interleaves and leaves a row behind.
+            let _keys = self.key_guard(batch.iter().map(|k| k.id));
+            let live: Vec<&Arc<KeyRecord>> = batch
+                .iter()
+                .filter(|k| {
+                    self.scope_state(&k.scope)
+                        .is_some_and(|s| s.keys.contains_key(&k.id))
+                })
+                .collect();
+            let changes: Vec<Change<'_>> = live.iter().map(|k| Change::PutKeyUsage(k)).collect();
             match self.commit(&changes) {
-                Ok(()) => written += batch.len(),
+                Ok(()) => written += live.len(),
                 Err(e) => {
                     for key in batch {
                         key.usage.mark_dirty();
