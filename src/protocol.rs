@@ -245,6 +245,16 @@ async fn admit_and_run(
         if creates_key {
             admit(state, scope, op, QuotaId::per_api(Operation::CreateKey))?;
         }
+        // AWS counts a ReplicateKey as two CreateKey requests in the replica's Region (one of
+        // them a dry run), and an UpdatePrimaryRegion as one request in each Region.
+        if let Some(other) = other_region_of(op, body).map(|r| scope.with_region(&r)) {
+            if op == Operation::ReplicateKey {
+                admit(state, &other, op, QuotaId::per_api(Operation::CreateKey))?;
+                admit(state, &other, op, QuotaId::per_api(Operation::CreateKey))?;
+            } else {
+                admit(state, &other, op, QuotaId::per_api(op))?;
+            }
+        }
         admit(
             state,
             scope,
@@ -306,6 +316,20 @@ fn admit(state: &AppState, scope: &Scope, op: Operation, quota: QuotaId) -> Resu
 
 /// Whether the request names an AWS managed key (`alias/aws/<service>`) that does not exist
 /// yet. Bodies without that text are not parsed.
+/// The other Region a ReplicateKey (`ReplicaRegion`) or UpdatePrimaryRegion
+/// (`PrimaryRegion`) also acts in, when it is a real Region (anything else fails validation in
+/// the engine, and must not create limiters).
+fn other_region_of(op: Operation, body: &[u8]) -> Option<String> {
+    let member = match op {
+        Operation::ReplicateKey => "ReplicaRegion",
+        Operation::UpdatePrimaryRegion => "PrimaryRegion",
+        _ => return None,
+    };
+    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let region = doc.get(member)?.as_str()?;
+    regions::is_known(region).then(|| region.to_owned())
+}
+
 fn creates_aws_managed_key(state: &AppState, scope: &Scope, body: &[u8]) -> bool {
     #[derive(serde::Deserialize)]
     struct Named<'a> {

@@ -390,3 +390,49 @@ async fn import_and_grant_operations_have_aws_per_api_quotas() {
         assert_eq!(resp.json()["__type"], "ThrottlingException", "{op}");
     }
 }
+
+#[tokio::test]
+async fn replicate_key_counts_against_create_key_in_the_replica_region() {
+    let (server, _clock) = throttled_server(&[]).await;
+    let client = client(&server);
+    let id = client
+        .create_key()
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id()
+        .to_owned();
+    // No CreateKey in the replica's Region: ReplicateKey there is throttled, as in AWS.
+    let resp = http_request(
+        &server,
+        "PUT",
+        "/_kms/quotas",
+        &[],
+        format!(r#"{{"region":"{OTHER_REGION}","CreateKey":0}}"#).as_bytes(),
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    let (code, message) = expect_err(
+        client
+            .replicate_key()
+            .key_id(&id)
+            .replica_region(OTHER_REGION)
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("ThrottlingException", THROTTLED)
+    );
+    // Another Region's CreateKey quota is untouched.
+    client
+        .replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+}
