@@ -6,6 +6,10 @@
 # Installs what it needs (a Python venv under .venv) on first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Line tables are enough for backtraces; full debug info makes each of the ~30 test binaries
+# (each links the server and aws-sdk-kms) several times slower to link on a 2-core machine.
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
+export CARGO_PROFILE_TEST_DEBUG="${CARGO_PROFILE_TEST_DEBUG:-line-tables-only}"
 
 echo "== cargo fmt"
 cargo fmt --all --check
@@ -17,7 +21,9 @@ echo "== cargo test"
 cargo test --locked --workspace --lib --bins --tests --examples
 cargo test --locked --workspace --doc
 echo "== python smoke test (boto3, AWS CLI)"
-cargo build --locked --bin kms-emulator
+# With the example, in one build: the features are then those the tests built with, so
+# nothing is rebuilt here or in bulk-upload-check.sh.
+cargo build --locked --bin kms-emulator --example bulk_upload
 KMS_BIN=target/debug/kms-emulator scripts/python-smoke.sh
 echo "== bulk_upload with bucket keys against the emulator (symmetric quota 200/s)" && scripts/bulk-upload-check.sh
 echo "== fuzz smoke: every libFuzzer target on its corpus, 30 s in all" && scripts/fuzz.sh smoke 30
