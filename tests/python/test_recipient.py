@@ -100,12 +100,22 @@ def test_key_pairs_and_shared_secrets_go_only_to_the_enclave(kms):
     assert open_for_recipient(private, sealed["CiphertextForRecipient"]) == plain["SharedSecret"]
 
 
+def tiny_key_document() -> bytes:
+    """An attestation document with a 512-bit RSA key: too small for OAEP-SHA-256 of a 32-byte key."""
+    n = (1 << 511) | int.from_bytes(bytes(range(1, 64)), "big") | 1
+    spki = rsa.RSAPublicNumbers(65537, n).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    payload = cbor2.dumps({"module_id": "x", "public_key": spki})
+    return cbor2.dumps(cbor2.CBORTag(18, [cbor2.dumps({1: -35}), {}, payload, bytes(96)]))
+
+
 def test_bad_recipients_are_validation_errors(kms):
     _, recipient = enclave()
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     for bad in [
         {**recipient, "AttestationDocument": b"not an attestation document"},
         {**recipient, "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_1"},
+        {**recipient, "AttestationDocument": tiny_key_document()},
         {"AttestationDocument": cbor2.dumps(cbor2.CBORTag(18, [b"", {}, cbor2.dumps({"module_id": "x"}), b""]))},
     ]:
         with pytest.raises(ClientError) as err:
