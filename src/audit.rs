@@ -36,6 +36,8 @@ pub struct AuditEvent {
     pub scope: Scope,
     /// The caller's access key ID, if signed.
     pub access_key_id: Option<String>,
+    /// The known principal of that access key (verified with `--auth sigv4`).
+    pub principal: Option<std::sync::Arc<crate::auth::Principal>>,
     /// The request ID sent back as `x-amzn-RequestId`.
     pub request_id: uuid::Uuid,
     /// The AWS error code, or `None` on success.
@@ -362,6 +364,8 @@ impl Serialize for Params<'_> {
 struct UserIdentity<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'a str>,
     account_id: &'a str,
     access_key_id: Option<&'a str>,
 }
@@ -427,7 +431,11 @@ fn write_line(
     let line = Line {
         event_version: "1.08",
         user_identity: UserIdentity {
-            kind: "IAMUser",
+            kind: event
+                .principal
+                .as_ref()
+                .map_or("IAMUser", |p| p.kind().cloudtrail_type()),
+            arn: event.principal.as_ref().map(|p| p.arn.as_str()),
             account_id: account,
             access_key_id: event.access_key_id.as_deref(),
         },
@@ -522,6 +530,7 @@ mod tests {
             operation: op,
             scope: Scope::new("111122223333", "eu-west-1"),
             access_key_id: Some("AKIDEXAMPLE".into()),
+            principal: None,
             request_id: uuid::Uuid::parse_str("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0").unwrap(),
             error_code: error,
             params: RequestParameters::from_body(body.as_bytes()),
@@ -577,6 +586,31 @@ mod tests {
             text.ends_with(r#""recipientAccountId":"111122223333","eventCategory":"Management"}"#)
         );
         assert!(!text.contains("errorCode"));
+    }
+
+    #[test]
+    fn a_known_principal_is_named_by_its_arn_and_kind() {
+        let mut e = event(
+            Some(Operation::Decrypt),
+            "{}",
+            Some("AccessDeniedException"),
+        );
+        let role = crate::auth::Principal::parse_short(
+            "ASIAROLE:role-secret:arn:aws:sts::111122223333:assumed-role/Reader/ci",
+        )
+        .unwrap();
+        e.principal = Some(std::sync::Arc::new(role));
+        let (text, v) = format(&e);
+        assert_eq!(
+            v["userIdentity"],
+            serde_json::json!({
+                "type": "AssumedRole",
+                "arn": "arn:aws:sts::111122223333:assumed-role/Reader/ci",
+                "accountId": "111122223333",
+                "accessKeyId": "AKIDEXAMPLE",
+            })
+        );
+        assert!(!text.contains("role-secret"));
     }
 
     #[test]

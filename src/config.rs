@@ -1,5 +1,6 @@
 //! [`Config`]: what the server needs to know besides the engine: default account and Region,
-//! the request body limit, throttling, and who may use the admin API.
+//! the request body limit, throttling, who may use the admin API, and how callers are
+//! authenticated.
 
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ pub struct Config {
     /// The data directory of a durable store, `None` in memory. With a store, mutating
     /// operations run on the blocking pool, so their synced commits never hold up a worker.
     pub data_dir: Option<std::path::PathBuf>,
+    /// The `--auth` mode and the known principals (their `Debug` redacts every secret).
+    pub auth: crate::auth::Authenticator,
 }
 
 impl std::fmt::Debug for Config {
@@ -52,6 +55,7 @@ impl std::fmt::Debug for Config {
             )
             .field("admin_open", &self.admin_open)
             .field("data_dir", &self.data_dir)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -72,6 +76,7 @@ impl Default for Config {
             admin_token: None,
             admin_open: false,
             data_dir: None,
+            auth: crate::auth::Authenticator::default(),
         }
     }
 }

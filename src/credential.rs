@@ -1,6 +1,7 @@
-//! The caller's (account, Region), read from the SigV4 `Authorization` header as AWS scopes
-//! requests: the Region from the credential scope, the account from a 12-digit access key ID
-//! (LocalStack's convention), otherwise the configured defaults. Signatures are not verified.
+//! The caller's (account, Region) as the SigV4 `Authorization` header claims it: the Region
+//! from the credential scope, the account of a known principal's access key, else a 12-digit
+//! access key ID (LocalStack's convention), else the configured default. Nothing is verified
+//! here: with `--auth sigv4`, [`crate::auth`] checks the signature and gives the scope.
 
 use axum::http::HeaderMap;
 use kms_api::Scope;
@@ -48,7 +49,9 @@ pub fn scope_of(headers: &HeaderMap, config: &Config) -> Scope {
         .and_then(parse_authorization);
     match credential {
         Some(c) => {
-            let account = if is_account_id(c.access_key_id) {
+            let account = if let Some(principal) = config.auth.principals().get(c.access_key_id) {
+                principal.account.as_str()
+            } else if is_account_id(c.access_key_id) {
                 c.access_key_id
             } else {
                 &config.default_account

@@ -13,6 +13,7 @@
 //! # Layout
 //! - [`protocol`]: the AWS JSON 1.1 request handler and error responses.
 //! - [`credential`]: (account, Region) from the SigV4 credential.
+//! - [`auth`]: the `--auth` mode, the known principals, and SigV4 verification.
 //! - [`regions`]: the AWS Regions a credential may name.
 //! - [`admin`]: `/_kms/health`, `/_kms/reset`, `/_kms/clock`, `/_kms/quotas`, and who may
 //!   call them.
@@ -22,6 +23,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod credential;
 pub mod faults;

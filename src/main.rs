@@ -120,6 +120,27 @@ struct Args {
     #[arg(long, env = "KMS_ADMIN_OPEN")]
     admin_open: bool,
 
+    /// How callers are authenticated: `none` (no checks) or `sigv4` (every KMS request must
+    /// carry a valid AWS Signature Version 4 of a known principal).
+    #[arg(long, env = "KMS_AUTH", default_value = "none", value_parser = ["none", "sigv4"])]
+    auth: String,
+
+    /// A principal: AKID:SECRET:PRINCIPAL_ARN (its account is the ARN's; identity policy
+    /// `kms:*` on its own account). Repeatable; the variable takes a comma-separated list.
+    #[arg(
+        long = "principal",
+        env = "KMS_PRINCIPALS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        value_name = "AKID:SECRET:ARN"
+    )]
+    principals: Vec<String>,
+
+    /// A TOML or JSON file of principals: access key IDs with their secret keys, ARNs,
+    /// session tokens and identity policies (see README, "Access control").
+    #[arg(long = "principals", env = "KMS_PRINCIPALS_FILE", value_name = "FILE")]
+    principals_file: Option<std::path::PathBuf>,
+
     /// Log filter (tracing's EnvFilter syntax): e.g. info, debug, kms_emulator=debug.
     #[arg(long, env = "KMS_LOG", default_value = "info")]
     log: String,
@@ -184,6 +205,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     }
+    let auth = match build_authenticator(&args) {
+        Ok(auth) => auth,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let config = Config {
         default_account: args.account_id.clone(),
         default_region: args.region.clone(),
@@ -199,6 +227,7 @@ async fn main() -> std::process::ExitCode {
         admin_token: args.admin_token.clone(),
         admin_open: args.admin_open,
         data_dir: args.data_dir.clone(),
+        auth,
     };
     let mut builder = kms_api::Kms::builder();
     let mut store = None;
@@ -259,12 +288,14 @@ async fn main() -> std::process::ExitCode {
         }
     }
     tracing::info!(
-        "kms-emulator {} listening on http://{} (account {}, region {}, throttling {}, storage: {storage})",
+        "kms-emulator {} listening on http://{} (account {}, region {}, throttling {}, auth {} with {} principals, storage: {storage})",
         env!("CARGO_PKG_VERSION"),
         listener.local_addr().map_or(addr, |a| a),
         config.default_account,
         config.default_region,
         if config.throttle { "as AWS" } else { "off" },
+        config.auth.mode().name(),
+        config.auth.principals().len(),
     );
     warn_about_admin_access(&listener, &config);
     let mut state = AppState::new(kms, config);
@@ -284,6 +315,33 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The `--auth` mode over the `--principal` flags and the `--principals` file. `sigv4` with
+/// no principal would refuse every request, so it is an error.
+fn build_authenticator(args: &Args) -> Result<kms_emulator::auth::Authenticator, String> {
+    use kms_emulator::auth::{AuthMode, Authenticator, Principal, Principals};
+    let mode: AuthMode = args.auth.parse()?;
+    let mut principals = Principals::new();
+    for flag in args.principals.iter().filter(|f| !f.trim().is_empty()) {
+        let principal = Principal::parse_short(flag.trim())
+            .map_err(|e| format!("--principal / KMS_PRINCIPALS: {e}"))?;
+        principals
+            .add(principal)
+            .map_err(|e| format!("--principal: {e}"))?;
+    }
+    if let Some(path) = &args.principals_file {
+        principals
+            .add_file(path)
+            .map_err(|e| format!("--principals / KMS_PRINCIPALS_FILE {}: {e}", path.display()))?;
+    }
+    if mode != AuthMode::None && principals.is_empty() {
+        return Err(format!(
+            "--auth {} needs at least one principal: --principal AKID:SECRET:ARN or --principals FILE",
+            mode.name()
+        ));
+    }
+    Ok(Authenticator::new(mode, principals))
 }
 
 /// `--clock-offset-seconds` stays within 1000 years either way. `unsigned_abs`, because

@@ -8,12 +8,15 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use kms_api::{KmsError, Operation, Scope};
 
+use std::sync::Arc;
+
 use crate::audit::{AuditEvent, RequestParameters};
+use crate::auth::{sigv4, Principal};
 use crate::credential::{access_key_id, scope_of};
 use crate::throttle::{quota_for, QuotaId};
 use crate::{regions, AppState};
@@ -24,7 +27,13 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 
 /// `POST /`: one KMS API call.
-pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4();
     let operation = headers
@@ -32,18 +41,41 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
         .and_then(|v| v.to_str().ok())
         .and_then(Operation::from_target);
     let name = operation.map_or("unknown", Operation::name);
-    let scope = scope_of(&headers, &state.config);
+    let mut scope = scope_of(&headers, &state.config);
+    let mut principal = access_key_id(&headers)
+        .and_then(|id| state.config.auth.principals().get(id))
+        .cloned();
     let mut request_body = Bytes::new();
+    let verifies = state.config.auth.verifies();
     let result = match operation {
-        None => Err(Failure::kms(
-            StatusCode::BAD_REQUEST,
-            KmsError::UnknownOperation,
-        )),
-        Some(op) => match read_body(&state, &headers, body).await {
+        None if !verifies => Err(unknown_operation()),
+        _ => match read_body(&state, &headers, body).await {
             Err(failure) => Err(failure),
             Ok(bytes) => {
                 request_body = bytes;
-                admit_and_run(&state, &scope, op, &request_body, request_id).await
+                let verified = if verifies {
+                    authenticate(&state, &method, &uri, &headers, &request_body).map(Some)
+                } else {
+                    Ok(None)
+                };
+                match (verified, operation) {
+                    (Err(failure), _) => {
+                        principal = None;
+                        Err(failure)
+                    }
+                    (Ok(caller), op) => {
+                        if let Some((caller, region)) = caller {
+                            scope = Scope::new(caller.account.as_str(), region.as_str());
+                            principal = Some(caller);
+                        }
+                        match op {
+                            None => Err(unknown_operation()),
+                            Some(op) => {
+                                admit_and_run(&state, &scope, op, &request_body, request_id).await
+                            }
+                        }
+                    }
+                }
             }
         },
     };
@@ -78,6 +110,7 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
             time: state.kms.now(),
             operation,
             access_key_id: access_key_id(&headers).map(str::to_owned),
+            principal,
             scope,
             request_id,
             error_code,
@@ -91,6 +124,41 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bod
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
+}
+
+fn unknown_operation() -> Failure {
+    Failure::kms(StatusCode::BAD_REQUEST, KmsError::UnknownOperation)
+}
+
+/// Verifies the request's SigV4 signature (`--auth sigv4`): the principal who signed it and
+/// the Region of its credential scope, or AWS's authentication error. A signature is current
+/// within 15 minutes of the emulated clock or of the host's.
+fn authenticate(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Arc<Principal>, String), Failure> {
+    let request = sigv4::Request {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers,
+        body,
+    };
+    let emulated = || state.kms.now().timestamp();
+    let host = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    };
+    state
+        .config
+        .auth
+        .verify(&request, &[&emulated, &host])
+        .map(|v| (v.principal.clone(), v.region.to_owned()))
+        .map_err(|e| Failure::front_end(StatusCode::BAD_REQUEST, e.code, e.message))
 }
 
 /// Why a request is answered with an error: the engine's [`KmsError`], or one the front end
