@@ -8,6 +8,9 @@
 # KMS_ENDPOINT=http://127.0.0.1:PORT/ drives a server that is already running (e.g. local-kms)
 # instead of building and starting one;
 # KMS_EMULATOR_ARGS adds server flags (e.g. "--throttle off", "--data-dir /tmp/kms-load").
+# AUTH=sigv4 starts the server with --auth sigv4 and one principal, and signs every request for
+# real (scripts/load/sigv4_headers.py; wrk replays the signed request, so each one is verified in
+# full); compare with the default AUTH=none in the same session.
 # Needs wrk (apt-get install wrk). Starts its own server on a free port and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,17 +40,29 @@ if [ -n "${KMS_ENDPOINT:-}" ]; then
 else
 cargo build --release --locked --bin kms-emulator
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-KMS_LOG=warn target/release/kms-emulator --listen "127.0.0.1:$port" ${KMS_EMULATOR_ARGS:-} &
+auth_args=()
+if [ "${AUTH:-none}" = sigv4 ]; then
+  auth_args=(--auth sigv4 --principal "AKIDEXAMPLE:load-test-secret:arn:aws:iam::111122223333:user/load")
+fi
+KMS_LOG=warn target/release/kms-emulator --listen "127.0.0.1:$port" "${auth_args[@]}" ${KMS_EMULATOR_ARGS:-} &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/_kms/health" >/dev/null && break; sleep 0.1; done
 url="http://127.0.0.1:$port/"
 fi
+host=${url#http://}; host=${host%/}
+# A real signature (checked only with AUTH=sigv4; any server accepts it).
+signed_headers() { scripts/load/sigv4_headers.py "$1" "$2" "$host"; }
+{ read -r amz_date; read -r authorization; } < <(signed_headers CreateKey "$create_body")
 key=$(curl -sf "$url" -H 'Content-Type: application/x-amz-json-1.1' \
-  -H 'X-Amz-Target: TrentService.CreateKey' \
-  -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0' \
+  -H 'X-Amz-Target: TrentService.CreateKey' -H "X-Amz-Date: $amz_date" \
+  -H "Authorization: $authorization" \
   -d "$create_body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["KeyMetadata"]["KeyId"])')
-echo "$script, wrk -t1 -c$connections -d$duration, key $key, server flags: ${KMS_EMULATOR_ARGS:-none}"
+if [ "$script" = generate_data_key ]; then
+  { read -r KMS_AMZ_DATE; read -r KMS_AUTHORIZATION; } < <(signed_headers GenerateDataKey "{\"KeyId\":\"$key\",\"KeySpec\":\"AES_256\"}")
+  export KMS_AMZ_DATE KMS_AUTHORIZATION
+fi
+echo "$script, wrk -t1 -c$connections -d$duration, key $key, auth ${AUTH:-none}, server flags: ${KMS_EMULATOR_ARGS:-none}"
 if [ "$script" = sign ]; then
   echo "key spec $spec, signing algorithm $KMS_SIGNING_ALGORITHM${KMS_ENDPOINT:+, server $KMS_ENDPOINT}"
 fi

@@ -3,8 +3,12 @@ wrk.method = "POST"
 wrk.path = "/"
 wrk.headers["Content-Type"] = "application/x-amz-json-1.1"
 wrk.headers["X-Amz-Target"] = "TrentService.GenerateDataKey"
-wrk.headers["Authorization"] =
+-- A real signature from scripts/load/sigv4_headers.py when load.sh gives one (AUTH=sigv4).
+wrk.headers["Authorization"] = os.getenv("KMS_AUTHORIZATION") or
   "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0"
+if os.getenv("KMS_AMZ_DATE") then
+  wrk.headers["X-Amz-Date"] = os.getenv("KMS_AMZ_DATE")
+end
 wrk.body = '{"KeyId":"' .. os.getenv("KMS_KEY_ID") .. '","KeySpec":"AES_256"}'
 
 local statuses = {}
