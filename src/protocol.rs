@@ -42,9 +42,15 @@ pub async fn handle(
         .and_then(Operation::from_target);
     let name = operation.map_or("unknown", Operation::name);
     let mut scope = scope_of(&headers, &state.config);
-    let mut principal = access_key_id(&headers)
-        .and_then(|id| state.config.auth.principals().get(id))
-        .cloned();
+    // Without principals (the default) the header is not parsed a second time.
+    let principals = state.config.auth.principals();
+    let mut principal = if principals.is_empty() {
+        None
+    } else {
+        access_key_id(&headers)
+            .and_then(|id| principals.get(id))
+            .cloned()
+    };
     let mut request_body = Bytes::new();
     let verifies = state.config.auth.verifies();
     let result = match operation {
