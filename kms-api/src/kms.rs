@@ -565,7 +565,7 @@ impl Kms {
                 self.random(),
             ))],
             tags: Vec::new(),
-            policy: crate::ops::policies::default_policy(scope),
+            policy: crate::key::policy::KeyPolicy::new(crate::ops::policies::default_policy(scope)),
             // AWS managed keys rotate every year.
             rotation: crate::key::record::RotationSchedule {
                 enabled: true,

@@ -27,6 +27,7 @@
 //! - [`crypto`]: the ciphertext blob and the encryption context as AAD.
 //! - [`error`]: [`KmsError`], one variant per AWS exception.
 //! - [`clock`], [`random`], [`persist`]: the injected time, randomness and persistence.
+//! - [`policy`]: the IAM policy language (key and identity policies), compiled once.
 //! - [`secret`]: [`Secret`], the one type for secret bytes.
 //! - [`regions`]: the AWS Regions and their partitions.
 
@@ -44,6 +45,7 @@ pub mod kms;
 pub mod operation;
 pub mod ops;
 pub mod persist;
+pub mod policy;
 pub mod random;
 pub mod regions;
 pub mod scope;

@@ -8,6 +8,7 @@ pub(crate) mod id;
 pub mod imported;
 pub mod material;
 pub mod multi_region;
+pub mod policy;
 pub mod record;
 pub mod snapshot;
 pub mod spec;

@@ -40,7 +40,7 @@ pub struct KeyRecord {
     pub(crate) versions: Vec<Arc<KeyMaterial>>,
     /// In the order they were first set; a re-set key keeps its place.
     pub(crate) tags: Vec<(String, String)>,
-    pub(crate) policy: String,
+    pub(crate) policy: crate::key::policy::KeyPolicy,
     pub(crate) rotation: RotationSchedule,
     /// An AWS managed key (`alias/aws/<service>`), created on first use; `KeyManager` `AWS`.
     pub(crate) aws_managed: bool,

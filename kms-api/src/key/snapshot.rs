@@ -172,7 +172,7 @@ impl KeyRecord {
             deletion_date: self.deletion_date,
             pending_window_days: self.pending_window_days,
             tags: self.tags.clone(),
-            policy: self.policy.clone(),
+            policy: self.policy.text().to_owned(),
             rotation: RotationSnapshot {
                 enabled: self.rotation.enabled,
                 period_days: self.rotation.period_days,
@@ -343,7 +343,7 @@ impl KeyRecord {
             pending_window_days: s.pending_window_days,
             versions,
             tags: s.tags,
-            policy: s.policy,
+            policy: crate::key::policy::KeyPolicy::new(s.policy),
             rotation: RotationSchedule {
                 enabled: s.rotation.enabled,
                 period_days: s.rotation.period_days,
@@ -405,7 +405,7 @@ impl KeyRecord {
             pending_window_days: None,
             versions,
             tags: Vec::new(),
-            policy: crate::ops::policies::default_policy(scope),
+            policy: crate::key::policy::KeyPolicy::new(crate::ops::policies::default_policy(scope)),
             rotation: RotationSchedule {
                 enabled: next_rotation.is_some(),
                 period_days: 365,

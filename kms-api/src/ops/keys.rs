@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::error::KmsError;
 use crate::key::id::key_arn;
 use crate::key::material::KeyMaterial;
+use crate::key::policy::KeyPolicy;
 use crate::key::record::{KeyRecord, MultiRegionConfig, RotationSchedule};
 use crate::key::spec::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::Kms;
@@ -103,7 +104,7 @@ impl Kms {
         let tags = tags::checked_tags(req.tags.as_deref().unwrap_or_default(), &[])?;
         let policy = match req.policy {
             Some(p) => policies::checked_policy(p)?,
-            None => policies::default_policy(scope),
+            None => KeyPolicy::new(policies::default_policy(scope)),
         };
         if let Some(state) = self.scope_state(scope) {
             check_key_limit(&state)?;

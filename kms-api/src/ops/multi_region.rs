@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::error::KmsError;
 use crate::key::id::key_arn;
+use crate::key::policy::KeyPolicy;
 use crate::key::record::KeyRecord;
 use crate::key::spec::{KeyState, Origin};
 use crate::kms::Kms;
@@ -101,7 +102,7 @@ impl Kms {
         let tag_list = tags::checked_tags(&given_tags, &[])?;
         let policy = match req.policy {
             Some(p) => policies::checked_policy(p)?,
-            None => policies::default_policy(&replica_scope),
+            None => KeyPolicy::new(policies::default_policy(&replica_scope)),
         };
         if let Some(state) = self.scope_state(&replica_scope) {
             check_key_limit(&state)?;
@@ -162,7 +163,7 @@ impl Kms {
         let replica = self.find_key(&replica_scope, key.id)?;
         Ok(ReplicateKeyResponse {
             replica_key_metadata: metadata(&replica),
-            replica_policy: replica.policy.clone(),
+            replica_policy: replica.policy.text().to_owned(),
             replica_tags: (!given_tags.is_empty()).then(|| {
                 replica
                     .tags

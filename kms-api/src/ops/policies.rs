@@ -1,8 +1,10 @@
-//! Key policy operations: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies. Policies are stored
-//! and returned, not evaluated.
+//! Key policy operations: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies. A policy is checked
+//! and compiled when it is set (`crate::policy`); `crate::authorize` evaluates it.
 
 use crate::error::KmsError;
+use crate::key::policy::KeyPolicy;
 use crate::kms::Kms;
+use crate::policy::Policy;
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
 use crate::wire::keys::Empty;
@@ -34,7 +36,7 @@ impl Kms {
         let key = self.resolve(scope, key_id.unwrap_or_default(), false)?;
         check_policy_name(&req.policy_name)?;
         Ok(GetKeyPolicyResponse {
-            policy: key.policy.clone(),
+            policy: key.policy.text().to_owned(),
             policy_name: DEFAULT_POLICY_NAME.into(),
         })
     }
@@ -121,22 +123,16 @@ pub(crate) fn validate_policy_member(v: &mut Violations, policy: Option<&str>) {
     }
 }
 
-/// A policy document must be a JSON object of at most 32 KB.
-pub(crate) fn checked_policy(policy: String) -> Result<String, KmsError> {
+/// A key policy must be at most 32 KB and a valid IAM policy whose every statement names a
+/// principal; it is compiled here, once.
+pub(crate) fn checked_policy(policy: String) -> Result<KeyPolicy, KmsError> {
     if policy.len() > MAX_POLICY_BYTES {
         return Err(KmsError::LimitExceeded(format!(
             "The key policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes."
         )));
     }
-    match serde_json::from_str::<serde_json::Value>(&policy) {
-        Ok(serde_json::Value::Object(doc)) if doc.contains_key("Statement") => Ok(policy),
-        Ok(_) => Err(KmsError::MalformedPolicyDocument(
-            "The policy document must be a JSON object with a Statement.".into(),
-        )),
-        Err(_) => Err(KmsError::MalformedPolicyDocument(
-            "The policy document is not valid JSON.".into(),
-        )),
-    }
+    let compiled = Policy::parse_key_policy(&policy)?;
+    Ok(KeyPolicy::compiled_from(policy, compiled))
 }
 
 /// The policy AWS gives a key created without one, formatted as AWS returns it.
@@ -174,5 +170,6 @@ mod tests {
             Err(KmsError::MalformedPolicyDocument(_))
         ));
         assert!(checked_policy("{\"Statement\":[]}".into()).is_ok());
+        assert!(checked_policy(default_policy(&Scope::new("111122223333", "us-east-1"))).is_ok());
     }
 }

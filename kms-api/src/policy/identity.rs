@@ -1,0 +1,79 @@
+//! [`Identity`]: who is calling, as authorization sees it: the principal's ARN, its account,
+//! the role an assumed-role session belongs to, and its compiled identity policies.
+
+use crate::policy::Policy;
+
+/// A caller: an IAM user, role, assumed-role session or account root, with its identity
+/// policies.
+///
+/// ```
+/// use kms_api::policy::Identity;
+/// let session = Identity::new("arn:aws:sts::111122223333:assumed-role/Reader/ci", Vec::new());
+/// assert_eq!(session.account(), "111122223333");
+/// assert!(session.is("arn:aws:iam::111122223333:role/Reader"));
+/// assert!(session.is("arn:aws:sts::111122223333:assumed-role/Reader/ci"));
+/// assert!(!session.is("arn:aws:iam::111122223333:role/Writer"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Identity {
+    arn: String,
+    account: String,
+    role_arn: Option<String>,
+    policies: Vec<Policy>,
+}
+
+impl Identity {
+    /// The caller with this principal ARN (`arn:<partition>:iam::<account>:user/...`,
+    /// `...:role/...`, `...:root`, or `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`)
+    /// and these identity policies. The account is read from the ARN.
+    pub fn new(arn: impl Into<String>, policies: Vec<Policy>) -> Self {
+        let arn = arn.into();
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let account = parts.get(4).copied().unwrap_or_default().to_owned();
+        let role_arn = match parts[..] {
+            [_, partition, "sts", _, account, resource] => resource
+                .strip_prefix("assumed-role/")
+                .and_then(|r| r.split_once('/'))
+                .map(|(role, _)| format!("arn:{partition}:iam::{account}:role/{role}")),
+            _ => None,
+        };
+        Self {
+            arn,
+            account,
+            role_arn,
+            policies,
+        }
+    }
+
+    /// The principal ARN.
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    /// The 12-digit account of the principal.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The identity policies.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// Whether `arn` names this caller: its own ARN or, for an assumed-role session, its
+    /// role's ARN.
+    pub fn is(&self, arn: &str) -> bool {
+        self.arn == arn || self.role_arn.as_deref() == Some(arn)
+    }
+
+    /// The principal type AWS puts in `aws:PrincipalType`: `Account`, `AssumedRole` or `User`.
+    pub fn principal_type(&self) -> &'static str {
+        if self.arn.ends_with(":root") {
+            "Account"
+        } else if self.role_arn.is_some() {
+            "AssumedRole"
+        } else {
+            "User"
+        }
+    }
+}
