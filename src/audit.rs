@@ -443,7 +443,11 @@ fn write_line(
         event_source: "kms.amazonaws.com",
         event_name: event.operation.map_or("Unknown", Operation::name),
         aws_region: scope.region(),
-        error_code: event.error_code,
+        // CloudTrail records an authorization failure as `AccessDenied`.
+        error_code: event.error_code.map(|c| match c {
+            "AccessDeniedException" => "AccessDenied",
+            other => other,
+        }),
         request_parameters,
         response_elements: None,
         request_id: event.request_id.hyphenated().to_string(),

@@ -120,9 +120,10 @@ struct Args {
     #[arg(long, env = "KMS_ADMIN_OPEN")]
     admin_open: bool,
 
-    /// How callers are authenticated: `none` (no checks) or `sigv4` (every KMS request must
-    /// carry a valid AWS Signature Version 4 of a known principal).
-    #[arg(long, env = "KMS_AUTH", default_value = "none", value_parser = ["none", "sigv4"])]
+    /// How callers are authenticated and authorized: `none` (no checks), `sigv4` (every KMS
+    /// request must carry a valid AWS Signature Version 4 of a known principal) or `enforce`
+    /// (sigv4, and key policies, identity policies and grants decide, as in AWS).
+    #[arg(long, env = "KMS_AUTH", default_value = "none", value_parser = ["none", "sigv4", "enforce"])]
     auth: String,
 
     /// A principal: AKID:SECRET:PRINCIPAL_ARN (its account is the ARN's; identity policy

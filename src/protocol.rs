@@ -77,7 +77,10 @@ pub async fn handle(
                         match op {
                             None => Err(unknown_operation()),
                             Some(op) => {
-                                admit_and_run(&state, &scope, op, &request_body, request_id).await
+                                let caller =
+                                    principal.clone().filter(|_| state.config.auth.enforces());
+                                admit_and_run(&state, &scope, caller, op, &request_body, request_id)
+                                    .await
                             }
                         }
                     }
@@ -300,6 +303,7 @@ fn timed_out() -> Failure {
 async fn admit_and_run(
     state: &AppState,
     scope: &Scope,
+    caller: Option<Arc<Principal>>,
     op: Operation,
     body: &Bytes,
     request_id: uuid::Uuid,
@@ -360,16 +364,18 @@ async fn admit_and_run(
         // to generate when its pool is empty: run these on the blocking pool so the async
         // workers keep serving cryptographic requests meanwhile.
         let (st, scope, body) = (state.clone(), scope.clone(), body.clone());
-        return tokio::task::spawn_blocking(move || run(&st, &scope, op, &body, request_id))
-            .await
-            .unwrap_or_else(|e| {
-                Err(Failure::kms(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    KmsError::Internal(format!("{op} task failed: {e}")),
-                ))
-            });
+        return tokio::task::spawn_blocking(move || {
+            run(&st, &scope, caller.as_deref(), op, &body, request_id)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(Failure::kms(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                KmsError::Internal(format!("{op} task failed: {e}")),
+            ))
+        });
     }
-    run(state, scope, op, body, request_id)
+    run(state, scope, caller.as_deref(), op, body, request_id)
 }
 
 /// Admits one request against `quota` or refuses it with `ThrottlingException`. Inside the
@@ -521,19 +527,25 @@ fn key_pair_spec(op: Operation, body: &[u8]) -> Option<String> {
     }
 }
 
-/// Runs the engine, turning a panic into `KMSInternalException` so one bad request can never
-/// take the server down.
 /// Runs the request in the engine as `request_id`, so the key uses it makes are recorded
-/// with the ID the client gets (GetKeyLastUsage).
+/// with the ID the client gets (GetKeyLastUsage); authorized for `caller` in `--auth enforce`.
+/// A panic becomes `KMSInternalException`, so one bad request can never take the server down.
 fn run(
     state: &AppState,
     scope: &Scope,
+    caller: Option<&Principal>,
     op: Operation,
     body: &Bytes,
     request_id: uuid::Uuid,
 ) -> Result<Vec<u8>, Failure> {
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        kms_api::key::usage::with_request_id(request_id, || state.kms.dispatch(scope, op, body))
+        kms_api::key::usage::with_request_id(request_id, || match caller {
+            Some(p) => {
+                let caller = kms_api::authorize::Caller::new(&p.identity);
+                state.kms.dispatch_as(scope, &caller, op, body)
+            }
+            None => state.kms.dispatch(scope, op, body),
+        })
     }));
     match outcome {
         Ok(Ok(body)) => Ok(body),

@@ -289,3 +289,211 @@ async fn without_verification_known_keys_act_in_their_accounts_and_nothing_is_ch
     assert_eq!(resp.status, 200);
     server.shutdown().await;
 }
+
+const ACCOUNT: &str = "111122223333";
+const PARTNER: &str = "444455556666";
+
+/// `--auth enforce` with the README's cast: an administrator, a reader the key policy lets
+/// decrypt (for one tenant's context only), a writer of the same account it does not name,
+/// and a partner account's app whose identity policy reaches the key.
+async fn enforcing_server() -> RunningServer {
+    let mut principals = Principals::new();
+    principals
+        .add_file_text(
+            &format!(
+                r#"
+                [[principals]]
+                access_key_id = "AKIAADMIN"
+                secret_access_key = "admin-secret"
+                arn = "arn:aws:iam::{ACCOUNT}:user/admin"
+
+                [[principals]]
+                access_key_id = "AKIAREADER"
+                secret_access_key = "reader-secret"
+                arn = "arn:aws:iam::{ACCOUNT}:user/reader"
+
+                [[principals]]
+                access_key_id = "AKIAWRITER"
+                secret_access_key = "writer-secret"
+                arn = "arn:aws:iam::{ACCOUNT}:user/writer"
+
+                [[principals]]
+                access_key_id = "AKIAPARTNER"
+                secret_access_key = "partner-secret"
+                arn = "arn:aws:sts::{PARTNER}:assumed-role/App/run-1"
+                policies = ['{{"Statement":{{"Effect":"Allow","Action":["kms:Encrypt","kms:Decrypt"],"Resource":"arn:aws:kms:*:{ACCOUNT}:key/*"}}}}']
+                "#
+            ),
+            std::path::Path::new("."),
+        )
+        .unwrap();
+    let config = Config {
+        auth: Authenticator::new(AuthMode::Enforce, principals),
+        ..Config::default()
+    };
+    kms_emulator::start(config, kms_api::Kms::new(), "127.0.0.1:0")
+        .await
+        .unwrap()
+}
+
+fn as_user(server: &RunningServer, key: &str, secret: &str) -> Client {
+    client_with(server, key, secret, None, REGION, None)
+}
+
+fn denial<T, E>(
+    result: Result<T, aws_sdk_kms::error::SdkError<E, aws_sdk_kms::config::http::HttpResponse>>,
+) -> String
+where
+    E: aws_sdk_kms::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    let err = result.err().expect("the request was allowed");
+    let meta = err.as_service_error().expect("not a service error");
+    assert_eq!(meta.code(), Some("AccessDeniedException"), "{err:?}");
+    meta.message().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn enforce_decides_by_key_policy_identity_policy_and_grants() {
+    let server = enforcing_server().await;
+    let admin = as_user(&server, "AKIAADMIN", "admin-secret");
+    let reader = as_user(&server, "AKIAREADER", "reader-secret");
+    let writer = as_user(&server, "AKIAWRITER", "writer-secret");
+    let partner = as_user(&server, "AKIAPARTNER", "partner-secret");
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/admin")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "ReaderDecryptsBlue", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/reader")},
+         "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "blue"}}},
+        {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": PARTNER},
+         "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}
+    ]});
+    let key = (admin.create_key().policy(policy.to_string()).send())
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+    let encrypt = |tenant: &'static str| {
+        admin
+            .encrypt()
+            .key_id(&key)
+            .plaintext(Blob::new("payload"))
+            .encryption_context("tenant", tenant)
+            .send()
+    };
+    let blue = (encrypt("blue")).await.unwrap().ciphertext_blob.unwrap();
+    let red = (encrypt("red")).await.unwrap().ciphertext_blob.unwrap();
+
+    // The key policy names the reader, for the blue tenant only.
+    let out = (reader
+        .decrypt()
+        .ciphertext_blob(blue.clone())
+        .encryption_context("tenant", "blue")
+        .send())
+    .await
+    .unwrap();
+    assert_eq!(out.plaintext.unwrap().as_ref(), b"payload");
+    let m = denial(
+        reader
+            .decrypt()
+            .ciphertext_blob(red.clone())
+            .encryption_context("tenant", "red")
+            .send()
+            .await,
+    );
+    assert_eq!(m, format!("User: arn:aws:iam::{ACCOUNT}:user/reader is not authorized to perform: kms:Decrypt on resource: {key} because no resource-based policy allows the kms:Decrypt action"));
+    // The writer has kms:* in its identity policy, but the key policy does not delegate to
+    // the account: IAM alone cannot open the key.
+    let m = denial(
+        writer
+            .decrypt()
+            .ciphertext_blob(blue.clone())
+            .encryption_context("tenant", "blue")
+            .send()
+            .await,
+    );
+    assert!(
+        m.ends_with("because no resource-based policy allows the kms:Decrypt action"),
+        "{m}"
+    );
+    // Its identity policy does allow ListKeys, which has no key policy.
+    writer.list_keys().send().await.unwrap();
+    // The partner account's role: key policy (its account) and its identity policy both allow.
+    let out = (partner
+        .decrypt()
+        .ciphertext_blob(red.clone())
+        .key_id(&key)
+        .encryption_context("tenant", "red")
+        .send())
+    .await
+    .unwrap();
+    assert_eq!(out.plaintext.unwrap().as_ref(), b"payload");
+    let m = denial(partner.describe_key().key_id(&key).send().await);
+    assert!(
+        m.contains("arn:aws:sts::444455556666:assumed-role/App/run-1")
+            && m.contains("kms:DescribeKey"),
+        "{m}"
+    );
+
+    // A grant lets the writer decrypt the blue tenant's data, until the writer retires it.
+    let grant = (admin
+        .create_grant()
+        .key_id(&key)
+        .grantee_principal(format!("arn:aws:iam::{ACCOUNT}:user/writer"))
+        .retiring_principal(format!("arn:aws:iam::{ACCOUNT}:user/writer"))
+        .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+        .constraints(
+            aws_sdk_kms::types::GrantConstraints::builder()
+                .encryption_context_subset("tenant", "blue")
+                .build(),
+        )
+        .send())
+    .await
+    .unwrap();
+    let decrypt_as_writer = |blob: &Blob, tenant: &'static str| {
+        writer
+            .decrypt()
+            .ciphertext_blob(blob.clone())
+            .encryption_context("tenant", tenant)
+            .grant_tokens(grant.grant_token.clone().unwrap())
+            .send()
+    };
+    (decrypt_as_writer(&blue, "blue")).await.unwrap();
+    denial(decrypt_as_writer(&red, "red").await);
+    (writer
+        .retire_grant()
+        .grant_token(grant.grant_token.clone().unwrap())
+        .send())
+    .await
+    .unwrap();
+    // The grant is retired: its token no longer lets the writer in.
+    denial(decrypt_as_writer(&blue, "blue").await);
+    denial(
+        writer
+            .decrypt()
+            .ciphertext_blob(blue.clone())
+            .encryption_context("tenant", "blue")
+            .send()
+            .await,
+    );
+
+    // The lockout safety check: the admin may not write itself out of the policy.
+    let locked = serde_json::json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/reader")}, "Action": "kms:*", "Resource": "*"}]});
+    let err = admin
+        .put_key_policy()
+        .key_id(&key)
+        .policy_name("default")
+        .policy(locked.to_string())
+        .send()
+        .await
+        .unwrap_err();
+    let service = err.as_service_error().unwrap();
+    assert!(service.is_malformed_policy_document_exception(), "{err:?}");
+    assert_eq!(
+        aws_sdk_kms::error::ProvideErrorMetadata::message(service),
+        Some("The new key policy will not allow you to update the key policy in the future.")
+    );
+}

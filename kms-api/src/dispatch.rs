@@ -126,7 +126,7 @@ where
 
 /// A parse error message that says where the body went wrong without echoing any of it
 /// (serde's own text quotes values, which may be plaintext, grant tokens or context).
-fn serialization_message(e: &serde_json::Error) -> String {
+pub(crate) fn serialization_message(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match e.classify() {
         Category::Syntax | Category::Eof => format!(

@@ -27,12 +27,14 @@
 //! - [`crypto`]: the ciphertext blob and the encryption context as AAD.
 //! - [`error`]: [`KmsError`], one variant per AWS exception.
 //! - [`clock`], [`random`], [`persist`]: the injected time, randomness and persistence.
+//! - [`authorize`]: [`Kms::dispatch_as`], the KMS evaluation logic for a caller.
 //! - [`policy`]: the IAM policy language (key and identity policies), compiled once.
 //! - [`secret`]: [`Secret`], the one type for secret bytes.
 //! - [`regions`]: the AWS Regions and their partitions.
 
 #![warn(missing_docs)]
 
+pub mod authorize;
 pub mod clock;
 pub mod crypto;
 mod dispatch;

@@ -37,6 +37,9 @@ pub enum AuthMode {
     None,
     /// Every KMS request carries a valid SigV4 signature of a known credential.
     Sigv4,
+    /// `Sigv4`, and every request is authorized by key policies, identity policies and
+    /// grants (`kms_api::authorize`).
+    Enforce,
 }
 
 impl std::str::FromStr for AuthMode {
@@ -46,8 +49,9 @@ impl std::str::FromStr for AuthMode {
         match s {
             "none" => Ok(Self::None),
             "sigv4" => Ok(Self::Sigv4),
+            "enforce" => Ok(Self::Enforce),
             other => Err(format!(
-                "unknown auth mode {other:?}: expected none or sigv4"
+                "unknown auth mode {other:?}: expected none, sigv4 or enforce"
             )),
         }
     }
@@ -59,6 +63,7 @@ impl AuthMode {
         match self {
             Self::None => "none",
             Self::Sigv4 => "sigv4",
+            Self::Enforce => "enforce",
         }
     }
 }
@@ -136,6 +141,11 @@ impl Authenticator {
     /// The known principals.
     pub fn principals(&self) -> &Principals {
         &self.principals
+    }
+
+    /// Whether requests are authorized by policies and grants (`--auth enforce`).
+    pub fn enforces(&self) -> bool {
+        self.mode == AuthMode::Enforce
     }
 
     /// Whether requests must be signed.

@@ -37,6 +37,8 @@ pub struct Principal {
     pub arn: String,
     /// The IAM identity policies attached to it (JSON documents).
     pub identity_policies: Vec<serde_json::Value>,
+    /// The principal as authorization sees it: its ARN and its compiled identity policies.
+    pub identity: kms_api::policy::Identity,
     /// The last signing key derived, for its (date, Region, service): SDK requests reuse it
     /// all day, so most requests skip the four HMACs of the derivation.
     signing_key: RwLock<Option<CachedSigningKey>>,
@@ -193,6 +195,16 @@ impl Principal {
         } else {
             identity_policies
         };
+        let compiled = identity_policies
+            .iter()
+            .map(|p| {
+                kms_api::policy::Policy::parse_identity_policy(&p.to_string()).map_err(
+                    |kms_api::policy::PolicyError::Malformed(m)| {
+                        format!("an identity policy of {access_key_id} is malformed: {m}")
+                    },
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             access_key_id: access_key_id.to_owned(),
             secret_access_key,
@@ -200,6 +212,7 @@ impl Principal {
             account,
             arn: arn.to_owned(),
             identity_policies,
+            identity: kms_api::policy::Identity::new(arn, compiled),
             signing_key: RwLock::new(None),
         })
     }

@@ -338,7 +338,7 @@ impl Kms {
 
     /// The key and grant a token names; `InvalidGrantTokenException` when it is not a token
     /// of this engine or its grant is gone (retired, revoked, or deleted with its key).
-    fn grant_of_token(
+    pub(crate) fn grant_of_token(
         &self,
         scope: &Scope,
         token: &str,

@@ -1,0 +1,324 @@
+//! The evaluation logic end to end through `dispatch_as`: key policy, delegation to identity
+//! policies, cross-account, encryption-context conditions, grants, the lockout check.
+
+use serde_json::{json, Value};
+
+use super::*;
+
+const ACCOUNT: &str = "111122223333";
+const OTHER: &str = "444455556666";
+
+fn scope(account: &str) -> Scope {
+    Scope::new(account, "us-east-1")
+}
+
+fn admin_policy() -> Policy {
+    Policy::parse_identity_policy(
+        r#"{"Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}"#,
+    )
+    .unwrap()
+}
+
+fn user(account: &str, name: &str, policies: Vec<Policy>) -> Identity {
+    Identity::new(format!("arn:aws:iam::{account}:user/{name}"), policies)
+}
+
+fn call(kms: &Kms, who: &Identity, op: Operation, body: Value) -> Result<Value, KmsError> {
+    let out = kms.dispatch_as(
+        &scope(who.account()),
+        &Caller::new(who),
+        op,
+        body.to_string().as_bytes(),
+    )?;
+    Ok(serde_json::from_slice(&out).unwrap())
+}
+
+fn new_key(kms: &Kms, admin: &Identity, policy: Option<String>) -> String {
+    let body = match policy {
+        Some(p) => json!({"Policy": p}),
+        None => json!({}),
+    };
+    let out = call(kms, admin, Operation::CreateKey, body).unwrap();
+    out["KeyMetadata"]["Arn"].as_str().unwrap().to_owned()
+}
+
+fn denied(result: Result<Value, KmsError>) -> String {
+    match result {
+        Err(KmsError::AccessDenied(m)) => m,
+        other => panic!("not denied: {other:?}"),
+    }
+}
+
+#[test]
+fn default_policy_delegates_to_identity_policies() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let key = new_key(&kms, &admin, None);
+    let body = json!({"KeyId": key, "KeySpec": "AES_256"});
+    assert!(call(&kms, &admin, Operation::GenerateDataKey, body.clone()).is_ok());
+    let bare = user(ACCOUNT, "bare", Vec::new());
+    let m = denied(call(&kms, &bare, Operation::GenerateDataKey, body));
+    assert_eq!(m, format!("User: arn:aws:iam::{ACCOUNT}:user/bare is not authorized to perform: kms:GenerateDataKey on resource: {key} because no identity-based policy allows the kms:GenerateDataKey action"));
+    // Without identity policies, keyless operations are denied too.
+    let m = denied(call(&kms, &bare, Operation::ListKeys, json!({})));
+    assert!(
+        m.contains("kms:ListKeys") && m.contains("no identity-based policy"),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_key_policy_naming_a_user_allows_it_alone() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let policy = json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/reader")}, "Action": "kms:Decrypt", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalArn": format!("arn:aws:iam::{ACCOUNT}:user/mallory")}}}
+    ]});
+    let key = new_key(&kms, &admin, Some(policy.to_string()));
+    let ct = call(
+        &kms,
+        &admin,
+        Operation::Encrypt,
+        json!({"KeyId": key, "Plaintext": "aGVsbG8="}),
+    )
+    .unwrap();
+    let blob = ct["CiphertextBlob"].clone();
+    let reader = user(ACCOUNT, "reader", Vec::new());
+    // Decrypt without a KeyId finds the key from the blob.
+    assert!(call(
+        &kms,
+        &reader,
+        Operation::Decrypt,
+        json!({"CiphertextBlob": blob})
+    )
+    .is_ok());
+    let m = denied(call(
+        &kms,
+        &reader,
+        Operation::Encrypt,
+        json!({"KeyId": key, "Plaintext": "aGVsbG8="}),
+    ));
+    assert!(
+        m.ends_with("because no identity-based policy allows the kms:Encrypt action"),
+        "{m}"
+    );
+    let mallory = user(ACCOUNT, "mallory", vec![admin_policy()]);
+    let m = denied(call(
+        &kms,
+        &mallory,
+        Operation::Decrypt,
+        json!({"CiphertextBlob": blob}),
+    ));
+    assert!(
+        m.ends_with(&format!(
+            "on resource: {key} with an explicit deny in a resource-based policy"
+        )),
+        "{m}"
+    );
+}
+
+#[test]
+fn cross_account_needs_both_policies() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let policy = json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{OTHER}:root")}, "Action": ["kms:Encrypt", "kms:DescribeKey"], "Resource": "*"}
+    ]});
+    let key = new_key(&kms, &admin, Some(policy.to_string()));
+    let body = json!({"KeyId": key, "Plaintext": "aGVsbG8="});
+    let outsider = user(OTHER, "app", Vec::new());
+    let m = denied(call(&kms, &outsider, Operation::Encrypt, body.clone()));
+    assert!(m.contains("no identity-based policy"), "{m}");
+    let allowed = user(OTHER, "app", vec![Policy::parse_identity_policy(&format!(
+        r#"{{"Statement":{{"Effect":"Allow","Action":"kms:Encrypt","Resource":"arn:aws:kms:*:{ACCOUNT}:key/*"}}}}"#
+    )).unwrap()]);
+    assert!(call(&kms, &allowed, Operation::Encrypt, body).is_ok());
+    let m = denied(call(
+        &kms,
+        &allowed,
+        Operation::DescribeKey,
+        json!({"KeyId": key}),
+    ));
+    assert!(
+        m.contains("no identity-based policy allows the kms:DescribeKey"),
+        "{m}"
+    );
+    // A third account is named nowhere.
+    let third = user("777788889999", "x", vec![admin_policy()]);
+    let m = denied(call(
+        &kms,
+        &third,
+        Operation::DescribeKey,
+        json!({"KeyId": key}),
+    ));
+    assert!(m.contains("no resource-based policy"), "{m}");
+}
+
+#[test]
+fn encryption_context_conditions_bind() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let policy = json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "kms:*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalArn": format!("arn:aws:iam::{ACCOUNT}:user/admin")}}},
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/app")}, "Action": "kms:GenerateDataKey", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:tenant": "blue"}}}
+    ]});
+    let key = new_key(&kms, &admin, Some(policy.to_string()));
+    let app = user(ACCOUNT, "app", Vec::new());
+    let gdk = |ctx: Value| {
+        call(
+            &kms,
+            &app,
+            Operation::GenerateDataKey,
+            json!({"KeyId": key, "KeySpec": "AES_256", "EncryptionContext": ctx}),
+        )
+    };
+    assert!(gdk(json!({"tenant": "blue"})).is_ok());
+    // The context key matches whatever its case; the value does not.
+    assert!(gdk(json!({"Tenant": "blue"})).is_ok());
+    denied(gdk(json!({"tenant": "Blue"})));
+    denied(gdk(json!({"tenant": "red"})));
+    denied(gdk(json!({})));
+}
+
+#[test]
+fn grants_allow_under_constraints_until_retired() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let key = new_key(&kms, &admin, None);
+    let service = user(OTHER, "service", Vec::new());
+    let grant = call(
+        &kms,
+        &admin,
+        Operation::CreateGrant,
+        json!({
+            "KeyId": key, "GranteePrincipal": service.arn(), "RetiringPrincipal": service.arn(),
+            "Operations": ["Encrypt", "Decrypt", "RetireGrant"],
+            "Constraints": {"EncryptionContextSubset": {"bucket": "logs"}}
+        }),
+    )
+    .unwrap();
+    let encrypt = |ctx: Value| {
+        call(
+            &kms,
+            &service,
+            Operation::Encrypt,
+            json!({"KeyId": key, "Plaintext": "aGk=", "EncryptionContext": ctx}),
+        )
+    };
+    assert!(encrypt(json!({"bucket": "logs", "object": "a"})).is_ok());
+    denied(encrypt(json!({"bucket": "other"})));
+    denied(call(
+        &kms,
+        &service,
+        Operation::DescribeKey,
+        json!({"KeyId": key}),
+    ));
+    // The grantee retires the grant by its token; then nothing is allowed.
+    call(
+        &kms,
+        &service,
+        Operation::RetireGrant,
+        json!({"GrantToken": grant["GrantToken"]}),
+    )
+    .unwrap();
+    denied(encrypt(json!({"bucket": "logs"})));
+}
+
+#[test]
+fn the_lockout_safety_check() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let locks_out = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/someone-else")}, "Action": "kms:*", "Resource": "*"}]}).to_string();
+    let err = call(
+        &kms,
+        &admin,
+        Operation::CreateKey,
+        json!({"Policy": locks_out}),
+    )
+    .unwrap_err();
+    assert_eq!(err.aws_type(), "MalformedPolicyDocumentException");
+    assert_eq!(
+        err.message(),
+        "The new key policy will not allow you to update the key policy in the future."
+    );
+    assert!(call(
+        &kms,
+        &admin,
+        Operation::CreateKey,
+        json!({"Policy": locks_out, "BypassPolicyLockoutSafetyCheck": true})
+    )
+    .is_ok());
+    let key = new_key(&kms, &admin, None);
+    let err = call(
+        &kms,
+        &admin,
+        Operation::PutKeyPolicy,
+        json!({"KeyId": key, "PolicyName": "default", "Policy": locks_out}),
+    )
+    .unwrap_err();
+    assert_eq!(err.aws_type(), "MalformedPolicyDocumentException");
+    let keeps = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": admin.arn()}, "Action": "kms:*", "Resource": "*"}]}).to_string();
+    assert!(call(
+        &kms,
+        &admin,
+        Operation::PutKeyPolicy,
+        json!({"KeyId": key, "PolicyName": "default", "Policy": keeps})
+    )
+    .is_ok());
+}
+
+#[test]
+fn aliases_need_the_alias_and_the_key() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let key = new_key(&kms, &admin, None);
+    let keys_only = user(
+        ACCOUNT,
+        "keys-only",
+        vec![Policy::parse_identity_policy(
+        r#"{"Statement":{"Effect":"Allow","Action":"kms:*","Resource":"arn:aws:kms:*:*:key/*"}}"#,
+    ).unwrap()],
+    );
+    let m = denied(call(
+        &kms,
+        &keys_only,
+        Operation::CreateAlias,
+        json!({"AliasName": "alias/app", "TargetKeyId": key}),
+    ));
+    assert!(
+        m.contains(&format!(
+            "on resource: arn:aws:kms:us-east-1:{ACCOUNT}:alias/app"
+        )),
+        "{m}"
+    );
+    call(
+        &kms,
+        &admin,
+        Operation::CreateAlias,
+        json!({"AliasName": "alias/app", "TargetKeyId": key}),
+    )
+    .unwrap();
+    // kms:RequestAlias sees the alias a request names its key by.
+    let by_alias = user(ACCOUNT, "by-alias", vec![Policy::parse_identity_policy(
+        r#"{"Statement":{"Effect":"Allow","Action":"kms:DescribeKey","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/app"}}}}"#,
+    ).unwrap()]);
+    assert!(call(
+        &kms,
+        &by_alias,
+        Operation::DescribeKey,
+        json!({"KeyId": "alias/app"})
+    )
+    .is_ok());
+    denied(call(
+        &kms,
+        &by_alias,
+        Operation::DescribeKey,
+        json!({"KeyId": key}),
+    ));
+}
