@@ -148,7 +148,8 @@ pub async fn serve(
     let sweeper = throttle::limiter::spawn_idle_sweeper(state.throttle.clone());
     let timeouts = state.config.timeouts;
     let kms = state.kms.clone();
-    let result = server::run(listener, app(state), timeouts, shutdown).await;
+    let record_peer = state.config.auth.enforces();
+    let result = server::run(listener, app(state), timeouts, record_peer, shutdown).await;
     scheduler.abort();
     upkeep.abort();
     sweeper.abort();

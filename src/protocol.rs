@@ -3,13 +3,15 @@
 //! `x-amzn-RequestId` on every response. The handler never sees key material: it moves bytes
 //! between the wire and [`kms_api::Kms::dispatch`].
 
+use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use http_body_util::BodyExt;
 use kms_api::{KmsError, Operation, Scope};
 
@@ -32,6 +34,7 @@ pub async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Body,
 ) -> Response {
     let started = Instant::now();
@@ -77,8 +80,13 @@ pub async fn handle(
                         match op {
                             None => Err(unknown_operation()),
                             Some(op) => {
-                                let caller =
-                                    principal.clone().filter(|_| state.config.auth.enforces());
+                                let caller = principal
+                                    .clone()
+                                    .filter(|_| state.config.auth.enforces())
+                                    .map(|principal| Authorized {
+                                        principal,
+                                        source_ip: peer.as_ref().map(|p| p.0 .0.ip()),
+                                    });
                                 admit_and_run(&state, &scope, caller, op, &request_body, request_id)
                                     .await
                             }
@@ -298,12 +306,19 @@ fn timed_out() -> Failure {
     }
 }
 
+/// A verified caller to authorize (`--auth enforce` only).
+struct Authorized {
+    principal: Arc<Principal>,
+    /// The peer's address (`aws:SourceIp`).
+    source_ip: Option<IpAddr>,
+}
+
 /// Checks the credential's Region, throttles, applies injected faults, then runs the engine.
 /// A refused request does no work.
 async fn admit_and_run(
     state: &AppState,
     scope: &Scope,
-    caller: Option<Arc<Principal>>,
+    caller: Option<Authorized>,
     op: Operation,
     body: &Bytes,
     request_id: uuid::Uuid,
@@ -365,7 +380,7 @@ async fn admit_and_run(
         // workers keep serving cryptographic requests meanwhile.
         let (st, scope, body) = (state.clone(), scope.clone(), body.clone());
         return tokio::task::spawn_blocking(move || {
-            run(&st, &scope, caller.as_deref(), op, &body, request_id)
+            run(&st, &scope, caller.as_ref(), op, &body, request_id)
         })
         .await
         .unwrap_or_else(|e| {
@@ -375,7 +390,7 @@ async fn admit_and_run(
             ))
         });
     }
-    run(state, scope, caller.as_deref(), op, body, request_id)
+    run(state, scope, caller.as_ref(), op, body, request_id)
 }
 
 /// Admits one request against `quota` or refuses it with `ThrottlingException`. Inside the
@@ -533,15 +548,18 @@ fn key_pair_spec(op: Operation, body: &[u8]) -> Option<String> {
 fn run(
     state: &AppState,
     scope: &Scope,
-    caller: Option<&Principal>,
+    caller: Option<&Authorized>,
     op: Operation,
     body: &Bytes,
     request_id: uuid::Uuid,
 ) -> Result<Vec<u8>, Failure> {
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         kms_api::key::usage::with_request_id(request_id, || match caller {
-            Some(p) => {
-                let caller = kms_api::authorize::Caller::new(&p.identity);
+            Some(a) => {
+                let caller = kms_api::authorize::Caller {
+                    identity: &a.principal.identity,
+                    source_ip: a.source_ip,
+                };
                 state.kms.dispatch_as(scope, &caller, op, body)
             }
             None => state.kms.dispatch(scope, op, body),

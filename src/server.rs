@@ -24,6 +24,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
 use axum::http::Request;
 use axum::Router;
 use http_body::{Frame, SizeHint};
@@ -38,19 +39,21 @@ use tower::ServiceExt;
 use crate::config::Timeouts;
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
-/// for the open connections to finish their requests (idle ones close at once).
+/// for the open connections to finish their requests (idle ones close at once). With
+/// `record_peer`, each request carries its peer's address as a `ConnectInfo<SocketAddr>`.
 pub(crate) async fn run(
     listener: TcpListener,
     router: Router,
     timeouts: Timeouts,
+    record_peer: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer),
                 Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
                     // Out of file descriptors and the like: wait rather than spin.
@@ -72,7 +75,12 @@ pub(crate) async fn run(
             hyper::service::service_fn(move |request: Request<Incoming>| {
                 let (router, phase) = (router.clone(), Arc::clone(&phase));
                 phase.set(Phase::BUSY);
-                let request = request.map(|body| Body::new(DeadlineBody::new(body, timeouts.body)));
+                let mut request =
+                    request.map(|body| Body::new(DeadlineBody::new(body, timeouts.body)));
+                if record_peer {
+                    // The peer's address, for `aws:SourceIp` (axum's own ConnectInfo type).
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                }
                 async move {
                     let response = router.oneshot(request).await;
                     phase.set(Phase::IDLE);

@@ -9,6 +9,7 @@ Starts its own emulator (``$KMS_BIN``) with ``--auth sigv4``, a ``--principal`` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -41,29 +42,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def emulator():
+@contextlib.contextmanager
+def _running(mode: str, principals_toml: str, *principal_flags: str):
+    """The emulator with ``--auth <mode>``, the given principals and an audit log."""
     binary = os.environ.get("KMS_BIN")
     if not binary or not os.path.exists(binary):
         pytest.fail("KMS_BIN must name the emulator binary (scripts/python-smoke.sh sets it)")
     work = Path(tempfile.mkdtemp(prefix="kms-auth-"))
     principals = work / "principals.toml"
-    principals.write_text(
-        "[[principals]]\n"
-        f'access_key_id = "{ROLE[0]}"\n'
-        f'secret_access_key = "{ROLE[1]}"\n'
-        f'session_token = "{ROLE_TOKEN}"\n'
-        f'arn = "{ROLE[2]}"\n'
-    )
+    principals.write_text(principals_toml)
     audit = work / "audit.jsonl"
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KMS_")}
-    proc = subprocess.Popen(
-        [binary, "--listen", f"127.0.0.1:{port}", "--throttle", "off", "--auth", "sigv4",
-         "--principal", ":".join(ALICE), "--principals", str(principals),
-         "--audit-log", str(audit)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )
+    args = [binary, "--listen", f"127.0.0.1:{port}", "--throttle", "off", "--auth", mode,
+            "--principals", str(principals), "--audit-log", str(audit)]
+    for flag in principal_flags:
+        args += ["--principal", flag]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -73,12 +68,25 @@ def emulator():
             except OSError:
                 time.sleep(0.1)
         else:
-            pytest.fail("the emulator with --auth sigv4 did not start")
+            pytest.fail(f"the emulator with --auth {mode} did not start")
         yield url, audit
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    role = (
+        "[[principals]]\n"
+        f'access_key_id = "{ROLE[0]}"\n'
+        f'secret_access_key = "{ROLE[1]}"\n'
+        f'session_token = "{ROLE_TOKEN}"\n'
+        f'arn = "{ROLE[2]}"\n'
+    )
+    with _running("sigv4", role, ":".join(ALICE)) as running:
+        yield running
 
 
 def _client(url: str, key: str, secret: str, token: str | None = None):
@@ -237,3 +245,210 @@ def test_the_audit_log_names_the_caller_and_the_refusals(emulator):
     assert "arn" not in refused[-1]["userIdentity"]
     text = audit.read_text()
     assert ALICE[1] not in text and ROLE[1] not in text and ROLE_TOKEN not in text
+
+
+# --- --auth enforce: key policies, identity policies and grants decide ---------------------
+
+ACCOUNT, PARTNER_ACCOUNT = "111122223333", "444455556666"
+ADMIN = ("AKIAADMINEXAMPLE", "admin-secret", f"arn:aws:iam::{ACCOUNT}:user/admin")
+READER = ("AKIAREADEREXAMPLE", "reader-secret", f"arn:aws:iam::{ACCOUNT}:user/reader")
+APP = ("AKIAAPPEXAMPLE", "app-secret", f"arn:aws:iam::{ACCOUNT}:user/app")
+PARTNER = ("ASIAPARTNEREXAMPLE", "partner-secret",
+           f"arn:aws:sts::{PARTNER_ACCOUNT}:assumed-role/Auditor/audit-7")
+PARTNER_TOKEN = "FwoGZXIvYXdzEXAMPLE=="
+OUTSIDER = ("AKIAOUTSIDEREXAMPLE", "outsider-secret",
+            f"arn:aws:iam::{PARTNER_ACCOUNT}:user/outsider")
+
+
+def _principal(who: tuple, policies: list[dict] | None, token: str | None = None) -> str:
+    lines = ["[[principals]]", f'access_key_id = "{who[0]}"',
+             f'secret_access_key = "{who[1]}"', f'arn = "{who[2]}"']
+    if token:
+        lines.append(f'session_token = "{token}"')
+    if policies is not None:
+        lines.append("policies = [" + ", ".join(
+            "'" + json.dumps(p) + "'" for p in policies) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def enforcing():
+    keys = f"arn:aws:kms:*:{ACCOUNT}:key/*"
+    principals = "".join([
+        # Reads through the account's delegation: its identity policy allows Decrypt only.
+        _principal(READER, [{"Version": "2012-10-17", "Statement": {
+            "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": keys}}]),
+        # May list keys, and nothing else unless a key policy or a grant names it.
+        _principal(APP, [{"Statement": {"Effect": "Allow", "Action": "kms:ListKeys",
+                                        "Resource": "*"}}]),
+        # Another account's role: it may decrypt with this account's keys, if their policy lets it.
+        _principal(PARTNER, [{"Statement": {"Effect": "Allow", "Action": "kms:Decrypt",
+                                            "Resource": keys}}], PARTNER_TOKEN),
+        # Another account's administrator: kms:* in its own account only (the default).
+        _principal(OUTSIDER, None),
+    ])
+    with _running("enforce", principals, ":".join(ADMIN)) as running:
+        yield running
+
+
+def _as(url: str, who: tuple, token: str | None = None):
+    return _client(url, who[0], who[1], token)
+
+
+def _denied(call) -> str:
+    err = _error(call)
+    assert err["Code"] == "AccessDeniedException", err
+    return err["Message"]
+
+
+def _app_key_policy(delegate: bool = True) -> str:
+    statements = [
+        {"Sid": "Key administrators", "Effect": "Allow", "Principal": {"AWS": ADMIN[2]},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "The app encrypts for finance only", "Effect": "Allow",
+         "Principal": {"AWS": APP[2]}, "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:dept": "finance"}}},
+        {"Sid": "The partner's auditors decrypt", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{PARTNER_ACCOUNT}:role/Auditor"},
+         "Action": "kms:Decrypt", "Resource": "*"},
+        {"Sid": "Payroll is nobody's business", "Effect": "Deny", "Principal": "*",
+         "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:dept": "payroll"}}},
+        {"Sid": "Only from loopback", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
+         "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "127.0.0.0/8"}}},
+    ]
+    if delegate:
+        statements.insert(0, {"Sid": "Enable IAM policies", "Effect": "Allow",
+                              "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                              "Action": "kms:*", "Resource": "*"})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def test_enforce_key_policy_allows_and_denies(enforcing):
+    url, _ = enforcing
+    admin, app = _as(url, ADMIN), _as(url, APP)
+    key = admin.create_key(Policy=_app_key_policy())["KeyMetadata"]["Arn"]
+    finance = {"dept": "finance"}
+    blob = app.encrypt(KeyId=key, Plaintext=b"q3 numbers", EncryptionContext=finance)[
+        "CiphertextBlob"]
+    # The encryption-context condition binds: another department is refused.
+    message = _denied(lambda: app.encrypt(KeyId=key, Plaintext=b"x",
+                                          EncryptionContext={"dept": "sales"}))
+    assert message == (f"User: {APP[2]} is not authorized to perform: kms:Encrypt on resource: "
+                       f"{key} because no identity-based policy allows the kms:Encrypt action")
+    # Nothing lets the app decrypt.
+    assert "kms:Decrypt" in _denied(
+        lambda: app.decrypt(CiphertextBlob=blob, EncryptionContext=finance))
+    # The reader decrypts through the account-root delegation and its identity policy...
+    reader = _as(url, READER)
+    assert reader.decrypt(CiphertextBlob=blob, EncryptionContext=finance)[
+        "Plaintext"] == b"q3 numbers"
+    # ...but not what its identity policy leaves out.
+    assert "kms:Encrypt" in _denied(lambda: reader.encrypt(KeyId=key, Plaintext=b"x"))
+    # The explicit deny wins over the administrator's kms:*.
+    payroll = admin.encrypt(KeyId=key, Plaintext=b"salaries",
+                            EncryptionContext={"dept": "payroll"})["CiphertextBlob"]
+    message = _denied(lambda: admin.decrypt(CiphertextBlob=payroll,
+                                            EncryptionContext={"dept": "payroll"}))
+    assert message.endswith("with an explicit deny in a resource-based policy"), message
+
+
+def test_enforce_delegation_needs_the_account_root_statement(enforcing):
+    url, _ = enforcing
+    admin, reader = _as(url, ADMIN), _as(url, READER)
+    key = admin.create_key(Policy=_app_key_policy(delegate=False))["KeyMetadata"]["Arn"]
+    blob = admin.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]
+    message = _denied(lambda: reader.decrypt(CiphertextBlob=blob))
+    assert message == (f"User: {READER[2]} is not authorized to perform: kms:Decrypt on resource: "
+                       f"{key} because no resource-based policy allows the kms:Decrypt action")
+    # ListKeys and CreateKey are for identity policies alone.
+    assert _as(url, APP).list_keys()["Keys"]
+    assert "kms:ListKeys" in _denied(reader.list_keys)
+    assert "kms:CreateKey" in _denied(reader.create_key)
+
+
+def test_enforce_cross_account_needs_both_policies(enforcing):
+    url, _ = enforcing
+    admin = _as(url, ADMIN)
+    key = admin.create_key(Policy=_app_key_policy())["KeyMetadata"]["Arn"]
+    blob = admin.encrypt(KeyId=key, Plaintext=b"shared report")["CiphertextBlob"]
+    partner = _as(url, PARTNER, PARTNER_TOKEN)
+    assert partner.decrypt(CiphertextBlob=blob, KeyId=key)["Plaintext"] == b"shared report"
+    # The key policy does not name the partner's administrator, and its own identity
+    # policy covers its own account only.
+    outsider = _as(url, OUTSIDER)
+    assert "because no resource-based policy allows" in _denied(
+        lambda: outsider.decrypt(CiphertextBlob=blob, KeyId=key))
+    # The partner's identity policy allows Decrypt, not DescribeKey.
+    assert "kms:DescribeKey" in _denied(lambda: partner.describe_key(KeyId=key))
+
+
+def test_enforce_grants_allow_under_constraints_until_retired(enforcing):
+    url, _ = enforcing
+    admin, app = _as(url, ADMIN), _as(url, APP)
+    key = admin.create_key()["KeyMetadata"]["Arn"]
+    context = {"bucket": "invoices"}
+    blob = admin.encrypt(KeyId=key, Plaintext=b"invoice 42", EncryptionContext=context)[
+        "CiphertextBlob"]
+    assert "kms:Decrypt" in _denied(
+        lambda: app.decrypt(CiphertextBlob=blob, EncryptionContext=context))
+    grant = admin.create_grant(
+        KeyId=key, GranteePrincipal=APP[2], RetiringPrincipal=ADMIN[2],
+        Operations=["Decrypt"], Constraints={"EncryptionContextSubset": context})
+    # Usable at once, with or without the grant token.
+    assert app.decrypt(CiphertextBlob=blob, EncryptionContext=context,
+                       GrantTokens=[grant["GrantToken"]])["Plaintext"] == b"invoice 42"
+    assert app.decrypt(CiphertextBlob=blob, EncryptionContext=context)[
+        "Plaintext"] == b"invoice 42"
+    # The constraint binds: another context is not covered by the grant.
+    other = admin.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"bucket": "hr"})[
+        "CiphertextBlob"]
+    _denied(lambda: app.decrypt(CiphertextBlob=other, EncryptionContext={"bucket": "hr"}))
+    # The grant allows Decrypt only.
+    _denied(lambda: app.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext=context))
+    # The retiring principal retires it; then the app is refused again.
+    admin.retire_grant(KeyId=key, GrantId=grant["GrantId"])
+    _denied(lambda: app.decrypt(CiphertextBlob=blob, EncryptionContext=context))
+
+
+def test_enforce_runs_the_lockout_safety_check(enforcing):
+    url, _ = enforcing
+    admin = _as(url, ADMIN)
+    locks_out = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": APP[2]}, "Action": "kms:*", "Resource": "*"}]})
+    err = _error(lambda: admin.create_key(Policy=locks_out))
+    assert err == {"Code": "MalformedPolicyDocumentException", "Message":
+                   "The new key policy will not allow you to update the key policy in the future."}
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    err = _error(lambda: admin.put_key_policy(KeyId=key, PolicyName="default", Policy=locks_out))
+    assert err["Code"] == "MalformedPolicyDocumentException"
+    # With the bypass the policy is taken, and the administrator is locked out as warned.
+    admin.put_key_policy(KeyId=key, PolicyName="default", Policy=locks_out,
+                         BypassPolicyLockoutSafetyCheck=True)
+    assert "kms:PutKeyPolicy" in _denied(
+        lambda: admin.put_key_policy(KeyId=key, PolicyName="default", Policy=locks_out))
+    assert _as(url, APP).describe_key(KeyId=key)["KeyMetadata"]["KeyId"] == key
+
+
+def test_enforce_denials_are_in_the_audit_log(enforcing):
+    url, audit = enforcing
+    admin = _as(url, ADMIN)
+    key = admin.create_key()["KeyMetadata"]["KeyId"]
+    _denied(lambda: _as(url, APP).get_key_rotation_status(KeyId=key))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        events = [json.loads(line) for line in audit.read_text().splitlines() if line.strip()]
+        refused = [e for e in events if e["eventName"] == "GetKeyRotationStatus"]
+        if refused:
+            break
+        time.sleep(0.05)
+    assert refused, "no GetKeyRotationStatus event"
+    event = refused[-1]
+    assert event["errorCode"] == "AccessDenied"
+    assert event["userIdentity"]["arn"] == APP[2]
+    assert event["userIdentity"]["accountId"] == ACCOUNT
+    assert any(key in r["ARN"] for r in event.get("resources", [])), event
+    text = audit.read_text()
+    for secret in (ADMIN[1], APP[1], READER[1], PARTNER[1], PARTNER_TOKEN):
+        assert secret not in text

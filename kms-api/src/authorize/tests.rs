@@ -322,3 +322,298 @@ fn aliases_need_the_alias_and_the_key() {
         json!({"KeyId": key}),
     ));
 }
+
+/// One condition key tested through a real request: the key policy lets `app` in under
+/// `{operator: {key: good}}`; the same request is denied under `{operator: {key: bad}}`.
+struct KeyCase {
+    key: &'static str,
+    operator: &'static str,
+    good: Value,
+    bad: Value,
+    /// CreateKey's body for the key the request acts on.
+    create: Value,
+    op: Operation,
+    /// The request; `{key}` stands for the key's ARN and `{alias}` for its alias.
+    request: &'static str,
+}
+
+fn key_cases() -> Vec<KeyCase> {
+    use Operation as O;
+    let gdk = r#"{"KeyId":"{key}","KeySpec":"AES_256","EncryptionContext":{"tenant":"blue"}}"#;
+    let describe = r#"{"KeyId":"{key}"}"#;
+    let symmetric = json!({});
+    let case = |key, operator, good: Value, bad: Value, create: &Value, op, request| KeyCase {
+        key,
+        operator,
+        good,
+        bad,
+        create: create.clone(),
+        op,
+        request,
+    };
+    vec![
+        case(
+            "kms:EncryptionContext:tenant",
+            "StringEquals",
+            json!("blue"),
+            json!("red"),
+            &symmetric,
+            O::GenerateDataKey,
+            gdk,
+        ),
+        case(
+            "kms:EncryptionContextKeys",
+            "ForAllValues:StringEquals",
+            json!(["tenant", "x"]),
+            json!(["x"]),
+            &symmetric,
+            O::GenerateDataKey,
+            gdk,
+        ),
+        case(
+            "kms:CallerAccount",
+            "StringEquals",
+            json!(ACCOUNT),
+            json!(OTHER),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "kms:GrantOperations",
+            "ForAllValues:StringEquals",
+            json!(["Decrypt", "Encrypt"]),
+            json!(["Encrypt"]),
+            &symmetric,
+            O::CreateGrant,
+            r#"{"KeyId":"{key}","GranteePrincipal":"arn:aws:iam::111122223333:user/svc","Operations":["Decrypt"]}"#,
+        ),
+        case(
+            "kms:GrantIsForAWSResource",
+            "Bool",
+            json!("false"),
+            json!("true"),
+            &symmetric,
+            O::CreateGrant,
+            r#"{"KeyId":"{key}","GranteePrincipal":"arn:aws:iam::111122223333:user/svc","Operations":["Decrypt"]}"#,
+        ),
+        case(
+            "kms:KeySpec",
+            "StringEquals",
+            json!("SYMMETRIC_DEFAULT"),
+            json!("RSA_2048"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "kms:KeyUsage",
+            "StringEquals",
+            json!("SIGN_VERIFY"),
+            json!("ENCRYPT_DECRYPT"),
+            &json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "kms:KeyOrigin",
+            "StringEquals",
+            json!("AWS_KMS"),
+            json!("EXTERNAL"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "kms:MultiRegion",
+            "Bool",
+            json!("true"),
+            json!("false"),
+            &json!({"MultiRegion": true}),
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "kms:RequestAlias",
+            "StringLike",
+            json!("alias/k-*"),
+            json!("alias/other"),
+            &symmetric,
+            O::DescribeKey,
+            r#"{"KeyId":"{alias}"}"#,
+        ),
+        case(
+            "kms:EncryptionAlgorithm",
+            "StringEquals",
+            json!("SYMMETRIC_DEFAULT"),
+            json!("RSAES_OAEP_SHA_256"),
+            &symmetric,
+            O::Encrypt,
+            r#"{"KeyId":"{key}","Plaintext":"aGk="}"#,
+        ),
+        case(
+            "kms:SigningAlgorithm",
+            "StringEquals",
+            json!("ECDSA_SHA_256"),
+            json!("ECDSA_SHA_384"),
+            &json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+            O::Sign,
+            r#"{"KeyId":"{key}","Message":"aGk=","SigningAlgorithm":"ECDSA_SHA_256"}"#,
+        ),
+        case(
+            "kms:MacAlgorithm",
+            "StringEquals",
+            json!("HMAC_SHA_256"),
+            json!("HMAC_SHA_512"),
+            &json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
+            O::GenerateMac,
+            r#"{"KeyId":"{key}","Message":"aGk=","MacAlgorithm":"HMAC_SHA_256"}"#,
+        ),
+        case(
+            "kms:ViaService",
+            "Null",
+            json!("true"),
+            json!("false"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "aws:PrincipalArn",
+            "ArnLike",
+            json!("arn:aws:iam::111122223333:user/a*"),
+            json!("arn:aws:iam::*:role/*"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "aws:PrincipalAccount",
+            "StringEquals",
+            json!(ACCOUNT),
+            json!(OTHER),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "aws:SourceIp",
+            "IpAddress",
+            json!("10.0.0.0/8"),
+            json!("192.168.0.0/16"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "aws:CurrentTime",
+            "DateGreaterThan",
+            json!("2020-01-01T00:00:00Z"),
+            json!("2999-01-01T00:00:00Z"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "aws:RequestTag/team",
+            "StringEquals",
+            json!("blue"),
+            json!("red"),
+            &symmetric,
+            O::TagResource,
+            r#"{"KeyId":"{key}","Tags":[{"TagKey":"team","TagValue":"blue"}]}"#,
+        ),
+    ]
+}
+
+#[test]
+fn each_condition_key_binds_in_a_key_policy() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let app = user(ACCOUNT, "app", Vec::new());
+    let caller = Caller {
+        identity: &app,
+        source_ip: Some("10.1.2.3".parse().unwrap()),
+    };
+    for (i, case) in key_cases().into_iter().enumerate() {
+        let mut outcomes = Vec::new();
+        for value in [&case.good, &case.bad] {
+            let policy = json!({"Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "kms:*", "Resource": "*"},
+                {"Effect": "Allow", "Principal": {"AWS": app.arn()}, "Action": Action::of(case.op).name(), "Resource": "*",
+                 "Condition": {case.operator: {case.key: value}}}
+            ]});
+            let mut create = case.create.clone();
+            create["Policy"] = json!(policy.to_string());
+            let out = call(&kms, &admin, Operation::CreateKey, create).unwrap();
+            let arn = out["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+            let alias = format!("alias/k-{i}-{}", outcomes.len());
+            call(
+                &kms,
+                &admin,
+                Operation::CreateAlias,
+                json!({"AliasName": alias, "TargetKeyId": arn}),
+            )
+            .unwrap();
+            let body = case
+                .request
+                .replace("{key}", &arn)
+                .replace("{alias}", &alias);
+            outcomes.push(kms.dispatch_as(&scope(ACCOUNT), &caller, case.op, body.as_bytes()));
+        }
+        let [good, bad] = <[_; 2]>::try_from(outcomes).unwrap();
+        assert!(good.is_ok(), "{}: {:?}", case.key, good.err());
+        match bad {
+            Err(KmsError::AccessDenied(_)) => {}
+            other => panic!("{} with {}: {other:?}", case.key, case.bad),
+        }
+    }
+}
+
+#[test]
+fn resource_tags_and_aliases_bind_in_an_identity_policy() {
+    let kms = Kms::new();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    let team = user(ACCOUNT, "team", vec![Policy::parse_identity_policy(
+        r#"{"Statement":{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}}"#,
+    ).unwrap()]);
+    let tagged = |value: &str| {
+        let out = call(
+            &kms,
+            &admin,
+            Operation::CreateKey,
+            json!({"Tags": [{"TagKey": "team", "TagValue": value}]}),
+        )
+        .unwrap();
+        out["KeyMetadata"]["Arn"].as_str().unwrap().to_owned()
+    };
+    let (blue, red) = (tagged("blue"), tagged("red"));
+    let encrypt = |key: &str| {
+        call(
+            &kms,
+            &team,
+            Operation::Encrypt,
+            json!({"KeyId": key, "Plaintext": "aGk="}),
+        )
+    };
+    assert!(encrypt(&blue).is_ok());
+    denied(encrypt(&red));
+    // kms:ResourceAliases: the aliases the key has, whatever the request names it by.
+    let by_alias = user(ACCOUNT, "by-alias", vec![Policy::parse_identity_policy(
+        r#"{"Statement":{"Effect":"Allow","Action":"kms:DescribeKey","Resource":"*","Condition":{"ForAnyValue:StringLike":{"kms:ResourceAliases":"alias/blue-*"}}}}"#,
+    ).unwrap()]);
+    for (alias, key) in [("alias/blue-1", &blue), ("alias/red-1", &red)] {
+        let body = json!({"AliasName": alias, "TargetKeyId": key});
+        call(&kms, &admin, Operation::CreateAlias, body).unwrap();
+    }
+    let describe = |key: &str| {
+        call(
+            &kms,
+            &by_alias,
+            Operation::DescribeKey,
+            json!({"KeyId": key}),
+        )
+    };
+    assert!(describe(&blue).is_ok());
+    denied(describe(&red));
+}
