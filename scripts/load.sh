@@ -11,6 +11,9 @@
 # AUTH=sigv4 starts the server with --auth sigv4 and one principal, and signs every request for
 # real (scripts/load/sigv4_headers.py; wrk replays the signed request, so each one is verified in
 # full); compare with the default AUTH=none in the same session.
+# AUTH=enforce does the same with --auth enforce, and creates the key with the 5-statement policy
+# in scripts/load/enforce_policy.json (conditions on kms:CallerAccount, aws:SourceIp,
+# kms:GrantIsForAWSResource and aws:PrincipalAccount), so every request is verified and authorized.
 # Needs wrk (apt-get install wrk). Starts its own server on a free port and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +22,9 @@ connections=${2:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
 script=${SCRIPT:-generate_data_key}
 create_body='{}'
+if [ "${AUTH:-none}" = enforce ]; then
+  create_body=$(python3 -c 'import json,sys; print(json.dumps({"Policy": json.dumps(json.load(open(sys.argv[1])))}))' scripts/load/enforce_policy.json)
+fi
 if [ "$script" = sign ]; then
   spec=${KMS_KEY_SPEC:-ECC_NIST_P256}
   create_body="{\"KeySpec\":\"$spec\",\"KeyUsage\":\"SIGN_VERIFY\"}"
@@ -41,8 +47,8 @@ else
 cargo build --release --locked --bin kms-emulator
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 auth_args=()
-if [ "${AUTH:-none}" = sigv4 ]; then
-  auth_args=(--auth sigv4 --principal "AKIDEXAMPLE:load-test-secret:arn:aws:iam::111122223333:user/load")
+if [ "${AUTH:-none}" != none ]; then
+  auth_args=(--auth "$AUTH" --principal "AKIDEXAMPLE:load-test-secret:arn:aws:iam::111122223333:user/load")
 fi
 KMS_LOG=warn target/release/kms-emulator --listen "127.0.0.1:$port" "${auth_args[@]}" ${KMS_EMULATOR_ARGS:-} &
 server=$!
@@ -51,7 +57,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/_kms/health" >/dev/null
 url="http://127.0.0.1:$port/"
 fi
 host=${url#http://}; host=${host%/}
-# A real signature (checked only with AUTH=sigv4; any server accepts it).
+# A real signature (checked only with AUTH=sigv4 or enforce; any server accepts it).
 signed_headers() { scripts/load/sigv4_headers.py "$1" "$2" "$host"; }
 { read -r amz_date; read -r authorization; } < <(signed_headers CreateKey "$create_body")
 key=$(curl -sf "$url" -H 'Content-Type: application/x-amz-json-1.1' \

@@ -47,15 +47,14 @@ pub async fn handle(
     let mut scope = scope_of(&headers, &state.config);
     // Without principals (the default) the header is not parsed a second time.
     let principals = state.config.auth.principals();
-    let mut principal = if principals.is_empty() {
+    // With verification the signature names the principal, so it is looked up only there.
+    let verifies = state.config.auth.verifies();
+    let mut principal = if principals.is_empty() || verifies {
         None
     } else {
-        access_key_id(&headers)
-            .and_then(|id| principals.get(id))
-            .cloned()
+        access_key_id(&headers).and_then(|id| principals.get(id))
     };
     let mut request_body = Bytes::new();
-    let verifies = state.config.auth.verifies();
     let result = match operation {
         None if !verifies => Err(unknown_operation()),
         _ => match read_body(&state, &headers, body).await {
@@ -73,15 +72,14 @@ pub async fn handle(
                         Err(failure)
                     }
                     (Ok(caller), op) => {
-                        if let Some((caller, region)) = caller {
-                            scope = Scope::new(caller.account.as_str(), region.as_str());
+                        if let Some((caller, caller_scope)) = caller {
+                            scope = caller_scope;
                             principal = Some(caller);
                         }
                         match op {
                             None => Err(unknown_operation()),
                             Some(op) => {
                                 let caller = principal
-                                    .clone()
                                     .filter(|_| state.config.auth.enforces())
                                     .map(|principal| Authorized {
                                         principal,
@@ -127,7 +125,7 @@ pub async fn handle(
             time: state.kms.now(),
             operation,
             access_key_id: access_key_id(&headers).map(str::to_owned),
-            principal,
+            principal: principal.cloned(),
             scope,
             request_id,
             error_code,
@@ -150,13 +148,13 @@ fn unknown_operation() -> Failure {
 /// Verifies the request's SigV4 signature (`--auth sigv4`): the principal who signed it and
 /// the Region of its credential scope, or AWS's authentication error. A signature is current
 /// within 15 minutes of the emulated clock or of the host's.
-fn authenticate(
-    state: &AppState,
+fn authenticate<'s>(
+    state: &'s AppState,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(Arc<Principal>, String), Failure> {
+) -> Result<(&'s Arc<Principal>, Scope), Failure> {
     let request = sigv4::Request {
         method: method.as_str(),
         path: uri.path(),
@@ -174,7 +172,12 @@ fn authenticate(
         .config
         .auth
         .verify(&request, &[&emulated, &host])
-        .map(|v| (v.principal.clone(), v.region.to_owned()))
+        .map(|v| {
+            (
+                v.principal,
+                Scope::new(v.principal.account.as_str(), v.region),
+            )
+        })
         .map_err(|e| Failure::front_end(StatusCode::BAD_REQUEST, e.code, e.message))
 }
 
@@ -306,9 +309,11 @@ fn timed_out() -> Failure {
     }
 }
 
-/// A verified caller to authorize (`--auth enforce` only).
-struct Authorized {
-    principal: Arc<Principal>,
+/// A verified caller to authorize (`--auth enforce` only), borrowed from the server's
+/// principals so that the hot path touches no shared reference count.
+#[derive(Clone, Copy)]
+struct Authorized<'a> {
+    principal: &'a Arc<Principal>,
     /// The peer's address (`aws:SourceIp`).
     source_ip: Option<IpAddr>,
 }
@@ -318,7 +323,7 @@ struct Authorized {
 async fn admit_and_run(
     state: &AppState,
     scope: &Scope,
-    caller: Option<Authorized>,
+    caller: Option<Authorized<'_>>,
     op: Operation,
     body: &Bytes,
     request_id: uuid::Uuid,
@@ -379,8 +384,13 @@ async fn admit_and_run(
         // to generate when its pool is empty: run these on the blocking pool so the async
         // workers keep serving cryptographic requests meanwhile.
         let (st, scope, body) = (state.clone(), scope.clone(), body.clone());
+        let owned = caller.map(|c| (Arc::clone(c.principal), c.source_ip));
         return tokio::task::spawn_blocking(move || {
-            run(&st, &scope, caller.as_ref(), op, &body, request_id)
+            let caller = owned.as_ref().map(|(principal, source_ip)| Authorized {
+                principal,
+                source_ip: *source_ip,
+            });
+            run(&st, &scope, caller, op, &body, request_id)
         })
         .await
         .unwrap_or_else(|e| {
@@ -390,7 +400,7 @@ async fn admit_and_run(
             ))
         });
     }
-    run(state, scope, caller.as_ref(), op, body, request_id)
+    run(state, scope, caller, op, body, request_id)
 }
 
 /// Admits one request against `quota` or refuses it with `ThrottlingException`. Inside the
@@ -548,7 +558,7 @@ fn key_pair_spec(op: Operation, body: &[u8]) -> Option<String> {
 fn run(
     state: &AppState,
     scope: &Scope,
-    caller: Option<&Authorized>,
+    caller: Option<Authorized<'_>>,
     op: Operation,
     body: &Bytes,
     request_id: uuid::Uuid,

@@ -117,11 +117,11 @@ pub struct Authenticator {
 
 /// A request that passed [`Authenticator::verify`].
 #[derive(Debug, Clone)]
-pub struct Verified<'a> {
-    /// Who signed it.
-    pub principal: &'a Arc<Principal>,
-    /// The Region of its credential scope.
-    pub region: &'a str,
+pub struct Verified<'s, 'r> {
+    /// Who signed it (borrowed from the authenticator).
+    pub principal: &'s Arc<Principal>,
+    /// The Region of its credential scope (borrowed from the request).
+    pub region: &'r str,
 }
 
 impl Authenticator {
@@ -157,11 +157,11 @@ impl Authenticator {
     /// scope for `kms` on the request's date, a time within [`MAX_SKEW_SECONDS`] of one of
     /// the times of `clocks` (Unix seconds: the emulated clock, then the host's; read only
     /// as far as needed, since a clock read is not free), and the signature itself.
-    pub fn verify<'r, H: HeaderSource + ?Sized>(
-        &'r self,
+    pub fn verify<'s, 'r, H: HeaderSource + ?Sized>(
+        &'s self,
         req: &Request<'r, H>,
         clocks: &[&dyn Fn() -> i64],
-    ) -> Result<Verified<'r>, AuthError> {
+    ) -> Result<Verified<'s, 'r>, AuthError> {
         let claims = sigv4::parse(req)?.ok_or_else(AuthError::missing)?;
         // AWS's order: the date, its currency, the scope, the key, the signature, the token.
         check_time(&claims, clocks)?;

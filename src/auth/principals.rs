@@ -16,7 +16,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
 
 use aws_lc_rs::hmac;
 use kms_api::Secret;
@@ -41,7 +43,7 @@ pub struct Principal {
     pub identity: kms_api::policy::Identity,
     /// The last signing key derived, for its (date, Region, service): SDK requests reuse it
     /// all day, so most requests skip the four HMACs of the derivation.
-    signing_key: RwLock<Option<CachedSigningKey>>,
+    signing_key: ArcSwapOption<CachedSigningKey>,
 }
 
 struct CachedSigningKey {
@@ -213,7 +215,7 @@ impl Principal {
             arn: arn.to_owned(),
             identity_policies,
             identity: kms_api::policy::Identity::new(arn, compiled),
-            signing_key: RwLock::new(None),
+            signing_key: ArcSwapOption::empty(),
         })
     }
 
@@ -273,21 +275,17 @@ impl Principal {
     ) -> R {
         let matches =
             |c: &CachedSigningKey| c.date == date && c.region == region && c.service == service;
-        if let Ok(cache) = self.signing_key.read() {
-            if let Some(cached) = cache.as_ref().filter(|c| matches(c)) {
-                return f(&cached.key);
-            }
+        if let Some(cached) = self.signing_key.load().as_deref().filter(|c| matches(c)) {
+            return f(&cached.key);
         }
         let key = super::sigv4::signing_key(self.secret_access_key.expose(), date, region, service);
         let result = f(&key);
-        if let Ok(mut cache) = self.signing_key.write() {
-            *cache = Some(CachedSigningKey {
-                date: date.to_owned(),
-                region: region.to_owned(),
-                service: service.to_owned(),
-                key,
-            });
-        }
+        self.signing_key.store(Some(Arc::new(CachedSigningKey {
+            date: date.to_owned(),
+            region: region.to_owned(),
+            service: service.to_owned(),
+            key,
+        })));
         result
     }
 }

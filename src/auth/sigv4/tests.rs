@@ -303,6 +303,12 @@ fn amz_dates_parse_to_epoch_seconds() {
     assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160));
     assert_eq!(parse_amz_date("20150830T1236Z"), None);
     assert_eq!(parse_amz_date("not a date"), None);
+    assert_eq!(parse_amz_date("20151330T123600Z"), None);
+    assert_eq!(parse_amz_date("20150830T123660Z"), None);
+    assert_eq!(parse_amz_date("2015083aT123600Z"), None);
+    assert_eq!(parse_amz_date("20150830 123600Z"), None);
+    assert_eq!(parse_amz_date("+2015830T123600Z"), None);
+    assert_eq!(parse_amz_date("20161231T235959Z"), Some(1_483_228_799));
 }
 
 #[test]
