@@ -564,6 +564,32 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_principals_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/principals/principals.toml");
+        let mut principals = Principals::new();
+        principals.add_file(&path).unwrap();
+        assert_eq!(principals.len(), 4);
+        let admin = principals.get("AKIAADMIN0EXAMPLE").unwrap();
+        assert_eq!(
+            admin.identity_policies,
+            vec![default_identity_policy("111122223333")]
+        );
+        let app = principals.get("ASIAAPP00EXAMPLE").unwrap();
+        assert_eq!(app.kind(), PrincipalKind::AssumedRole);
+        assert!(app.session_token_matches(Some("app-session-token")));
+        assert_eq!(app.identity_policies[0]["Statement"][1]["Effect"], "Deny");
+        let partner = principals.get("AKIAPARTNEREXAMPLE").unwrap();
+        assert_eq!(partner.account, "444455556666");
+        assert_eq!(
+            principals
+                .get("AKIAAUDITOREXAMPLE")
+                .unwrap()
+                .identity_policies[0]["Statement"][0]["Action"][2],
+            "kms:List*"
+        );
+    }
+
+    #[test]
     fn the_signing_key_is_derived_once_per_scope() {
         let p = Principal::parse_short(
             "AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY:arn:aws:iam::111122223333:user/x",
