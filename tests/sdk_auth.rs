@@ -496,4 +496,27 @@ async fn enforce_decides_by_key_policy_identity_policy_and_grants() {
         aws_sdk_kms::error::ProvideErrorMetadata::message(service),
         Some("The new key policy will not allow you to update the key policy in the future.")
     );
+
+    // The default key policy delegates to the account: the writer's identity policy opens it,
+    // while the partner's identity policy alone cannot (its account is not in the key policy).
+    let delegated = (admin.create_key().send())
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+    let encrypt_with = |client: &Client| {
+        client
+            .encrypt()
+            .key_id(&delegated)
+            .plaintext(Blob::new("payload"))
+            .send()
+    };
+    (encrypt_with(&writer)).await.unwrap();
+    let m = denial(encrypt_with(&partner).await);
+    assert!(
+        m.ends_with("because no resource-based policy allows the kms:Encrypt action"),
+        "{m}"
+    );
 }
