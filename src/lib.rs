@@ -29,6 +29,7 @@ pub mod credential;
 pub mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod logging;
 pub mod metrics;
 pub mod protocol;
 pub use kms_api::regions;

@@ -4,11 +4,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use kms_emulator::config::{is_account_id, Config, Secret, Timeouts, DEFAULT_BODY_LIMIT};
+use kms_emulator::logging::{self, LogFormat};
 use kms_emulator::throttle::QuotaTable;
 use kms_emulator::AppState;
-use tracing_subscriber::EnvFilter;
 
 /// A local AWS KMS that the AWS SDKs and CLI accept unchanged.
 ///
@@ -142,18 +143,34 @@ struct Args {
     #[arg(long = "principals", env = "KMS_PRINCIPALS_FILE", value_name = "FILE")]
     principals_file: Option<std::path::PathBuf>,
 
-    /// Log filter (tracing's EnvFilter syntax): e.g. info, debug, kms_emulator=debug.
+    /// Log filter: a level (off, error, warn, info, debug, trace) or comma-separated
+    /// target=level directives, e.g. info,kms_emulator=debug. Logs go to stderr.
     #[arg(long, env = "KMS_LOG", default_value = "info")]
     log: String,
+
+    /// Log line format: text, or JSON objects (one per line) for log collectors.
+    #[arg(long, env = "KMS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&args.log).unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_target(false)
-        .init();
+    let matches = Args::command().get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
+    let log_flag = match matches.value_source("log") {
+        Some(ValueSource::EnvVariable) => "KMS_LOG",
+        _ => "--log",
+    };
+    match logging::parse_filter(&args.log, log_flag) {
+        Ok(filter) => logging::init(filter, args.log_format),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
     if let Err(e) = check_clock_offset(args.clock_offset_seconds) {
         eprintln!("error: {e}");
         return std::process::ExitCode::from(2);

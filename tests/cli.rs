@@ -45,3 +45,91 @@ fn bad_quotas_and_regions_are_clear_errors() {
         "{stderr}"
     );
 }
+
+/// Starts the binary with `args`, waits for its start-up line on stderr, and returns the child,
+/// the address it listens on, and the start-up line.
+fn start(args: &[&str]) -> (std::process::Child, String, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("KMS_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect();
+            return (child, addr, line);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server never said where it listens");
+}
+
+#[test]
+fn logs_go_to_stderr_uncoloured_so_the_audit_log_owns_stdout() {
+    use std::io::{BufRead, Read, Write};
+    let (mut child, addr, banner) = start(&["--audit-log", "-", "--log", "info"]);
+    assert!(
+        !banner.contains('\u{1b}'),
+        "ANSI colours on a pipe: {banner:?}"
+    );
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    let body = "{}";
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    // The audit event is the first thing on stdout, and it is JSON.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let event: serde_json::Value = serde_json::from_str(&line).expect("stdout is JSON lines");
+    assert_eq!(event["eventName"], "ListKeys");
+}
+
+#[test]
+fn log_format_json_writes_one_object_per_line() {
+    let (mut child, _, banner) = start(&["--log-format", "json"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let event: serde_json::Value = serde_json::from_str(&banner).expect("a JSON log line");
+    assert_eq!(event["level"], "INFO");
+    assert!(event["fields"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("listening on http://127.0.0.1:"));
+}
+
+#[test]
+fn an_unknown_log_filter_is_an_error_naming_what_was_set() {
+    let (code, stderr) = run(&["--log", "verbose"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: --log \"verbose\": \"verbose\" is not a log level"),
+        "{stderr}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("KMS_LOG", "info,loud")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error: KMS_LOG \"info,loud\""), "{stderr}");
+}
