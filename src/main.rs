@@ -23,7 +23,7 @@ struct Args {
     listen: Option<SocketAddr>,
 
     /// Port when --listen is not given (local-kms's variable).
-    #[arg(long, env = "PORT", default_value_t = 8080, hide = true)]
+    #[arg(long, env = "PORT", default_value_t = 8080, hide = true, allow_negative_numbers = true, value_parser = whole_number::<u16>)]
     port: u16,
 
     /// Account of requests whose access key ID is not a 12-digit account ID.
@@ -35,19 +35,19 @@ struct Args {
     region: String,
 
     /// Largest request body accepted, in bytes.
-    #[arg(long, env = "KMS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
+    #[arg(long, env = "KMS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     body_limit: usize,
 
     /// Seconds a client may take to send a request's head, from its first byte.
-    #[arg(long, env = "KMS_HEADER_TIMEOUT", default_value = "10", value_parser = parse_seconds, value_name = "SECONDS")]
+    #[arg(long, env = "KMS_HEADER_TIMEOUT", default_value = "10", value_parser = parse_seconds, value_name = "SECONDS", allow_negative_numbers = true)]
     header_timeout: Duration,
 
     /// Seconds a client may take to send a request's body, after its head.
-    #[arg(long, env = "KMS_BODY_TIMEOUT", default_value = "30", value_parser = parse_seconds, value_name = "SECONDS")]
+    #[arg(long, env = "KMS_BODY_TIMEOUT", default_value = "30", value_parser = parse_seconds, value_name = "SECONDS", allow_negative_numbers = true)]
     body_timeout: Duration,
 
     /// Seconds a connection may wait for a request (new, or keep-alive between requests).
-    #[arg(long, env = "KMS_IDLE_TIMEOUT", default_value = "60", value_parser = parse_seconds, value_name = "SECONDS")]
+    #[arg(long, env = "KMS_IDLE_TIMEOUT", default_value = "60", value_parser = parse_seconds, value_name = "SECONDS", allow_negative_numbers = true)]
     idle_timeout: Duration,
 
     /// Throttle like AWS (`aws`) or never (`off`).
@@ -67,7 +67,7 @@ struct Args {
 
     /// The most (account, Region) scopes that keep throttle limiters at once; past it the
     /// least recently used are dropped.
-    #[arg(long, env = "KMS_MAX_THROTTLE_SCOPES", default_value_t = kms_emulator::throttle::limiter::DEFAULT_MAX_SCOPES)]
+    #[arg(long, env = "KMS_MAX_THROTTLE_SCOPES", default_value_t = kms_emulator::throttle::limiter::DEFAULT_MAX_SCOPES, allow_negative_numbers = true, value_parser = whole_number::<usize>)]
     max_throttle_scopes: usize,
 
     /// A TOML file of per-Region and per-account quotas (see README, "Throttling").
@@ -103,7 +103,12 @@ struct Args {
     seed: Option<std::path::PathBuf>,
 
     /// Start with emulated time this many seconds ahead of the system clock.
-    #[arg(long, env = "KMS_CLOCK_OFFSET_SECONDS", default_value_t = 0)]
+    #[arg(
+        long,
+        env = "KMS_CLOCK_OFFSET_SECONDS",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     clock_offset_seconds: i64,
 
     /// Require `Authorization: Bearer <TOKEN>` on every /_kms/ endpoint but health.
@@ -155,7 +160,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let matches = Args::command().get_matches();
+    let matches = match Args::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => exit_naming_the_variable(e),
+    };
     let args = match Args::from_arg_matches(&matches) {
         Ok(args) => args,
         Err(e) => e.exit(),
@@ -375,8 +383,46 @@ fn check_clock_offset(seconds: i64) -> Result<(), String> {
     }
 }
 
+/// Exits with clap's error, adding the environment variable when the bad value came from one
+/// rather than from the flag clap names (`--body-limit` set as `KMS_BODY_LIMIT=-4`).
+fn exit_naming_the_variable(error: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        error.exit()
+    };
+    let flag = arg.split_whitespace().next().unwrap_or_default().to_owned();
+    let on_command_line = std::env::args().any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+    let env = Args::command()
+        .get_arguments()
+        .find(|a| a.get_long().is_some_and(|long| flag == format!("--{long}")))
+        .and_then(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()));
+    match env {
+        Some(env) if !on_command_line && std::env::var_os(&env).is_some() => {
+            let text = error.render().to_string();
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!("{first} (set by {env})");
+            std::process::exit(2)
+        }
+        _ => error.exit(),
+    }
+}
+
+/// A count or size flag: a whole number, with "must not be negative" for `-5` (clap's own
+/// answer would be `unexpected argument '-5'`).
+fn whole_number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    let text = text.trim();
+    if text.starts_with('-') {
+        return Err(format!("must not be negative, got {text}"));
+    }
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a whole number (or is too large)"))
+}
+
 /// A timeout flag: seconds, fractions allowed, more than 0 and at most an hour.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
+    if text.trim().starts_with('-') {
+        return Err(format!("must not be negative, got {}", text.trim()));
+    }
     let seconds: f64 = text
         .trim()
         .parse()

@@ -133,3 +133,37 @@ fn an_unknown_log_filter_is_an_error_naming_what_was_set() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("error: KMS_LOG \"info,loud\""), "{stderr}");
 }
+
+#[test]
+fn negative_numbers_must_not_be_negative_and_errors_name_the_variable_set() {
+    for flag in [
+        "--port",
+        "--body-limit",
+        "--max-throttle-scopes",
+        "--header-timeout",
+        "--idle-timeout",
+    ] {
+        let (code, stderr) = run(&[flag, "-5"]);
+        assert_eq!(code, Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains(&format!("for '{flag}"))
+                && stderr.contains("must not be negative, got -5"),
+            "{flag}: {stderr}"
+        );
+    }
+    // A negative clock offset is a value, not an unknown argument.
+    let (code, stderr) = run(&["--clock-offset-seconds", "-5", "--log", "nope"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--log \"nope\""), "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("KMS_BODY_LIMIT", "-4")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("must not be negative, got -4 (set by KMS_BODY_LIMIT)"),
+        "{stderr}"
+    );
+}
