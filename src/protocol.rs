@@ -56,7 +56,7 @@ pub async fn handle(
     };
     let mut request_body = Bytes::new();
     let result = match operation {
-        None if !verifies => Err(unknown_operation()),
+        None if !verifies => Err(unknown_operation(&headers)),
         _ => match read_body(&state, &headers, body).await {
             Err(failure) => Err(failure),
             Ok(bytes) => {
@@ -77,7 +77,7 @@ pub async fn handle(
                             principal = Some(caller);
                         }
                         match op {
-                            None => Err(unknown_operation()),
+                            None => Err(unknown_operation(&headers)),
                             Some(op) => {
                                 let caller = principal
                                     .filter(|_| state.config.auth.enforces())
@@ -141,7 +141,21 @@ pub async fn handle(
     response
 }
 
-fn unknown_operation() -> Failure {
+/// AWS's answer to a missing or unknown `X-Amz-Target`, with a log line that says which, as
+/// the client's error does not.
+fn unknown_operation(headers: &HeaderMap) -> Failure {
+    match headers.get("x-amz-target") {
+        None => tracing::info!(
+            "UnknownOperationException: the request has no X-Amz-Target header (it must be TrentService.<Operation>)"
+        ),
+        Some(value) => {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let shown: String = text.chars().take(80).collect();
+            tracing::info!(
+                "UnknownOperationException: X-Amz-Target {shown:?} is not TrentService.<Operation> of a KMS operation"
+            );
+        }
+    }
     Failure::kms(StatusCode::BAD_REQUEST, KmsError::UnknownOperation)
 }
 

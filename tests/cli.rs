@@ -48,7 +48,14 @@ fn bad_quotas_and_regions_are_clear_errors() {
 
 /// Starts the binary with `args`, waits for its start-up line on stderr, and returns the child,
 /// the address it listens on, and the start-up line.
-fn start(args: &[&str]) -> (std::process::Child, String, String) {
+fn start(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    String,
+    std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+) {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
         .args(["--listen", "127.0.0.1:0"])
@@ -58,15 +65,14 @@ fn start(args: &[&str]) -> (std::process::Child, String, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("runs");
-    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    for line in stderr.lines() {
-        let line = line.unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    while let Some(Ok(line)) = stderr.next() {
         if let Some(rest) = line.split("listening on http://").nth(1) {
             let addr: String = rest
                 .chars()
                 .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
                 .collect();
-            return (child, addr, line);
+            return (child, addr, line, stderr);
         }
     }
     let _ = child.kill();
@@ -76,22 +82,13 @@ fn start(args: &[&str]) -> (std::process::Child, String, String) {
 
 #[test]
 fn logs_go_to_stderr_uncoloured_so_the_audit_log_owns_stdout() {
-    use std::io::{BufRead, Read, Write};
-    let (mut child, addr, banner) = start(&["--audit-log", "-", "--log", "info"]);
+    use std::io::BufRead;
+    let (mut child, addr, banner, _) = start(&["--audit-log", "-", "--log", "info"]);
     assert!(
         !banner.contains('\u{1b}'),
         "ANSI colours on a pipe: {banner:?}"
     );
-    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-    let body = "{}";
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = post(&addr, Some("TrentService.ListKeys"));
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     // The audit event is the first thing on stdout, and it is JSON.
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
@@ -105,7 +102,7 @@ fn logs_go_to_stderr_uncoloured_so_the_audit_log_owns_stdout() {
 
 #[test]
 fn log_format_json_writes_one_object_per_line() {
-    let (mut child, _, banner) = start(&["--log-format", "json"]);
+    let (mut child, _, banner, _) = start(&["--log-format", "json"]);
     child.kill().unwrap();
     child.wait().unwrap();
     let event: serde_json::Value = serde_json::from_str(&banner).expect("a JSON log line");
@@ -165,5 +162,46 @@ fn negative_numbers_must_not_be_negative_and_errors_name_the_variable_set() {
     assert!(
         stderr.contains("must not be negative, got -4 (set by KMS_BODY_LIMIT)"),
         "{stderr}"
+    );
+}
+
+/// A raw `POST /` of `{}` with this `X-Amz-Target` (or none); the whole response.
+fn post(addr: &str, target: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let target = target.map_or(String::new(), |t| format!("X-Amz-Target: {t}\r\n"));
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\n{target}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn a_missing_or_unknown_target_is_aws_error_and_a_log_line_naming_the_header() {
+    let (mut child, addr, _, mut stderr) = start(&["--log", "info"]);
+    let missing = post(&addr, None);
+    let unknown = post(&addr, Some("TrentService.MakeCoffee"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for response in [&missing, &unknown] {
+        assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+        assert!(response.contains("UnknownOperationException"), "{response}");
+    }
+    let logged: Vec<String> = stderr.by_ref().map_while(Result::ok).collect();
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("the request has no X-Amz-Target header")),
+        "{logged:?}"
+    );
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("X-Amz-Target \"TrentService.MakeCoffee\" is not")),
+        "{logged:?}"
     );
 }
