@@ -179,6 +179,27 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     }
+    let named = |id: &str, flag: &'static str, env: &'static str| match matches.value_source(id) {
+        Some(ValueSource::EnvVariable) => env,
+        _ => flag,
+    };
+    let root_key = args
+        .root_key
+        .is_some()
+        .then(|| named("root_key", "--root-key", "KMS_ROOT_KEY"));
+    let root_key_file = args
+        .root_key_file
+        .is_some()
+        .then(|| named("root_key_file", "--root-key-file", "KMS_ROOT_KEY_FILE"));
+    if let (Some(key), Some(file)) = (root_key, root_key_file) {
+        eprintln!("error: {key} and {file} are both set: give the root key one way only");
+        return std::process::ExitCode::from(2);
+    }
+    if let (Some(given), None) = (root_key.or(root_key_file), &args.data_dir) {
+        tracing::warn!(
+            "{given} is ignored without --data-dir (KMS_DATA_PATH): state is kept in memory, and nothing is wrapped at rest"
+        );
+    }
     if let Err(e) = check_clock_offset(args.clock_offset_seconds) {
         eprintln!("error: {e}");
         return std::process::ExitCode::from(2);

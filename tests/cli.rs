@@ -205,3 +205,36 @@ fn a_missing_or_unknown_target_is_aws_error_and_a_log_line_naming_the_header() {
         "{logged:?}"
     );
 }
+
+#[test]
+fn a_root_key_given_twice_is_an_error_and_without_a_data_dir_a_warning() {
+    const KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+    let out = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--root-key-file", "/nonexistent"])
+        .env("KMS_ROOT_KEY", KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: KMS_ROOT_KEY and --root-key-file are both set"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(KEY), "the key leaked: {stderr}");
+    // Without --data-dir: a warning, then start-up goes on (here to a port already taken, so
+    // that the process ends by itself).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .args(["--listen", &taken.local_addr().unwrap().to_string()])
+        .args(["--root-key", KEY])
+        .env_remove("KMS_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--root-key is ignored without --data-dir"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    assert!(!stderr.contains(KEY), "the key leaked: {stderr}");
+}
