@@ -334,26 +334,30 @@ async fn main() -> std::process::ExitCode {
             }
         }
     }
-    tracing::info!(
-        "kms-emulator {} listening on http://{} (account {}, region {}, throttling {}, auth {} with {} principals, storage: {storage})",
-        env!("CARGO_PKG_VERSION"),
-        listener.local_addr().map_or(addr, |a| a),
-        config.default_account,
-        config.default_region,
-        if config.throttle { "as AWS" } else { "off" },
-        config.auth.mode().name(),
-        config.auth.principals().len(),
-    );
-    warn_about_admin_access(&listener, &config);
-    let mut state = AppState::new(kms, config);
-    if let Some(path) = &args.audit_log {
-        match kms_emulator::audit::AuditLog::open(path) {
-            Ok(log) => state = state.with_audit(log),
+    let audit = match &args.audit_log {
+        Some(path) => match kms_emulator::audit::AuditLog::open(path) {
+            Ok(log) => Some(log),
             Err(e) => {
                 eprintln!("error: cannot open the audit log {path}: {e}");
                 return std::process::ExitCode::from(2);
             }
-        }
+        },
+        None => None,
+    };
+    // Every start-up step has succeeded: say what is in force.
+    let in_force = banner_details(&args, &config, clock_offset);
+    tracing::info!(
+        "kms-emulator {} listening on http://{} (account {}, region {}, keys: {}, storage: {storage}; {in_force})",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr().map_or(addr, |a| a),
+        config.default_account,
+        config.default_region,
+        kms.key_count(),
+    );
+    warn_about_admin_access(&listener, &config);
+    let mut state = AppState::new(kms, config);
+    if let Some(log) = audit {
+        state = state.with_audit(log);
     }
     match kms_emulator::serve(listener, state, shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -362,6 +366,46 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The start-up line's account of what is in force: throttling and its overrides, the
+/// quotas file, auth, the audit log, the seed file and the clock offset.
+fn banner_details(args: &Args, config: &Config, clock_offset_seconds: i64) -> String {
+    let mut parts = vec![if config.throttle {
+        "throttling as AWS".to_owned()
+    } else {
+        "throttling off".to_owned()
+    }];
+    let overrides: Vec<&str> = args
+        .quotas
+        .iter()
+        .map(|q| q.trim())
+        .filter(|q| !q.is_empty())
+        .collect();
+    if !overrides.is_empty() {
+        parts.push(format!("quota overrides {}", overrides.join(",")));
+    }
+    if let Some(path) = &args.quotas_file {
+        parts.push(format!("quotas file {}", path.display()));
+    }
+    parts.push(format!(
+        "auth {} with {} principals",
+        config.auth.mode().name(),
+        config.auth.principals().len()
+    ));
+    if let Some(path) = &args.audit_log {
+        parts.push(format!(
+            "audit log {}",
+            if path == "-" { "stdout" } else { path }
+        ));
+    }
+    if let Some(path) = &args.seed {
+        parts.push(format!("seeded from {}", path.display()));
+    }
+    if clock_offset_seconds != 0 {
+        parts.push(format!("clock offset {clock_offset_seconds} s"));
+    }
+    parts.join(", ")
 }
 
 /// The `--auth` mode over the `--principal` flags and the `--principals` file. `sigv4` with

@@ -238,3 +238,51 @@ fn a_root_key_given_twice_is_an_error_and_without_a_data_dir_a_warning() {
     assert!(stderr.contains("cannot listen on"), "{stderr}");
     assert!(!stderr.contains(KEY), "the key leaked: {stderr}");
 }
+
+#[test]
+fn the_start_up_line_says_what_is_in_force_after_every_step() {
+    let dir = std::env::temp_dir().join(format!("kms-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("seed.yaml");
+    std::fs::write(
+        &seed,
+        "Keys:\n  Symmetric:\n    Aes:\n      - Metadata:\n          KeyId: bc436485-5092-42b8-92a3-0aa8b93536dc\n        BackingKeys:\n          - 5cdaead27fe7da2de47945d73cd6d79e36494e73802f3cd3869f1d2cb0b5d7a9\n",
+    )
+    .unwrap();
+    let (mut child, _, banner, _) = start(&[
+        "--quota",
+        "symmetric=100",
+        "--audit-log",
+        "-",
+        "--seed",
+        seed.to_str().unwrap(),
+        "--clock-offset-seconds",
+        "3600",
+    ]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for part in [
+        "keys: 1,",
+        "storage: in memory",
+        "throttling as AWS",
+        "quota overrides symmetric=100",
+        "auth none with 0 principals",
+        "audit log stdout",
+        &format!("seeded from {}", seed.display()),
+        "clock offset 3600 s",
+    ] {
+        assert!(banner.contains(part), "{part:?} missing from {banner}");
+    }
+    // A step that fails after seeding (the audit log cannot be opened): no start-up line.
+    let out = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--seed", seed.to_str().unwrap()])
+        .args(["--audit-log", "/nonexistent-dir/audit.log"])
+        .env_remove("KMS_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot open the audit log"), "{stderr}");
+    assert!(!stderr.contains("listening on"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
