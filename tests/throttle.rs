@@ -186,6 +186,31 @@ async fn quotas_endpoint_reports_aws_defaults_and_usage() {
     assert_eq!(table["quotas"]["CreateKey"], 5.0);
     assert_eq!(table["quotas"]["DescribeKey"], 2000.0);
     assert_eq!(table["quotas"]["GenerateDataKeyPair:RSA_4096"], 1.0);
+    // What GET lists is exactly what PUT accepts: no per-API row for Encrypt, which draws on
+    // the symmetric class.
+    assert!(table["quotas"].get("Encrypt").is_none(), "{table}");
+    let names: Vec<String> = table["quotas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert!(names.len() > 40, "{names:?}");
+    // (for another account, so the rest of this test sees the defaults)
+    let mut all = serde_json::Map::new();
+    all.insert("account".into(), serde_json::json!("999999999999"));
+    for name in &names {
+        all.insert(name.clone(), serde_json::json!(table["quotas"][name]));
+    }
+    let put = http_request(
+        &server,
+        "PUT",
+        "/_kms/quotas",
+        &[],
+        serde_json::Value::Object(all).to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{:?}", put.json());
     let eu = http_request(&server, "GET", "/_kms/quotas?region=eu-west-2", &[], b"")
         .await
         .json();

@@ -315,7 +315,7 @@ impl Throttle {
     /// The effective rate of every quota in `scope`.
     pub fn effective(&self, scope: &Scope) -> Vec<(String, f64)> {
         let table = self.table.read().unwrap_or_else(|e| e.into_inner());
-        QuotaId::all()
+        QuotaId::listed()
             .map(|q| (q.name(), table.rate(scope, q)))
             .collect()
     }

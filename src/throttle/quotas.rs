@@ -49,6 +49,13 @@ impl QuotaId {
         (0..QUOTA_COUNT as u8).map(QuotaId)
     }
 
+    /// Every quota a request can draw on, which are the ones a name sets: all but the per-API
+    /// slots of cryptographic and GenerateDataKeyPair operations, which draw on their shared
+    /// class or key pair spec instead. What `GET /_kms/quotas` lists.
+    pub fn listed() -> impl Iterator<Item = QuotaId> {
+        Self::all().filter(|q| Self::parse(&q.name()) == Some(*q))
+    }
+
     /// The dense index.
     pub fn index(self) -> usize {
         usize::from(self.0)
