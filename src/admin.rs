@@ -206,17 +206,10 @@ pub async fn disconnect_key_store(
             "CustomKeyStoreId is required".into(),
         );
     };
-    let region = text("region").unwrap_or_else(|| state.config.default_region.clone());
-    if !crate::regions::is_known(&region) {
-        return bad(
-            StatusCode::BAD_REQUEST,
-            format!("region {region:?} is not an AWS Region"),
-        );
-    }
-    let scope = kms_api::Scope::new(
-        text("account").unwrap_or_else(|| state.config.default_account.clone()),
-        region,
-    );
+    let scope = match scope_or_default(&state, text("account"), text("region")) {
+        Ok(scope) => scope,
+        Err(message) => return bad(StatusCode::BAD_REQUEST, message),
+    };
     let code = text("ConnectionErrorCode");
     let kms = state.kms.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -244,13 +237,38 @@ pub struct ScopeQuery {
 /// every quota in the scope (default account and Region unless given), the overrides, and
 /// the current use of every quota that has seen requests.
 pub async fn quotas(State(state): State<AppState>, Query(q): Query<ScopeQuery>) -> Response {
-    let scope = kms_api::Scope::new(
-        q.account
-            .unwrap_or_else(|| state.config.default_account.clone()),
-        q.region
-            .unwrap_or_else(|| state.config.default_region.clone()),
-    );
-    Json(quotas_json(&state, &scope)).into_response()
+    match scope_or_default(&state, q.account, q.region) {
+        Ok(scope) => Json(quotas_json(&state, &scope)).into_response(),
+        Err(message) => {
+            (StatusCode::BAD_REQUEST, Json(json!({"message": message}))).into_response()
+        }
+    }
+}
+
+/// Checks an admin request's optional account and Region, as every admin endpoint does.
+fn check_scope(account: Option<&str>, region: Option<&str>) -> Result<(), String> {
+    if let Some(r) = region.filter(|r| !crate::regions::is_known(r)) {
+        return Err(format!("region {r:?} is not an AWS Region"));
+    }
+    if let Some(a) = account.filter(|a| !crate::config::is_account_id(a)) {
+        return Err(format!(
+            "account {a:?} is not an AWS account ID (12 digits)"
+        ));
+    }
+    Ok(())
+}
+
+/// The scope an admin request names, the default account and Region where it names none.
+fn scope_or_default(
+    state: &AppState,
+    account: Option<String>,
+    region: Option<String>,
+) -> Result<kms_api::Scope, String> {
+    check_scope(account.as_deref(), region.as_deref())?;
+    Ok(kms_api::Scope::new(
+        account.unwrap_or_else(|| state.config.default_account.clone()),
+        region.unwrap_or_else(|| state.config.default_region.clone()),
+    ))
 }
 
 fn quotas_json(state: &AppState, scope: &kms_api::Scope) -> serde_json::Value {
@@ -306,8 +324,8 @@ pub async fn put_quotas(State(state): State<AppState>, body: axum::body::Bytes) 
         (Ok(a), Ok(r), Ok(m)) => (a, r, m),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return bad(e),
     };
-    if let Some(r) = region.as_deref().filter(|r| !crate::regions::is_known(r)) {
-        return bad(format!("region {r:?} is not an AWS Region"));
+    if let Err(message) = check_scope(account.as_deref(), region.as_deref()) {
+        return bad(message);
     }
     let enable = match mode.as_deref() {
         None => None,

@@ -138,6 +138,26 @@ async fn put_quotas_changes_the_admitted_rate_at_once() {
     )
     .await;
     assert_eq!(bad.status, 400);
+    // Accounts and Regions are checked as the quotas file checks them, on PUT and on GET.
+    for (method, path, body) in [
+        (
+            "PUT",
+            "/_kms/quotas",
+            &br#"{"account": "42", "CreateKey": 1}"#[..],
+        ),
+        ("GET", "/_kms/quotas?account=abc", b""),
+    ] {
+        let resp = http_request(&server, method, path, &[], body).await;
+        assert_eq!(resp.status, 400, "{method} {path}");
+        let message = resp.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("not an AWS account ID"), "{message}");
+    }
+    let moon = http_request(&server, "GET", "/_kms/quotas?region=moon-1", &[], b"").await;
+    assert_eq!(moon.status, 400);
+    assert!(moon.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("not an AWS Region"));
     let table = http_request(&server, "GET", "/_kms/quotas", &[], b"")
         .await
         .json();

@@ -154,6 +154,9 @@ impl QuotaTable {
         if let Some(r) = region.filter(|r| !crate::regions::is_known(r)) {
             return Err(format!("{at}: {r:?} is not an AWS Region"));
         }
+        if let Some(a) = account.filter(|a| !crate::config::is_account_id(a)) {
+            return Err(format!("{at}: {a:?} is not an AWS account ID (12 digits)"));
+        }
         for (name, value) in rates {
             let quota = parse_name(name).map_err(|e| format!("{at}: {e}"))?;
             let rate = match value {
@@ -287,6 +290,10 @@ mod tests {
             .apply_toml("[regions.moon-1]\nCreateKey = 1")
             .unwrap_err()
             .contains("not an AWS Region"));
+        assert!(t
+            .apply_toml("[accounts.42]\nCreateKey = 1")
+            .unwrap_err()
+            .contains("not an AWS account ID"));
     }
 
     #[test]
