@@ -9,11 +9,12 @@
 //! it through a `BufWriter`, flushing whenever the channel is momentarily empty and when the
 //! log is dropped.
 
+use std::collections::VecDeque;
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
@@ -176,7 +177,13 @@ pub struct AuditLog {
     dropped: Arc<AtomicU64>,
     /// The writer thread, joined on drop so every accepted event reaches the output.
     writer: Option<JoinHandle<()>>,
+    /// The last [`RECENT_CAPACITY`] lines written, newest last, for the dashboard. Only the
+    /// writer thread adds to it, so the request path never takes its lock.
+    recent: Arc<Mutex<VecDeque<String>>>,
 }
+
+/// How many of the latest lines [`AuditLog::recent`] keeps.
+pub const RECENT_CAPACITY: usize = 100;
 
 impl AuditLog {
     /// No audit log.
@@ -200,14 +207,24 @@ impl AuditLog {
         let (sender, receiver) = sync_channel(CHANNEL_CAPACITY);
         let dropped = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&dropped);
+        let recent = Arc::new(Mutex::new(VecDeque::with_capacity(RECENT_CAPACITY)));
+        let kept = Arc::clone(&recent);
         let writer = std::thread::Builder::new()
             .name("kms-audit-log".into())
-            .spawn(move || write_loop(&receiver, BufWriter::new(out), &counter))?;
+            .spawn(move || write_loop(&receiver, BufWriter::new(out), &counter, &kept))?;
         Ok(Self {
             sender: Some(sender),
             dropped,
             writer: Some(writer),
+            recent,
         })
+    }
+
+    /// The latest lines written (at most [`RECENT_CAPACITY`]), oldest first: what the log
+    /// holds, so no more than it does.
+    pub fn recent(&self) -> Vec<String> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.iter().cloned().collect()
     }
 
     /// Whether events are recorded.
@@ -244,7 +261,12 @@ impl Drop for AuditLog {
 }
 
 /// The writer thread: formats and writes every event, flushing when the inbox is empty.
-fn write_loop(receiver: &Receiver<AuditEvent>, mut out: impl Write, dropped: &AtomicU64) {
+fn write_loop(
+    receiver: &Receiver<AuditEvent>,
+    mut out: impl Write,
+    dropped: &AtomicU64,
+    recent: &Mutex<VecDeque<String>>,
+) {
     let mut reported_drops = 0;
     let mut failed = false;
     let mut line = Vec::with_capacity(1024);
@@ -276,6 +298,13 @@ fn write_loop(receiver: &Receiver<AuditEvent>, mut out: impl Write, dropped: &At
         let event_id = kms_api::key::usage::cloudtrail_event_id(event.request_id);
         if write_line(&mut line, &event, event_id).is_err() {
             continue;
+        }
+        {
+            let mut recent = recent.lock().unwrap_or_else(|e| e.into_inner());
+            if recent.len() == RECENT_CAPACITY {
+                recent.pop_front();
+            }
+            recent.push_back(String::from_utf8_lossy(&line).into_owned());
         }
         line.push(b'\n');
         match out.write_all(&line) {

@@ -26,6 +26,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod credential;
+pub mod dashboard;
 pub mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -37,6 +38,7 @@ pub mod scheduler;
 pub mod server;
 pub mod store;
 pub mod throttle;
+pub mod traffic;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -65,6 +67,8 @@ pub struct AppState {
     pub faults: Arc<faults::Faults>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// The last minute of traffic, second by second, for the dashboard.
+    pub traffic: Arc<traffic::Traffic>,
     /// The CloudTrail-like audit log.
     pub audit: Arc<audit::AuditLog>,
     /// Whether the server is reachable from this machine only. [`serve`] sets it from the
@@ -86,6 +90,7 @@ impl AppState {
             throttle,
             faults: Arc::new(faults::Faults::default()),
             metrics: Arc::new(metrics::Metrics::new()),
+            traffic: Arc::new(traffic::Traffic::new()),
             audit: Arc::new(audit::AuditLog::disabled()),
             loopback_only: false,
         }
@@ -123,6 +128,7 @@ pub fn app(state: AppState) -> Router {
             "/_kms/faults",
             get(faults::get).put(faults::put).delete(faults::delete),
         )
+        .merge(dashboard::api())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin::guard,
@@ -131,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", post(protocol::handle))
         .route("/_kms/health", get(admin::health).post(admin::health))
         .route("/metrics", get(metrics::scrape))
+        .merge(dashboard::assets())
         .merge(guarded)
         .fallback(protocol::fallback)
         .with_state(state)

@@ -110,6 +110,9 @@ pub async fn handle(
     };
     let elapsed = started.elapsed();
     state.metrics.request(operation, error_code, elapsed);
+    state
+        .traffic
+        .request(started + elapsed, operation, error_code);
     if tracing::enabled!(tracing::Level::DEBUG) {
         tracing::debug!(
             %request_id,
@@ -421,8 +424,12 @@ async fn admit_and_run(
 /// panic guard like the engine: a failing limiter is a 500, never a dropped connection.
 fn admit(state: &AppState, scope: &Scope, op: Operation, quota: QuotaId) -> Result<(), Failure> {
     match std::panic::catch_unwind(AssertUnwindSafe(|| state.throttle.admit(scope, quota))) {
-        Ok(true) => Ok(()),
+        Ok(true) => {
+            state.traffic.admission(Instant::now(), quota, true);
+            Ok(())
+        }
         Ok(false) => {
+            state.traffic.admission(Instant::now(), quota, false);
             state.metrics.throttled(quota);
             Err(Failure::kms(StatusCode::BAD_REQUEST, KmsError::Throttling))
         }

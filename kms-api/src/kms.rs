@@ -281,6 +281,28 @@ impl Kms {
         self.shared.scopes.iter().map(|s| s.keys.len()).sum()
     }
 
+    /// Every account and Region that holds keys, with how many, sorted by account then
+    /// Region.
+    ///
+    /// ```
+    /// use kms_api::{Kms, Operation, Scope};
+    /// let kms = Kms::new();
+    /// let scope = Scope::new("111122223333", "eu-west-1");
+    /// kms.dispatch(&scope, Operation::CreateKey, b"{}").unwrap();
+    /// assert_eq!(kms.scopes_with_keys(), vec![(scope, 1)]);
+    /// ```
+    pub fn scopes_with_keys(&self) -> Vec<(Scope, usize)> {
+        let mut scopes: Vec<(Scope, usize)> = self
+            .shared
+            .scopes
+            .iter()
+            .map(|s| (s.key().clone(), s.value().keys.len()))
+            .filter(|(_, keys)| *keys > 0)
+            .collect();
+        scopes.sort_by(|a, b| (a.0.account(), a.0.region()).cmp(&(b.0.account(), b.0.region())));
+        scopes
+    }
+
     /// Removes every key and alias everywhere (the emulator's `POST /_kms/reset`).
     ///
     /// # Errors
