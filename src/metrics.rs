@@ -1,12 +1,21 @@
 //! Prometheus metrics at `GET /metrics`, recorded with the `metrics` crate's handles.
 //!
-//! - `kms_requests_total{operation,outcome}`: outcome `ok` or the AWS error code
-//! - `kms_request_duration_seconds{operation}`: histogram
-//! - `kms_throttled_total{quota}`
-//! - `kms_quota_limit{quota,account,region}` for every quota of the default account and Region
-//!   and of every quota that has seen requests in a live throttle scope, and
-//!   `kms_quota_used{...}` (requests admitted in the current second) for the latter; `kms_keys`
-//! - `kms_throttle_scopes` (scopes with limiters now) and `kms_throttle_scopes_evicted_total`
+//! Every family in the exposition has one `# HELP` and one `# TYPE` line before its samples:
+//! the recorder's families are described once, in [`Metrics::new`] (the exporter writes
+//! `# HELP` only for described names), and the hand-written gauges below write theirs.
+//!
+//! - `kms_requests_total{operation,outcome}` (counter): outcome `ok` or the AWS error code
+//! - `kms_request_duration_seconds{operation}` (histogram: `_bucket{le}`, `_sum`, `_count`)
+//! - `kms_throttled_total{quota}` (counter)
+//! - `kms_keys` (gauge): keys in every account and Region
+//! - `kms_quota_limit{quota,account,region}` (gauge, requests per second): every quota of the
+//!   default account and Region, always (also with throttling off), plus every quota of every
+//!   live throttle scope that admitted a request in the current second or refused one since
+//!   the scope's limiters were built
+//! - `kms_quota_used{quota,account,region}` (gauge): requests admitted in the current second,
+//!   for those scope quotas only (not for the default-scope rows that saw no requests)
+//! - `kms_throttle_scopes` (gauge: scopes with limiters now) and
+//!   `kms_throttle_scopes_evicted_total` (counter)
 //!
 //! The per-scope gauges are written straight from the throttle's live scopes at each scrape,
 //! never registered with the recorder, so a scope's series disappear with its limiters (scopes
@@ -15,7 +24,7 @@
 //! Each server has its own recorder (no global state, so several servers can share a
 //! process). Counter and histogram handles are created once per series and cached in
 //! `OnceLock` slots, so recording a request is a few atomic operations: no lock, no map
-//! lookup, no allocation.
+//! lookup, no allocation. Descriptions are written once, at construction, never on that path.
 
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
@@ -25,7 +34,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use kms_api::Operation;
-use metrics::{Counter, Histogram, Key, Label, Recorder};
+use metrics::{Counter, Histogram, Key, KeyName, Label, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::throttle::quotas::QUOTA_COUNT;
@@ -68,6 +77,65 @@ const OUTCOMES: [&str; 30] = [
 /// Operations plus one slot for requests that named none.
 const OPERATION_SLOTS: usize = Operation::ALL.len() + 1;
 
+/// The kind of a metric family, for its description and `# TYPE` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl Kind {
+    /// The name on its `# TYPE` line.
+    const fn type_name(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+            Self::Histogram => "histogram",
+        }
+    }
+}
+
+const REQUESTS: &str = "kms_requests_total";
+const DURATION: &str = "kms_request_duration_seconds";
+const THROTTLED: &str = "kms_throttled_total";
+const KEYS: &str = "kms_keys";
+
+/// The recorder's families: name, kind, unit and `# HELP` text, described in [`Metrics::new`].
+const RECORDED: [(&str, Kind, Option<Unit>, &str); 4] = [
+    (
+        REQUESTS,
+        Kind::Counter,
+        Some(Unit::Count),
+        "KMS API requests answered, by operation and outcome (ok or the AWS error code).",
+    ),
+    (
+        DURATION,
+        Kind::Histogram,
+        Some(Unit::Seconds),
+        "Time to answer a KMS API request, in seconds, by operation.",
+    ),
+    (
+        THROTTLED,
+        Kind::Counter,
+        Some(Unit::Count),
+        "KMS API requests refused with ThrottlingException, by quota.",
+    ),
+    (
+        KEYS,
+        Kind::Gauge,
+        Some(Unit::Count),
+        "KMS keys in every account and Region.",
+    ),
+];
+
+/// `# HELP` texts of the hand-written families of [`Metrics::render`].
+const QUOTA_LIMIT_HELP: &str = "The quota's rate in requests per second: every quota of the default account and Region, and every quota in use in a live throttle scope.";
+const QUOTA_USED_HELP: &str =
+    "Requests admitted in the current second, per quota in use in a live throttle scope.";
+const SCOPES_HELP: &str = "(account, Region) scopes with live limiters.";
+const SCOPES_EVICTED_HELP: &str = "Scopes whose limiters were dropped (idle, or over the cap).";
+
 /// The server's metrics.
 pub struct Metrics {
     recorder: PrometheusRecorder,
@@ -94,7 +162,7 @@ impl Metrics {
     pub fn new() -> Self {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(
-                metrics_exporter_prometheus::Matcher::Full("kms_request_duration_seconds".into()),
+                metrics_exporter_prometheus::Matcher::Full(DURATION.into()),
                 &[
                     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
                     0.1, 0.25, 0.5, 1.0,
@@ -102,6 +170,14 @@ impl Metrics {
             )
             .map(PrometheusBuilder::build_recorder)
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        for (name, kind, unit, help) in RECORDED {
+            let (name, help) = (KeyName::from_const_str(name), SharedString::const_str(help));
+            match kind {
+                Kind::Counter => recorder.describe_counter(name, unit, help),
+                Kind::Gauge => recorder.describe_gauge(name, unit, help),
+                Kind::Histogram => recorder.describe_histogram(name, unit, help),
+            }
+        }
         let handle = recorder.handle();
         Self {
             recorder,
@@ -133,7 +209,7 @@ impl Metrics {
         self.requests[op * OUTCOMES.len() + outcome]
             .get_or_init(|| {
                 self.counter(
-                    "kms_requests_total",
+                    REQUESTS,
                     vec![
                         Label::new("operation", name),
                         Label::new("outcome", OUTCOMES[outcome]),
@@ -143,10 +219,7 @@ impl Metrics {
             .increment(1);
         self.durations[op]
             .get_or_init(|| {
-                let key = Key::from_parts(
-                    "kms_request_duration_seconds",
-                    vec![Label::new("operation", name)],
-                );
+                let key = Key::from_parts(DURATION, vec![Label::new("operation", name)]);
                 self.recorder.register_histogram(&key, &metadata())
             })
             .record(elapsed.as_secs_f64());
@@ -155,12 +228,7 @@ impl Metrics {
     /// Records one throttled request.
     pub fn throttled(&self, quota: QuotaId) {
         self.throttled[quota.index()]
-            .get_or_init(|| {
-                self.counter(
-                    "kms_throttled_total",
-                    vec![Label::new("quota", quota.name())],
-                )
-            })
+            .get_or_init(|| self.counter(THROTTLED, vec![Label::new("quota", quota.name())]))
             .increment(1);
     }
 
@@ -179,15 +247,14 @@ impl Metrics {
     /// The Prometheus text exposition, with gauges read from `state` now.
     pub fn render(&self, state: &AppState) -> String {
         self.recorder
-            .register_gauge(&Key::from_name("kms_keys"), &metadata())
+            .register_gauge(&Key::from_static_name(KEYS), &metadata())
             .set(state.kms.key_count() as f64);
         let mut text = self.handle.render();
         // Every quota's limit in the default account and Region, then limit and use of every
         // quota that has seen requests in a live scope.
         let (account, region) = (&state.config.default_account, &state.config.default_region);
         let usage = state.throttle.usage();
-        text.push_str("# HELP kms_quota_limit The quota's rate in requests per second.\n");
-        text.push_str("# TYPE kms_quota_limit gauge\n");
+        header(&mut text, "kms_quota_limit", Kind::Gauge, QUOTA_LIMIT_HELP);
         let default_scope = kms_api::Scope::new(account.as_str(), region.as_str());
         for (quota, limit) in state.throttle.effective(&default_scope) {
             if !usage
@@ -207,9 +274,7 @@ impl Metrics {
                 u.limit,
             );
         }
-        text.push_str(
-            "# HELP kms_quota_used Requests admitted in the current second.\n# TYPE kms_quota_used gauge\n",
-        );
+        header(&mut text, "kms_quota_used", Kind::Gauge, QUOTA_USED_HELP);
         for u in &usage {
             let used = u.used as f64;
             sample(
@@ -221,18 +286,27 @@ impl Metrics {
                 used,
             );
         }
-        let _ = write!(
-            text,
-            "# HELP kms_throttle_scopes (account, Region) scopes with live limiters.\n# TYPE kms_throttle_scopes gauge\nkms_throttle_scopes {}\n",
-            state.throttle.scope_count()
+        header(&mut text, "kms_throttle_scopes", Kind::Gauge, SCOPES_HELP);
+        let _ = writeln!(text, "kms_throttle_scopes {}", state.throttle.scope_count());
+        header(
+            &mut text,
+            "kms_throttle_scopes_evicted_total",
+            Kind::Counter,
+            SCOPES_EVICTED_HELP,
         );
-        let _ = write!(
+        let _ = writeln!(
             text,
-            "# HELP kms_throttle_scopes_evicted_total Scopes whose limiters were dropped (idle, or over the cap).\n# TYPE kms_throttle_scopes_evicted_total counter\nkms_throttle_scopes_evicted_total {}\n",
+            "kms_throttle_scopes_evicted_total {}",
             state.throttle.evicted()
         );
         text
     }
+}
+
+/// The `# HELP` and `# TYPE` lines of a hand-written family.
+fn header(out: &mut String, name: &str, kind: Kind, help: &str) {
+    let kind = kind.type_name();
+    let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n");
 }
 
 /// One `name{quota,account,region} value` line.
@@ -294,3 +368,89 @@ pub fn spawn_upkeep(metrics: Arc<Metrics>) -> tokio::task::JoinHandle<()> {
 
 /// Shared handle type in [`AppState`].
 pub type SharedMetrics = Arc<Metrics>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The family of a sample name: histogram series belong to their base name.
+    fn family<'a>(name: &'a str, histograms: &[&str]) -> &'a str {
+        for suffix in ["_bucket", "_sum", "_count"] {
+            if let Some(base) = name.strip_suffix(suffix) {
+                if histograms.contains(&base) {
+                    return base;
+                }
+            }
+        }
+        name
+    }
+
+    #[test]
+    fn every_family_has_one_help_and_one_type_line_before_its_samples() {
+        let config = crate::Config {
+            throttle: true,
+            ..crate::Config::default()
+        };
+        let state = AppState::new(kms_api::Kms::new(), config);
+        let scope = kms_api::Scope::new("111122223333", "us-east-1");
+        assert!(state.throttle.admit(&scope, QuotaId::SYMMETRIC));
+        let m = &state.metrics;
+        m.request(Some(Operation::ALL[0]), None, Duration::from_millis(2));
+        m.request(None, Some("ValidationException"), Duration::from_micros(30));
+        m.request(Some(Operation::ALL[0]), Some("NoSuchCode"), Duration::ZERO);
+        m.throttled(QuotaId::SYMMETRIC);
+        m.upkeep();
+        let text = m.render(&state);
+
+        let histograms: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.strip_suffix(" histogram"))
+            .collect();
+        let mut help = std::collections::HashMap::<&str, usize>::new();
+        let mut types = std::collections::HashMap::<&str, usize>::new();
+        let mut families = Vec::new();
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                *help.entry(rest.split(' ').next().unwrap()).or_default() += 1;
+            } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+                *types.entry(rest.split(' ').next().unwrap()).or_default() += 1;
+            } else {
+                let name = line.split(['{', ' ']).next().unwrap();
+                let fam = family(name, &histograms);
+                assert_eq!(help.get(fam), Some(&1), "HELP before {line:?} in\n{text}");
+                assert_eq!(types.get(fam), Some(&1), "TYPE before {line:?} in\n{text}");
+                families.push(fam);
+            }
+        }
+        assert!(
+            help.values().chain(types.values()).all(|n| *n == 1),
+            "{text}"
+        );
+        for name in [
+            REQUESTS,
+            DURATION,
+            THROTTLED,
+            KEYS,
+            "kms_quota_limit",
+            "kms_quota_used",
+            "kms_throttle_scopes",
+            "kms_throttle_scopes_evicted_total",
+        ] {
+            assert!(families.contains(&name), "{name} has samples in\n{text}");
+        }
+    }
+
+    #[test]
+    fn described_kinds_match_the_exported_types() {
+        let state = AppState::new(kms_api::Kms::new(), crate::Config::default());
+        state.metrics.request(None, None, Duration::from_millis(1));
+        state.metrics.throttled(QuotaId::SYMMETRIC);
+        let text = state.metrics.render(&state);
+        for (name, kind, _, help) in RECORDED {
+            let kind = kind.type_name();
+            assert!(text.contains(&format!("# TYPE {name} {kind}\n")), "{text}");
+            assert!(text.contains(&format!("# HELP {name} {help}\n")), "{text}");
+        }
+    }
+}
