@@ -342,6 +342,40 @@ where
 }
 
 /// Uploads and verifies `args.objects` objects; returns the summary.
+/// Why the first KMS call failed, in words a user can act on: an endpoint that cannot be
+/// reached says so and how to start the emulator; any other failure shows its whole cause
+/// chain (the SDK's own text is just "dispatch failure").
+fn first_call_failed<E, R>(
+    args: &Args,
+    call: &str,
+    e: aws_sdk_kms::error::SdkError<E, R>,
+) -> BoxError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let mut cause = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(inner) = source {
+        cause.push_str(": ");
+        cause.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    if matches!(
+        e,
+        aws_sdk_kms::error::SdkError::DispatchFailure(_)
+            | aws_sdk_kms::error::SdkError::TimeoutError(_)
+    ) {
+        format!(
+            "cannot reach KMS at {} ({call}): {cause}. Is the emulator running there? Start it with `cargo run --release` (it listens on http://127.0.0.1:8080), or pass its address with --endpoint",
+            args.endpoint
+        )
+        .into()
+    } else {
+        format!("{call} at {} failed: {cause}", args.endpoint).into()
+    }
+}
+
 pub async fn run(args: &Args) -> Result<Summary, BoxError> {
     let provider = Arc::new(provider(args));
     let kms_key_arn = match &args.key_id {
@@ -350,7 +384,8 @@ pub async fn run(args: &Args) -> Result<Summary, BoxError> {
             .describe_key()
             .key_id(k)
             .send()
-            .await?
+            .await
+            .map_err(|e| first_call_failed(args, "DescribeKey", e))?
             .key_metadata
             .ok_or("DescribeKey returned no KeyMetadata")?
             .arn
@@ -360,7 +395,8 @@ pub async fn run(args: &Args) -> Result<Summary, BoxError> {
             .create_key()
             .description("bulk_upload example")
             .send()
-            .await?
+            .await
+            .map_err(|e| first_call_failed(args, "CreateKey", e))?
             .key_metadata
             .ok_or("CreateKey returned no KeyMetadata")?
             .arn

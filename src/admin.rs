@@ -82,8 +82,28 @@ pub async fn health(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
-/// `POST /_kms/reset`: removes every key and alias in every account and Region.
-pub async fn reset(State(state): State<AppState>) -> Response {
+/// `POST /_kms/reset[?all=true]`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ResetQuery {
+    all: Option<String>,
+}
+
+/// `POST /_kms/reset`: removes every key and alias in every account and Region. Faults,
+/// quota overrides and the clock stay. With `?all=true` the faults are cleared and the quotas
+/// and throttling mode go back to what the server started with as well (the clock still stays:
+/// emulated time only moves forward).
+pub async fn reset(State(state): State<AppState>, Query(q): Query<ResetQuery>) -> Response {
+    let all = match q.all.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"message": format!("all must be true or false, got {other:?}")})),
+            )
+                .into_response()
+        }
+    };
     let kms = state.kms.clone();
     let outcome = tokio::task::spawn_blocking(move || kms.reset())
         .await
@@ -93,7 +113,16 @@ pub async fn reset(State(state): State<AppState>) -> Response {
             )))
         });
     match outcome {
-        Ok(()) => Json(json!({"status": "reset"})).into_response(),
+        Ok(()) if all => {
+            state.faults.clear();
+            let started_with = state.config.quotas.clone();
+            state.throttle.update(|table| *table = started_with);
+            state.throttle.set_enabled(state.config.throttle);
+            Json(json!({"status": "reset", "keys": true, "faults": true, "quotas": true}))
+                .into_response()
+        }
+        Ok(()) => Json(json!({"status": "reset", "keys": true, "faults": false, "quotas": false}))
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "reset failed");
             (

@@ -12,14 +12,14 @@ use kms_emulator::throttle::QuotaTable;
 use kms_emulator::AppState;
 
 /// A local AWS KMS that the AWS SDKs and CLI accept unchanged.
-///
-/// No `Debug`: the secrets (`--root-key`, `--admin-token`) are [`Secret`]s, which cannot be
-/// printed, so neither can a struct holding them.
+// No `Debug`: the secrets (`--root-key`, `--admin-token`) are `Secret`s, which cannot be
+// printed, so neither can a struct holding them.
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// Address to listen on. Without it, 127.0.0.1 and the port in $PORT (default 8080).
-    #[arg(long, env = "KMS_LISTEN")]
+    /// Address to listen on: IP:PORT, localhost:PORT or a port alone (on 127.0.0.1). Without
+    /// it, 127.0.0.1 and the port in $PORT (default 8080).
+    #[arg(long, env = "KMS_LISTEN", value_parser = listen_address)]
     listen: Option<SocketAddr>,
 
     /// Port when --listen is not given (local-kms's variable).
@@ -483,6 +483,31 @@ fn whole_number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
         .map_err(|_| format!("{text:?} is not a whole number (or is too large)"))
 }
 
+/// `--listen`: `IP:PORT` (`[::1]:PORT` for IPv6), `localhost:PORT` (127.0.0.1) or a port
+/// alone (127.0.0.1). Other host names are refused rather than resolved, so the address
+/// listened on is always the one the banner shows.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let loopback = |port: &str| {
+        whole_number::<u16>(port)
+            .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
+            .map_err(|e| format!("the port {e}"))
+    };
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Some((host, port)) = text.rsplit_once(':') {
+        if host.eq_ignore_ascii_case("localhost") {
+            return loopback(port);
+        }
+    } else if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() {
+        return loopback(text);
+    }
+    Err(format!(
+        "{text:?} is not an address to listen on: give IP:PORT (127.0.0.1:8080, 0.0.0.0:8080, [::1]:8080), localhost:PORT or a port"
+    ))
+}
+
 /// A timeout flag: seconds, fractions allowed, more than 0 and at most an hour.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     if text.trim().starts_with('-') {
@@ -593,6 +618,37 @@ mod tests {
             args.admin_token.as_ref().map(Secret::expose),
             Some(&b"admin-token-do-not-print"[..])
         );
+    }
+
+    #[test]
+    fn listen_accepts_addresses_localhost_and_ports() {
+        let v4 = |a: [u8; 4], p| SocketAddr::from((a, p));
+        assert_eq!(listen_address("0.0.0.0:4566"), Ok(v4([0, 0, 0, 0], 4566)));
+        assert_eq!(
+            listen_address("localhost:8080"),
+            Ok(v4([127, 0, 0, 1], 8080))
+        );
+        assert_eq!(listen_address("LOCALHOST:0"), Ok(v4([127, 0, 0, 1], 0)));
+        assert_eq!(listen_address("9000"), Ok(v4([127, 0, 0, 1], 9000)));
+        assert_eq!(
+            listen_address("[::1]:8080"),
+            "[::1]:8080"
+                .parse::<SocketAddr>()
+                .map_err(|e| e.to_string())
+        );
+        for bad in [
+            "example.com:80",
+            "localhost",
+            "localhost:-1",
+            "localhost:99999",
+            "",
+            ":80",
+        ] {
+            assert!(listen_address(bad).is_err(), "{bad}");
+        }
+        assert!(listen_address("localhost:-1")
+            .unwrap_err()
+            .contains("must not be negative"));
     }
 
     #[test]

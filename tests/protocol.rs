@@ -238,6 +238,54 @@ async fn reset_wipes_keys() {
 }
 
 #[tokio::test]
+async fn reset_keeps_faults_and_quotas_unless_all_is_asked_for() {
+    let server = start_server().await;
+    let fault = br#"{"rules":[{"operation":"Decrypt","error":"KMSInternalException"}]}"#;
+    let setup = || async {
+        assert_eq!(
+            http_request(&server, "PUT", "/_kms/faults", &[], fault)
+                .await
+                .status,
+            200
+        );
+        let quota = http_request(
+            &server,
+            "PUT",
+            "/_kms/quotas",
+            &[],
+            br#"{"CreateKey": 3, "throttle": "aws"}"#,
+        )
+        .await;
+        assert_eq!(quota.status, 200);
+    };
+    let in_force = || async {
+        let faults = http_request(&server, "GET", "/_kms/faults", &[], b"")
+            .await
+            .json();
+        let quotas = http_request(&server, "GET", "/_kms/quotas", &[], b"")
+            .await
+            .json();
+        (
+            faults["rules"].as_array().unwrap().len(),
+            quotas["quotas"]["CreateKey"].as_f64().unwrap(),
+            quotas["throttle"].as_str().unwrap().to_owned(),
+        )
+    };
+    // The server starts with throttling off and AWS's CreateKey quota of 5.
+    setup().await;
+    let reset = http_request(&server, "POST", "/_kms/reset", &[], b"").await;
+    assert_eq!(reset.json()["faults"], false);
+    assert_eq!(in_force().await, (1, 3.0, "aws".to_owned()));
+    let all = http_request(&server, "POST", "/_kms/reset?all=true", &[], b"").await;
+    assert_eq!(all.status, 200);
+    assert_eq!(all.json()["quotas"], true);
+    assert_eq!(in_force().await, (0, 5.0, "off".to_owned()));
+    let bad = http_request(&server, "POST", "/_kms/reset?all=yes", &[], b"").await;
+    assert_eq!(bad.status, 400);
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn health_reports_status_and_version() {
     let server = start_server().await;
     let resp = http_request(&server, "GET", "/_kms/health", &[], b"").await;
