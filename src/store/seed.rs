@@ -30,6 +30,15 @@
 //!     TargetKeyId: bc436485-5092-42b8-92a3-0aa8b93536dc
 //! ```
 //!
+//! Keys and aliases go into the server's default account and Region, or those the file names
+//! at its top (`Account: "000000000042"`, `Region: eu-west-1`), or those an entry names for
+//! itself (`Account`/`Region` in a key's `Metadata`, or beside an alias's `AliasName`; an
+//! alias's target is looked up in the alias's scope). These keys are this emulator's own:
+//! local-kms has one account and Region and never writes them.
+//!
+//! Every backing key after the first is listed by ListKeyRotations as an automatic rotation at
+//! seeding time, the last one current, as DescribeKey's `CurrentKeyMaterialId` says.
+//!
 //! Seeded keys get exactly the given IDs and material; keys and aliases that already exist are
 //! never overwritten. The whole file is checked before anything is applied, and what is new is
 //! written in one transaction.
@@ -49,6 +58,10 @@ use super::Store;
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct SeedFile {
+    /// The account every key and alias of the file goes into (default: the server's).
+    account: Option<String>,
+    /// The Region every key and alias of the file goes into (default: the server's).
+    region: Option<String>,
     #[serde(default)]
     keys: SeedKeys,
     #[serde(default)]
@@ -116,6 +129,10 @@ struct SeedMetadata {
     key_spec: Option<String>,
     /// Asymmetric keys: their usage (default SIGN_VERIFY, as local-kms).
     key_usage: Option<String>,
+    /// This key's account, over the file's.
+    account: Option<String>,
+    /// This key's Region, over the file's.
+    region: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +140,10 @@ struct SeedMetadata {
 struct SeedAlias {
     alias_name: String,
     target_key_id: String,
+    /// This alias's account (its target's too), over the file's.
+    account: Option<String>,
+    /// This alias's Region (its target's too), over the file's.
+    region: Option<String>,
 }
 
 /// One `BackingKeys` entry: 64 hex digits, decoded as it is read. Its parse errors never
@@ -206,6 +227,29 @@ pub struct SeedOutcome {
     /// Sections this emulator does not seed (a top-level `Keys.Hmac`, which local-kms does
     /// not have either), skipped.
     pub skipped_sections: Vec<&'static str>,
+    /// Every account and Region the file seeded into, in the order first named.
+    pub scopes: Vec<Scope>,
+}
+
+/// The scope of an entry: its own `Account`/`Region` over `within`'s, each checked.
+fn scope_of(
+    within: &Scope,
+    account: Option<&str>,
+    region: Option<&str>,
+    at: &str,
+) -> Result<Scope, String> {
+    if let Some(a) = account.filter(|a| !crate::config::is_account_id(a)) {
+        return Err(format!(
+            "{at}Account {a:?} is not an AWS account ID (12 digits)"
+        ));
+    }
+    if let Some(r) = region.filter(|r| !crate::regions::is_known(r)) {
+        return Err(format!("{at}Region {r:?} is not an AWS Region"));
+    }
+    Ok(Scope::new(
+        account.unwrap_or(within.account()),
+        region.unwrap_or(within.region()),
+    ))
 }
 
 /// Reads `path` and adds its keys and aliases to `kms` (and `store`, when durable), in
@@ -257,6 +301,21 @@ pub fn apply_text(
     let at = |needle: &str| line_of(text, needle);
     let now = kms.now();
     let mut outcome = SeedOutcome::default();
+    let file_scope = scope_of(scope, seed.account.as_deref(), seed.region.as_deref(), "")?;
+    let scope_at =
+        |metadata_account: Option<&String>, metadata_region: Option<&String>, id: &str| {
+            scope_of(
+                &file_scope,
+                metadata_account.map(String::as_str),
+                metadata_region.map(String::as_str),
+                &at(id),
+            )
+        };
+    let note_scope = |scope: &Scope, outcome: &mut SeedOutcome| {
+        if !outcome.scopes.contains(scope) {
+            outcome.scopes.push(scope.clone());
+        }
+    };
     if seed.keys.hmac.is_some() {
         outcome.skipped_sections.push("Keys.Hmac");
     }
@@ -264,16 +323,16 @@ pub fn apply_text(
     let mut new_keys = Vec::new();
     let mut seeded_ids = Vec::new();
     // A key ID must be a UUID, once per file; `None` when the key exists already (kept).
-    let mut new_id = |id_text: &str, outcome: &mut SeedOutcome| {
+    let mut new_id = |scope: &Scope, id_text: &str, outcome: &mut SeedOutcome| {
         let id: kms_api::KeyId = uuid::Uuid::try_parse(id_text)
             .ok()
             .filter(|_| id_text.len() == 36)
             .ok_or_else(|| format!("{}KeyId {id_text:?} is not a key ID (a UUID)", at(id_text)))?
             .into();
-        if seeded_ids.contains(&id) {
+        if seeded_ids.iter().any(|(_, seeded)| *seeded == id) {
             return Err(format!("{}KeyId {id_text} appears twice", at(id_text)));
         }
-        seeded_ids.push(id);
+        seeded_ids.push((scope.clone(), id));
         if kms.has_key(scope, id) {
             outcome.keys_kept += 1;
             return Ok(None);
@@ -282,7 +341,13 @@ pub fn apply_text(
     };
     for entry in &seed.keys.symmetric.aes {
         let id_text = entry.metadata.key_id.as_str();
-        let id = new_id(id_text, &mut outcome)?;
+        let scope = &scope_at(
+            entry.metadata.account.as_ref(),
+            entry.metadata.region.as_ref(),
+            id_text,
+        )?;
+        note_scope(scope, &mut outcome);
+        let id = new_id(scope, id_text, &mut outcome)?;
         if entry.backing_keys.is_empty() {
             return Err(format!("{}key {id_text} has no BackingKeys", at(id_text)));
         }
@@ -303,7 +368,13 @@ pub fn apply_text(
 
     for entry in &seed.keys.symmetric.hmac {
         let id_text = entry.metadata.key_id.as_str();
-        let id = new_id(id_text, &mut outcome)?;
+        let scope = &scope_at(
+            entry.metadata.account.as_ref(),
+            entry.metadata.region.as_ref(),
+            id_text,
+        )?;
+        note_scope(scope, &mut outcome);
+        let id = new_id(scope, id_text, &mut outcome)?;
         let spec_text = entry.metadata.key_spec.as_deref().unwrap_or_default();
         let spec = KeySpec::parse(spec_text).ok_or_else(|| {
             format!(
@@ -336,7 +407,13 @@ pub fn apply_text(
         .chain(&seed.keys.asymmetric.ecc)
     {
         let id_text = entry.metadata.key_id.as_str();
-        let id = new_id(id_text, &mut outcome)?;
+        let scope = &scope_at(
+            entry.metadata.account.as_ref(),
+            entry.metadata.region.as_ref(),
+            id_text,
+        )?;
+        note_scope(scope, &mut outcome);
+        let id = new_id(scope, id_text, &mut outcome)?;
         let usage_text = entry.metadata.key_usage.as_deref().unwrap_or("SIGN_VERIFY");
         let usage = KeyUsage::parse(usage_text).ok_or_else(|| {
             format!(
@@ -361,6 +438,7 @@ pub fn apply_text(
     let mut new_aliases = Vec::new();
     for alias in &seed.aliases {
         let name = alias.alias_name.as_str();
+        let scope = &scope_at(alias.account.as_ref(), alias.region.as_ref(), name)?;
         let valid = name.starts_with("alias/")
             && name.len() > 6
             && !name.starts_with("alias/aws/")
@@ -381,18 +459,20 @@ pub fn apply_text(
                 alias.target_key_id
             )
         })?;
-        let known = seeded_ids.contains(&target) || kms.has_key(scope, target);
+        let known = seeded_ids.contains(&(scope.clone(), target)) || kms.has_key(scope, target);
         if !known {
             return Err(format!(
-                "{}alias {name} targets {target}, which is neither seeded nor existing",
-                at(name)
+                "{}alias {name} targets {target}, which is neither seeded nor existing in account {} and Region {}",
+                at(name),
+                scope.account(),
+                scope.region()
             ));
         }
         let exists = kms.has_alias(scope, name);
         if exists
             || new_aliases
                 .iter()
-                .any(|(_, a): &(Scope, AliasEntry)| a.name == name)
+                .any(|(s, a): &(Scope, AliasEntry)| a.name == name && s == scope)
         {
             outcome.aliases_kept += 1;
             continue;
@@ -639,6 +719,109 @@ Aliases:
 
     fn scope() -> Scope {
         Scope::new("111122223333", "us-east-1")
+    }
+
+    fn dispatch(kms: &Kms, scope: &Scope, op: kms_api::Operation, body: &str) -> serde_json::Value {
+        serde_json::from_slice(&kms.dispatch(scope, op, body.as_bytes()).unwrap()).unwrap()
+    }
+
+    const KEY: &str = "5cdaead27fe7da2de47945d73cd6d79e36494e73802f3cd3869f1d2cb0b5d7a9";
+
+    #[test]
+    fn a_file_or_a_key_can_name_its_account_and_region() {
+        let text = format!(
+            r#"Account: "000000000042"
+Region: eu-west-1
+Keys:
+  Symmetric:
+    Aes:
+      - Metadata:
+          KeyId: bc436485-5092-42b8-92a3-0aa8b93536dc
+        BackingKeys: [{KEY}]
+      - Metadata:
+          KeyId: 49c5492b-b1bc-42a8-9a5c-b2015e810c1c
+          Region: ap-southeast-2
+        BackingKeys: [{KEY}]
+Aliases:
+  - AliasName: alias/file-scope
+    TargetKeyId: bc436485-5092-42b8-92a3-0aa8b93536dc
+  - AliasName: alias/sydney
+    TargetKeyId: 49c5492b-b1bc-42a8-9a5c-b2015e810c1c
+    Region: ap-southeast-2
+"#
+        );
+        let kms = Kms::new();
+        let out = apply_text(&text, false, &kms, None, &scope()).unwrap();
+        let (ireland, sydney) = (
+            Scope::new("000000000042", "eu-west-1"),
+            Scope::new("000000000042", "ap-southeast-2"),
+        );
+        assert_eq!(out.scopes, vec![ireland.clone(), sydney.clone()]);
+        assert_eq!((out.keys_added, out.aliases_added), (2, 2));
+        let op = kms_api::Operation::DescribeKey;
+        let arn = dispatch(&kms, &ireland, op, r#"{"KeyId":"alias/file-scope"}"#)["KeyMetadata"]
+            ["Arn"]
+            .clone();
+        assert_eq!(
+            arn,
+            "arn:aws:kms:eu-west-1:000000000042:key/bc436485-5092-42b8-92a3-0aa8b93536dc"
+        );
+        dispatch(&kms, &sydney, op, r#"{"KeyId":"alias/sydney"}"#);
+        assert!(kms.scopes_with_keys().iter().all(|(s, _)| *s != scope()));
+
+        // An alias must target a key of its own scope; accounts and Regions are checked.
+        let wrong = text.replace(
+            "  - AliasName: alias/sydney\n    TargetKeyId: 49c5492b-b1bc-42a8-9a5c-b2015e810c1c\n    Region: ap-southeast-2",
+            "  - AliasName: alias/sydney\n    TargetKeyId: 49c5492b-b1bc-42a8-9a5c-b2015e810c1c",
+        );
+        let err = apply_text(&wrong, false, &Kms::new(), None, &scope()).unwrap_err();
+        assert!(
+            err.contains(
+                "neither seeded nor existing in account 000000000042 and Region eu-west-1"
+            ),
+            "{err}"
+        );
+        let err = apply_text(
+            &text.replace("000000000042", "42"),
+            false,
+            &Kms::new(),
+            None,
+            &scope(),
+        )
+        .unwrap_err();
+        assert!(err.contains("not an AWS account ID"), "{err}");
+        let err = apply_text(
+            &text.replace("ap-southeast-2", "moon-1"),
+            false,
+            &Kms::new(),
+            None,
+            &scope(),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("line 10: Region \"moon-1\" is not an AWS Region"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_backing_key_after_the_first_is_a_listed_rotation() {
+        let kms = Kms::new();
+        apply_text(YAML, false, &kms, None, &scope()).unwrap();
+        let by_id = r#"{"KeyId":"bc436485-5092-42b8-92a3-0aa8b93536dc"}"#;
+        let rotations = dispatch(&kms, &scope(), kms_api::Operation::ListKeyRotations, by_id);
+        let current = dispatch(&kms, &scope(), kms_api::Operation::DescribeKey, by_id)
+            ["KeyMetadata"]["CurrentKeyMaterialId"]
+            .clone();
+        let listed = rotations["Rotations"].as_array().unwrap();
+        assert_eq!(listed.len(), 1, "{rotations}");
+        assert_eq!(listed[0]["KeyMaterialId"], current);
+        assert_eq!(listed[0]["KeyMaterialState"], "CURRENT");
+        assert_eq!(listed[0]["RotationType"], "AUTOMATIC");
+        // A key with one backing key has no rotations, as a new AWS key has none.
+        let single = r#"{"KeyId":"49c5492b-b1bc-42a8-9a5c-b2015e810c1c"}"#;
+        let none = dispatch(&kms, &scope(), kms_api::Operation::ListKeyRotations, single);
+        assert_eq!(none["Rotations"], serde_json::json!([]));
     }
 
     #[test]

@@ -390,7 +390,17 @@ impl KeyRecord {
                 )
                 .map(Arc::new)
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        // Every backing key after the first is a rotation (local-kms rotates on its schedule),
+        // so ListKeyRotations lists each material that DescribeKey's CurrentKeyMaterialId can
+        // name, the last one current.
+        let history = (2..=versions.len() as u32)
+            .map(|version| RotationEntry {
+                version,
+                date: created_at,
+                on_demand: false,
+            })
+            .collect();
         Ok(KeyRecord {
             id,
             arn: Arc::from(key_arn(scope, id)),
@@ -410,7 +420,7 @@ impl KeyRecord {
                 enabled: next_rotation.is_some(),
                 period_days: 365,
                 next_rotation,
-                history: Vec::new(),
+                history,
             },
             aws_managed: false,
             grants: Default::default(),
