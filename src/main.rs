@@ -27,11 +27,11 @@ struct Args {
     port: u16,
 
     /// Account of requests whose access key ID is not a 12-digit account ID.
-    #[arg(long, env = "KMS_ACCOUNT_ID", default_value = "111122223333")]
+    #[arg(long, env = "KMS_ACCOUNT_ID", default_value = "111122223333", value_parser = account_id)]
     account_id: String,
 
     /// Region of requests that carry no SigV4 credential scope.
-    #[arg(long, env = "KMS_REGION", default_value = "us-east-1")]
+    #[arg(long, env = "KMS_REGION", default_value = "us-east-1", value_parser = region)]
     region: String,
 
     /// Largest request body accepted, in bytes.
@@ -204,26 +204,12 @@ async fn main() -> std::process::ExitCode {
         eprintln!("error: {e}");
         return std::process::ExitCode::from(2);
     }
-    if !is_account_id(&args.account_id) {
-        eprintln!(
-            "error: --account-id must be 12 digits, got {:?}",
-            args.account_id
-        );
-        return std::process::ExitCode::from(2);
-    }
     if args
         .admin_token
         .as_ref()
         .is_some_and(|t| t.expose().trim_ascii().is_empty())
     {
         eprintln!("error: --admin-token must not be empty");
-        return std::process::ExitCode::from(2);
-    }
-    if !kms_emulator::regions::is_known(&args.region) {
-        eprintln!(
-            "error: --region must be an AWS Region (e.g. us-east-1), got {:?}",
-            args.region
-        );
         return std::process::ExitCode::from(2);
     }
     let addr = args
@@ -316,16 +302,26 @@ async fn main() -> std::process::ExitCode {
         );
         match kms_emulator::store::seed::apply(seed, &kms, store.as_deref(), &scope) {
             Ok(out) => {
+                let scopes: Vec<String> = out
+                    .scopes
+                    .iter()
+                    .map(|s| format!("account {} Region {}", s.account(), s.region()))
+                    .collect();
                 tracing::info!(
-                    "seeded from {}: {} keys added, {} kept, {} aliases added, {} kept",
+                    "seeded from {} into {}: {} keys added, {} kept, {} aliases added, {} kept",
                     seed.display(),
+                    if scopes.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        scopes.join(", ")
+                    },
                     out.keys_added,
                     out.keys_kept,
                     out.aliases_added,
                     out.aliases_kept
                 );
                 for section in out.skipped_sections {
-                    tracing::warn!("seed file section {section} skipped: only symmetric keys can be seeded so far");
+                    tracing::warn!("seed file section {section} skipped: HMAC keys go under Keys.Symmetric.Hmac, as in local-kms");
                 }
             }
             Err(e) => {
@@ -481,6 +477,28 @@ fn whole_number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
     }
     text.parse()
         .map_err(|_| format!("{text:?} is not a whole number (or is too large)"))
+}
+
+/// `--account-id`: an AWS account ID, 12 digits.
+fn account_id(text: &str) -> Result<String, String> {
+    if is_account_id(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "must be an AWS account ID (12 digits), got {text:?}"
+        ))
+    }
+}
+
+/// `--region`: a Region AWS has.
+fn region(text: &str) -> Result<String, String> {
+    if kms_emulator::regions::is_known(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "must be an AWS Region (e.g. us-east-1), got {text:?}"
+        ))
+    }
 }
 
 /// `--listen`: `IP:PORT` (`[::1]:PORT` for IPv6), `localhost:PORT` (127.0.0.1) or a port

@@ -41,9 +41,20 @@ fn bad_quotas_and_regions_are_clear_errors() {
     let (code, stderr) = run(&["--region", "moon-1"]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
-        stderr.contains("--region must be an AWS Region"),
+        stderr.contains("'--region <REGION>': must be an AWS Region"),
         "{stderr}"
     );
+    let (code, stderr) = run(&["--account-id", "42"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("AWS account ID (12 digits)"), "{stderr}");
+    // A value from the environment is named as such.
+    let out = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .env("KMS_ACCOUNT_ID", "42")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("(set by KMS_ACCOUNT_ID)"), "{stderr}");
 }
 
 /// Starts the binary with `args`, waits for its start-up line on stderr, and returns the child,
