@@ -201,8 +201,11 @@ fn all_pages(
     }
 }
 
+/// The most keys of one scope the key list describes (each costs a DescribeKey).
+const MAX_KEYS_SHOWN: usize = 2000;
+
 /// `GET /_kms/ui/api/keys?account=&region=`: `{"keys": [DescribeKey's KeyMetadata plus
-/// "Aliases"], ...}`, newest first.
+/// "Aliases"], "total": n, ...}`, newest first; at most [`MAX_KEYS_SHOWN`] of the `total`.
 async fn keys(State(state): State<AppState>, Query(q): Query<KeyQuery>) -> Response {
     let scope = match scope_of(&state, &q) {
         Ok(scope) => scope,
@@ -223,8 +226,9 @@ async fn keys(State(state): State<AppState>, Query(q): Query<KeyQuery>) -> Respo
             json!({"Limit": 1000}),
             "Keys",
         )?;
-        let mut keys = Vec::with_capacity(listed.len());
-        for entry in listed {
+        let total = listed.len();
+        let mut keys = Vec::with_capacity(total.min(MAX_KEYS_SHOWN));
+        for entry in listed.into_iter().take(MAX_KEYS_SHOWN) {
             let Some(id) = entry.get("KeyId").and_then(Value::as_str) else {
                 continue;
             };
@@ -246,7 +250,7 @@ async fn keys(State(state): State<AppState>, Query(q): Query<KeyQuery>) -> Respo
             let created = |k: &Value| k["CreationDate"].as_f64().unwrap_or(0.0);
             created(b).total_cmp(&created(a))
         });
-        Ok(json!({"account": scope.account(), "region": scope.region(), "keys": keys}))
+        Ok(json!({"account": scope.account(), "region": scope.region(), "total": total, "keys": keys}))
     })
     .await
 }

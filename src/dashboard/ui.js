@@ -125,6 +125,7 @@ async function loadKeys() {
   if (state.scope === null) return;
   const answer = await api("/_kms/ui/api/keys?" + scopeQuery());
   state.keys = answer.keys;
+  state.total = answer.total;
   const specs = document.getElementById("filter-spec");
   const chosen = specs.value;
   const known = [...new Set(state.keys.map((k) => k.KeySpec))].sort();
@@ -150,7 +151,8 @@ function drawKeys() {
   ], { class: "key-row", "data-key-id": k.KeyId })));
   document.querySelectorAll("#keys tbody td:first-child").forEach((td) => td.classList.add("id"));
   document.getElementById("keys-count").textContent =
-    shown.length + " of " + state.keys.length + " keys in " + state.scope;
+    shown.length + " of " + state.keys.length + " keys in " + state.scope +
+    (state.total > state.keys.length ? " (the first " + state.keys.length + " of " + state.total + " are listed)" : "");
 }
 
 // ---- one key --------------------------------------------------------------------------
