@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OBJECTS="${OBJECTS:-2000}"
-cargo build --locked --bin kms-emulator --example bulk_upload
+cargo build --locked --workspace --bin kms-emulator --example bulk_upload
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
 target/debug/kms-emulator --listen "127.0.0.1:$port" --quota symmetric=200 >"$log" 2>&1 &

@@ -23,9 +23,10 @@ echo "== cargo test"
 cargo test --locked --workspace --lib --bins --tests --examples
 cargo test --locked --workspace --doc
 echo "== python smoke test (boto3, AWS CLI)"
-# With the example, in one build: the features are then those the tests built with, so
-# nothing is rebuilt here or in bulk-upload-check.sh.
-cargo build --locked --bin kms-emulator --example bulk_upload
+# With the example and --workspace, in one build: the features are then those the tests built
+# with (every member's dev-dependencies unified), so nothing is rebuilt here or in
+# bulk-upload-check.sh.
+cargo build --locked --workspace --bin kms-emulator --example bulk_upload
 KMS_BIN=target/debug/kms-emulator scripts/python-smoke.sh
 echo "== JavaScript SDK v3 test (@aws-sdk/client-kms, node:test)"
 KMS_BIN=target/debug/kms-emulator scripts/js-test.sh
