@@ -1,7 +1,7 @@
 //! Using the KMS engine in-process, without HTTP: create a key and an alias, do envelope
 //! encryption with a data key, and decrypt it again.
 //!
-//! Run with `cargo run --example in_process`.
+//! Run with `cargo run --release --example in_process`.
 
 use kms_api::wire::aliases::AliasRequest;
 use kms_api::wire::crypto::{DecryptRequest, GenerateDataKeyRequest};
@@ -79,6 +79,12 @@ fn main() -> Result<(), KmsError> {
             ..Default::default()
         },
     );
-    println!("without the encryption context: {}", wrong.unwrap_err());
+    // AWS gives this error no message, and neither does the engine.
+    let err = wrong.unwrap_err();
+    println!(
+        "without the encryption context: {} (message: {:?})",
+        err.aws_type(),
+        err.message()
+    );
     Ok(())
 }
