@@ -1,7 +1,7 @@
 //! The dashboard at `/_kms/ui` in a real browser: headless Chromium (Debian's `chromium`)
 //! loads the page from the real server and runs its script; the test reads the DOM it built.
-//! It shows the keys this test created and a key's page, and its CreateKey chart moves when
-//! this test exceeds the quota. A screenshot is left in `target/dashboard.png` (CI keeps it).
+//! It shows the keys this test created, a key's page and the latest audit events, and its
+//! CreateKey chart moves when this test exceeds the quota. A screenshot is left in `target/dashboard.png` (CI keeps it).
 //!
 //! The data routes are behind the admin token like every admin endpoint; the page gets the
 //! token from its URL fragment. Without Chromium the test fails, saying how to install it;
@@ -32,8 +32,10 @@ async fn server() -> RunningServer {
         admin_token: Some(Secret::from_slice(TOKEN.as_bytes())),
         ..Config::default()
     };
+    let audit = kms_emulator::audit::AuditLog::from_writer(Box::new(std::io::sink())).unwrap();
     let state = AppState::new(kms_api::Kms::new(), config)
-        .with_throttle_clock(ThrottleClock::manual(FakeRelativeClock::default()));
+        .with_throttle_clock(ThrottleClock::manual(FakeRelativeClock::default()))
+        .with_audit(audit);
     kms_emulator::start_with_state(state, "127.0.0.1:0")
         .await
         .unwrap()
@@ -172,6 +174,11 @@ async fn the_dashboard_shows_keys_a_key_page_and_throttling_in_a_real_browser() 
     );
     assert!(before.contains("alias/release-signer"));
     assert!(before.contains("ECC_NIST_P256"));
+    // The latest audit events, newest first: the alias, then the key.
+    let audit = &before[before.find("<table id=\"audit\">").expect("an audit table")..];
+    let audit = &audit[..audit.find("</table>").unwrap()];
+    let (alias_at, key_at) = (audit.find("CreateAlias"), audit.find("CreateKey"));
+    assert!(alias_at.is_some() && alias_at < key_at, "{audit}");
     // The description is shown as text, never run as HTML.
     assert!(before.contains("&lt;img src=x onerror=alert(1)&gt; signs releases"));
     let chart = quota_chart(&before, "CreateKey").expect("a CreateKey chart");
