@@ -43,60 +43,8 @@ if [[ ! -d "$JS_DIR/node_modules" || "$(cat "$stamp" 2>/dev/null || true)" != "$
     echo "$want" > "$stamp"
 fi
 
-# --- server ----------------------------------------------------------------
-PORT="$("$NODE" -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
-ENDPOINT="http://127.0.0.1:$PORT"
-LOG="$(mktemp "${TMPDIR:-/tmp}/kms-emulator-js.XXXXXX.log")"
-SERVER_PID=""
-
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -f "$LOG"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-"$KMS_BIN" --listen "127.0.0.1:$PORT" --account-id 111122223333 --region us-east-1 --throttle aws >"$LOG" 2>&1 &
-SERVER_PID=$!
-
-healthy() {
-    "$NODE" -e '
-        fetch(process.argv[1], { signal: AbortSignal.timeout(2000) })
-            .then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1));
-    ' "$ENDPOINT/_kms/health" 2>/dev/null
-}
-
-ready=""
-deadline=$((SECONDS + 30))
-while (( SECONDS < deadline )); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "js-test: kms-emulator exited before becoming healthy; its output:" >&2
-        cat "$LOG" >&2
-        exit 2
-    fi
-    if healthy; then ready=1; break; fi
-    sleep 0.2
-done
-if [[ -z "$ready" ]]; then
-    echo "js-test: $ENDPOINT/_kms/health did not answer within 30 s; server output:" >&2
-    cat "$LOG" >&2
-    exit 2
-fi
-echo "js-test: kms-emulator (pid $SERVER_PID) healthy at $ENDPOINT"
-
-# --- tests -----------------------------------------------------------------
-set +e
-KMS_ENDPOINT="$ENDPOINT" "$NODE" --test "$@" "$JS_DIR/kms.test.mjs"
-status=$?
-set -e
-if (( status != 0 )); then
-    echo "js-test: node --test exited $status; last server output:" >&2
-    tail -n 50 "$LOG" >&2 || true
-fi
-exit "$status"
+# --- server and tests ------------------------------------------------------
+# shellcheck source=scripts/lib/emulator.sh
+source "$ROOT/scripts/lib/emulator.sh"
+start_emulator js-test --account-id 111122223333 --region us-east-1 --throttle aws
+run_against_emulator js-test "$NODE" --test "$@" "$JS_DIR/kms.test.mjs"

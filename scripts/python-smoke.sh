@@ -41,61 +41,8 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]]; then
     echo "$want" > "$stamp"
 fi
 
-# --- server ----------------------------------------------------------------
-PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-ENDPOINT="http://127.0.0.1:$PORT"
-LOG="$(mktemp "${TMPDIR:-/tmp}/kms-emulator-smoke.XXXXXX.log")"
-SERVER_PID=""
-
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -f "$LOG"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-"$KMS_BIN" --listen "127.0.0.1:$PORT" --account-id 111122223333 --region us-east-1 --throttle off >"$LOG" 2>&1 &
-SERVER_PID=$!
-
-healthy() {
-    "$VENV/bin/python" - "$ENDPOINT/_kms/health" <<'PY' 2>/dev/null
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
-    sys.exit(0 if r.status == 200 else 1)
-PY
-}
-
-ready=""
-deadline=$((SECONDS + 30))
-while (( SECONDS < deadline )); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "python-smoke: kms-emulator exited before becoming healthy; its output:" >&2
-        cat "$LOG" >&2
-        exit 2
-    fi
-    if healthy; then ready=1; break; fi
-    sleep 0.2
-done
-if [[ -z "$ready" ]]; then
-    echo "python-smoke: $ENDPOINT/_kms/health did not answer within 30 s; server output:" >&2
-    cat "$LOG" >&2
-    exit 2
-fi
-echo "python-smoke: kms-emulator (pid $SERVER_PID) healthy at $ENDPOINT"
-
-# --- tests -----------------------------------------------------------------
-set +e
-KMS_ENDPOINT="$ENDPOINT" "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python "$@"
-status=$?
-set -e
-if (( status != 0 )); then
-    echo "python-smoke: pytest exited $status; last server output:" >&2
-    tail -n 50 "$LOG" >&2 || true
-fi
-exit "$status"
+# --- server and tests ------------------------------------------------------
+# shellcheck source=scripts/lib/emulator.sh
+source "$ROOT/scripts/lib/emulator.sh"
+start_emulator python-smoke --account-id 111122223333 --region us-east-1 --throttle off
+run_against_emulator python-smoke "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python "$@"
