@@ -288,7 +288,7 @@ fn check_scope(account: Option<&str>, region: Option<&str>) -> Result<(), String
 }
 
 /// The scope an admin request names, the default account and Region where it names none.
-fn scope_or_default(
+pub(crate) fn scope_or_default(
     state: &AppState,
     account: Option<String>,
     region: Option<String>,

@@ -131,6 +131,19 @@ async fn the_dashboard_shows_keys_a_key_page_and_throttling_in_a_real_browser() 
         let ok = http_request(&server, "GET", path, &[("Authorization", &bearer)], b"").await;
         assert_eq!(ok.status, 200, "{path}");
     }
+    // A scope that is not one is a 400 naming what is wrong, as on the admin API.
+    for (path, wrong) in [
+        ("/_kms/ui/api/keys?account=42", "not an AWS account ID"),
+        ("/_kms/ui/api/key?region=moon-1&id=x", "not an AWS Region"),
+    ] {
+        let resp = http_request(&server, "GET", path, &[("Authorization", &bearer)], b"").await;
+        assert_eq!(resp.status, 400, "{path}");
+        let message = resp.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(wrong), "{path}: {message}");
+    }
+    let missing = "/_kms/ui/api/key?id=0b9b1f0c-8d36-4f38-9a39-4e2c3cf0a4f2";
+    let resp = http_request(&server, "GET", missing, &[("Authorization", &bearer)], b"").await;
+    assert_eq!(resp.status, 404);
     let page = http_request(&server, "GET", "/_kms/ui", &[], b"").await;
     assert_eq!(page.status, 200);
     assert!(page

@@ -18,6 +18,7 @@
 //! Reading keys goes through [`kms_api::Kms::dispatch`] as an unauthenticated admin, on the
 //! blocking pool; nothing here touches the request path.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::extract::{Query, State};
@@ -41,14 +42,8 @@ const CONTENT_SECURITY_POLICY: &str =
 /// The open routes: the page and its assets.
 pub fn assets() -> Router<AppState> {
     Router::new()
-        .route(
-            "/_kms/ui",
-            get(|| async { asset(PAGE, "text/html; charset=utf-8") }),
-        )
-        .route(
-            "/_kms/ui/",
-            get(|| async { asset(PAGE, "text/html; charset=utf-8") }),
-        )
+        .route("/_kms/ui", get(page))
+        .route("/_kms/ui/", get(page))
         .route(
             "/_kms/ui/app.js",
             get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
@@ -67,6 +62,10 @@ pub fn api() -> Router<AppState> {
         .route("/_kms/ui/api/key", get(key))
         .route("/_kms/ui/api/traffic", get(traffic))
         .route("/_kms/ui/api/audit", get(audit))
+}
+
+async fn page() -> Response {
+    asset(PAGE, "text/html; charset=utf-8")
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -102,7 +101,7 @@ async fn summary(State(state): State<AppState>) -> Response {
         "version": env!("CARGO_PKG_VERSION"),
         "now": state.kms.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "clock_offset_seconds": state.kms.clock().offset(),
-        "auth": format!("{:?}", config.auth.mode()).to_lowercase(),
+        "auth": config.auth.mode().name(),
         "throttle": state.throttle.is_enabled(),
         "audit_log": state.audit.is_enabled(),
         "storage": config.data_dir.as_ref().map_or("memory".to_owned(), |d| d.display().to_string()),
@@ -123,20 +122,7 @@ struct KeyQuery {
 }
 
 fn scope_of(state: &AppState, q: &KeyQuery) -> Result<Scope, String> {
-    let account = q
-        .account
-        .as_deref()
-        .unwrap_or(&state.config.default_account);
-    let region = q.region.as_deref().unwrap_or(&state.config.default_region);
-    if !crate::config::is_account_id(account) {
-        return Err(format!(
-            "account {account:?} is not an AWS account ID (12 digits)"
-        ));
-    }
-    if !crate::regions::is_known(region) {
-        return Err(format!("region {region:?} is not an AWS Region"));
-    }
-    Ok(Scope::new(account, region))
+    crate::admin::scope_or_default(state, q.account.clone(), q.region.clone())
 }
 
 /// Runs `read` on the blocking pool (a durable store's reads may touch the disk).
@@ -226,6 +212,15 @@ async fn keys(State(state): State<AppState>, Query(q): Query<KeyQuery>) -> Respo
             json!({"Limit": 1000}),
             "Keys",
         )?;
+        let mut aliases_of: HashMap<&str, Vec<&Value>> = HashMap::new();
+        for alias in &aliases {
+            if let (Some(target), Some(name)) = (
+                alias.get("TargetKeyId").and_then(Value::as_str),
+                alias.get("AliasName"),
+            ) {
+                aliases_of.entry(target).or_default().push(name);
+            }
+        }
         let total = listed.len();
         let mut keys = Vec::with_capacity(total.min(MAX_KEYS_SHOWN));
         for entry in listed.into_iter().take(MAX_KEYS_SHOWN) {
@@ -238,12 +233,7 @@ async fn keys(State(state): State<AppState>, Query(q): Query<KeyQuery>) -> Respo
                 continue;
             };
             let mut metadata = described["KeyMetadata"].clone();
-            let names: Vec<&Value> = aliases
-                .iter()
-                .filter(|a| a.get("TargetKeyId").and_then(Value::as_str) == Some(id))
-                .filter_map(|a| a.get("AliasName"))
-                .collect();
-            metadata["Aliases"] = json!(names);
+            metadata["Aliases"] = json!(aliases_of.get(id).map_or(&[][..], Vec::as_slice));
             keys.push(metadata);
         }
         keys.sort_by(|a, b| {
