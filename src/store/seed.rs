@@ -302,19 +302,21 @@ pub fn apply_text(
     let now = kms.now();
     let mut outcome = SeedOutcome::default();
     let file_scope = scope_of(scope, seed.account.as_deref(), seed.region.as_deref(), "")?;
-    let scope_at =
-        |metadata_account: Option<&String>, metadata_region: Option<&String>, id: &str| {
-            scope_of(
-                &file_scope,
-                metadata_account.map(String::as_str),
-                metadata_region.map(String::as_str),
-                &at(id),
-            )
-        };
-    let note_scope = |scope: &Scope, outcome: &mut SeedOutcome| {
-        if !outcome.scopes.contains(scope) {
+    // An entry's scope: its own `Account`/`Region` over the file's, noted in the outcome.
+    let scope_at = |account: &Option<String>,
+                    region: &Option<String>,
+                    needle: &str,
+                    outcome: &mut SeedOutcome| {
+        let scope = scope_of(
+            &file_scope,
+            account.as_deref(),
+            region.as_deref(),
+            &at(needle),
+        )?;
+        if !outcome.scopes.contains(&scope) {
             outcome.scopes.push(scope.clone());
         }
+        Ok::<_, String>(scope)
     };
     if seed.keys.hmac.is_some() {
         outcome.skipped_sections.push("Keys.Hmac");
@@ -322,8 +324,11 @@ pub fn apply_text(
 
     let mut new_keys = Vec::new();
     let mut seeded_ids = Vec::new();
-    // A key ID must be a UUID, once per file; `None` when the key exists already (kept).
-    let mut new_id = |scope: &Scope, id_text: &str, outcome: &mut SeedOutcome| {
+    // A key's scope, and its ID: a UUID, once per file; `None` when the key exists already
+    // (kept).
+    let mut new_id = |metadata: &SeedMetadata, outcome: &mut SeedOutcome| {
+        let id_text = metadata.key_id.as_str();
+        let scope = scope_at(&metadata.account, &metadata.region, id_text, outcome)?;
         let id: kms_api::KeyId = uuid::Uuid::try_parse(id_text)
             .ok()
             .filter(|_| id_text.len() == 36)
@@ -333,21 +338,16 @@ pub fn apply_text(
             return Err(format!("{}KeyId {id_text} appears twice", at(id_text)));
         }
         seeded_ids.push((scope.clone(), id));
-        if kms.has_key(scope, id) {
+        if kms.has_key(&scope, id) {
             outcome.keys_kept += 1;
-            return Ok(None);
+            return Ok((scope, None));
         }
-        Ok(Some(id))
+        Ok((scope, Some(id)))
     };
     for entry in &seed.keys.symmetric.aes {
         let id_text = entry.metadata.key_id.as_str();
-        let scope = &scope_at(
-            entry.metadata.account.as_ref(),
-            entry.metadata.region.as_ref(),
-            id_text,
-        )?;
-        note_scope(scope, &mut outcome);
-        let id = new_id(scope, id_text, &mut outcome)?;
+        let (scope, id) = new_id(&entry.metadata, &mut outcome)?;
+        let scope = &scope;
         if entry.backing_keys.is_empty() {
             return Err(format!("{}key {id_text} has no BackingKeys", at(id_text)));
         }
@@ -368,13 +368,8 @@ pub fn apply_text(
 
     for entry in &seed.keys.symmetric.hmac {
         let id_text = entry.metadata.key_id.as_str();
-        let scope = &scope_at(
-            entry.metadata.account.as_ref(),
-            entry.metadata.region.as_ref(),
-            id_text,
-        )?;
-        note_scope(scope, &mut outcome);
-        let id = new_id(scope, id_text, &mut outcome)?;
+        let (scope, id) = new_id(&entry.metadata, &mut outcome)?;
+        let scope = &scope;
         let spec_text = entry.metadata.key_spec.as_deref().unwrap_or_default();
         let spec = KeySpec::parse(spec_text).ok_or_else(|| {
             format!(
@@ -407,13 +402,8 @@ pub fn apply_text(
         .chain(&seed.keys.asymmetric.ecc)
     {
         let id_text = entry.metadata.key_id.as_str();
-        let scope = &scope_at(
-            entry.metadata.account.as_ref(),
-            entry.metadata.region.as_ref(),
-            id_text,
-        )?;
-        note_scope(scope, &mut outcome);
-        let id = new_id(scope, id_text, &mut outcome)?;
+        let (scope, id) = new_id(&entry.metadata, &mut outcome)?;
+        let scope = &scope;
         let usage_text = entry.metadata.key_usage.as_deref().unwrap_or("SIGN_VERIFY");
         let usage = KeyUsage::parse(usage_text).ok_or_else(|| {
             format!(
@@ -438,7 +428,7 @@ pub fn apply_text(
     let mut new_aliases = Vec::new();
     for alias in &seed.aliases {
         let name = alias.alias_name.as_str();
-        let scope = &scope_at(alias.account.as_ref(), alias.region.as_ref(), name)?;
+        let scope = &scope_at(&alias.account, &alias.region, name, &mut outcome)?;
         let valid = name.starts_with("alias/")
             && name.len() > 6
             && !name.starts_with("alias/aws/")
