@@ -161,6 +161,10 @@ pub async fn serve(
     scheduler.abort();
     upkeep.abort();
     sweeper.abort();
+    // An aborted task is dropped (with the engine handle it holds, and so the store's file
+    // lock) only when the runtime next polls it: wait for that, so a caller that reopens the
+    // data directory right after `serve` returns finds it free.
+    let _ = tokio::join!(scheduler, upkeep, sweeper);
     // Key usage is written lazily; a graceful stop writes what is left.
     let _ = tokio::task::spawn_blocking(move || kms.flush_key_usage()).await;
     result

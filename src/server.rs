@@ -39,7 +39,9 @@ use tower::ServiceExt;
 use crate::config::Timeouts;
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
-/// for the open connections to finish their requests (idle ones close at once). With
+/// for the open connections to finish their requests (idle ones close at once), and for their
+/// tasks to be gone, so nothing they held (the engine, a store's file lock) outlives the
+/// return. With
 /// `record_peer`, each request carries its peer's address as a `ConnectInfo<SocketAddr>`.
 pub(crate) async fn run(
     listener: TcpListener,
@@ -50,7 +52,10 @@ pub(crate) async fn run(
 ) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        // Finished connection tasks are reaped as new ones come, so the set stays small.
+        while connections.try_join_next().is_some() {}
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => (stream, peer),
@@ -93,7 +98,7 @@ pub(crate) async fn run(
                 .keep_alive(true)
                 .serve_connection(io, service),
         );
-        tokio::spawn(async move {
+        connections.spawn(async move {
             tokio::select! {
                 served = connection => {
                     if let Err(e) = served {
@@ -108,6 +113,7 @@ pub(crate) async fn run(
     }
     drop(listener);
     graceful.shutdown().await;
+    while connections.join_next().await.is_some() {}
     Ok(())
 }
 
