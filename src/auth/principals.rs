@@ -9,6 +9,7 @@
 //! arn = "arn:aws:iam::111122223333:user/alice"
 //! # optional: session_token = "...", account = "111122223333" (must match the ARN),
 //! # policies = ['{"Version": "2012-10-17", "Statement": [...]}'], policy_files = ["alice.json"]
+//! # tags = { Project = "alpha" }   (aws:PrincipalTag/Project, for ABAC policies)
 //! ```
 //!
 //! A principal given without identity policies gets [`default_identity_policy`]: `kms:*` on
@@ -219,6 +220,47 @@ impl Principal {
         })
     }
 
+    /// The same principal with these tags (IAM's limits: at most 50, keys of 1 to 128
+    /// characters, values of at most 256, no two keys differing only in case).
+    ///
+    /// ```
+    /// use kms_emulator::auth::Principal;
+    /// let p = Principal::parse_short("AKIAALICE:s3cret:arn:aws:iam::111122223333:user/alice")
+    ///     .unwrap()
+    ///     .with_tags(vec![("Project".into(), "alpha".into())])
+    ///     .unwrap();
+    /// assert_eq!(p.identity.tag("project"), Some("alpha"));
+    /// ```
+    pub fn with_tags(mut self, tags: Vec<(String, String)>) -> Result<Self, String> {
+        let id = &self.access_key_id;
+        if tags.len() > 50 {
+            return Err(format!(
+                "{id} has {} tags; at most 50 are allowed",
+                tags.len()
+            ));
+        }
+        for (i, (key, value)) in tags.iter().enumerate() {
+            let key_chars = key.chars().count();
+            if !(1..=128).contains(&key_chars) {
+                return Err(format!(
+                    "a tag key of {id} must be 1 to 128 characters, not {key_chars}"
+                ));
+            }
+            if value.chars().count() > 256 {
+                return Err(format!(
+                    "the value of tag {key:?} of {id} must be at most 256 characters"
+                ));
+            }
+            if tags[..i].iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Err(format!(
+                    "tag keys of {id} must differ in more than case: {key:?} is given twice"
+                ));
+            }
+        }
+        self.identity = self.identity.clone().with_tags(tags);
+        Ok(self)
+    }
+
     /// `AKID:SECRET:PRINCIPAL_ARN` (the ARN's own colons are kept).
     ///
     /// ```
@@ -311,6 +353,9 @@ struct FileEntry {
     policies: Vec<PolicyText>,
     #[serde(default)]
     policy_files: Vec<std::path::PathBuf>,
+    /// Principal tags: `aws:PrincipalTag/<key>` in conditions and policy variables.
+    #[serde(default)]
+    tags: std::collections::BTreeMap<String, String>,
 }
 
 /// An inline policy: a JSON string, or the document itself as a table or object.
@@ -405,7 +450,8 @@ impl Principals {
                     .session_token
                     .map(|t| Secret::from_slice(t.as_bytes())),
                 policies,
-            )?;
+            )?
+            .with_tags(entry.tags.into_iter().collect())?;
             if let Some(account) = entry.account {
                 if account != principal.account {
                     return Err(format!(
@@ -536,6 +582,7 @@ mod tests {
             secret_access_key = "other-secret"
             arn = "arn:aws:iam::444455556666:role/Other"
             policies = [{ Version = "2012-10-17", Statement = [] }]
+            tags = { Project = "alpha", CostCenter = "" }
         "#;
         let mut principals = Principals::new();
         principals.add_file_text(text, &dir).unwrap();
@@ -546,7 +593,11 @@ mod tests {
             reader.identity_policies[1]["Statement"][0]["Action"],
             "kms:Decrypt"
         );
-        assert_eq!(principals.get("AKIAOTHER").unwrap().account, "444455556666");
+        let other = principals.get("AKIAOTHER").unwrap();
+        assert_eq!(other.account, "444455556666");
+        assert_eq!(other.identity.tag("PROJECT"), Some("alpha"));
+        assert_eq!(other.identity.tag("CostCenter"), Some(""));
+        assert!(reader.identity.tags().is_empty());
         // The same key twice, an account that is not the ARN's, an unknown field, a missing file.
         assert!(principals
             .add_file_text(text, &dir)
@@ -557,6 +608,9 @@ mod tests {
             "[[principals]]\naccess_key_id = \"B\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\nsecret = \"typo\"",
             "[[principals]]\naccess_key_id = \"C\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\npolicy_files = [\"missing.json\"]",
             "[[principals]]\naccess_key_id = \"D\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\npolicies = ['not json']",
+            "[[principals]]\naccess_key_id = \"E\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\ntags = { \"\" = \"empty key\" }",
+            "[[principals]]\naccess_key_id = \"F\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\ntags = { a = \"1\", A = \"2\" }",
+            "[[principals]]\naccess_key_id = \"G\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\ntags = { a = 1 }",
         ] {
             assert!(Principals::new().add_file_text(bad, &dir).is_err(), "{bad}");
         }
@@ -576,6 +630,7 @@ mod tests {
         );
         let app = principals.get("ASIAAPP00EXAMPLE").unwrap();
         assert_eq!(app.kind(), PrincipalKind::AssumedRole);
+        assert_eq!(app.identity.tag("Project"), Some("alpha"));
         assert!(app.session_token_matches(Some("app-session-token")));
         assert_eq!(app.identity_policies[0]["Statement"][1]["Effect"], "Deny");
         let partner = principals.get("AKIAPARTNEREXAMPLE").unwrap();

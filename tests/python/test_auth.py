@@ -258,13 +258,29 @@ PARTNER = ("ASIAPARTNEREXAMPLE", "partner-secret",
 PARTNER_TOKEN = "FwoGZXIvYXdzEXAMPLE=="
 OUTSIDER = ("AKIAOUTSIDEREXAMPLE", "outsider-secret",
             f"arn:aws:iam::{PARTNER_ACCOUNT}:user/outsider")
+# Attribute-based access: two users whose one identity policy lets them use the keys of their
+# own project (the principal's tag against the key's) and ask for data keys in their own name.
+ADA = ("AKIAADAEXAMPLE", "ada-secret", f"arn:aws:iam::{ACCOUNT}:user/ada")
+BEN = ("AKIABENEXAMPLE", "ben-secret", f"arn:aws:iam::{ACCOUNT}:user/ben")
+ABAC_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "Keys of my project", "Effect": "Allow",
+     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+     "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*",
+     "Condition": {"StringEquals": {"aws:ResourceTag/Project": "${aws:PrincipalTag/Project}"}}},
+    {"Sid": "Data keys in my name", "Effect": "Allow", "Action": "kms:GenerateDataKey",
+     "Resource": "*",
+     "Condition": {"StringLike": {"kms:EncryptionContext:owner": "${aws:username}/*"}}},
+]}
 
 
-def _principal(who: tuple, policies: list[dict] | None, token: str | None = None) -> str:
+def _principal(who: tuple, policies: list[dict] | None, token: str | None = None,
+               tags: dict[str, str] | None = None) -> str:
     lines = ["[[principals]]", f'access_key_id = "{who[0]}"',
              f'secret_access_key = "{who[1]}"', f'arn = "{who[2]}"']
     if token:
         lines.append(f'session_token = "{token}"')
+    if tags:
+        lines.append("tags = { " + ", ".join(f'{k} = "{v}"' for k, v in tags.items()) + " }")
     if policies is not None:
         lines.append("policies = [" + ", ".join(
             "'" + json.dumps(p) + "'" for p in policies) + "]")
@@ -286,6 +302,8 @@ def enforcing():
                                             "Resource": keys}}], PARTNER_TOKEN),
         # Another account's administrator: kms:* in its own account only (the default).
         _principal(OUTSIDER, None),
+        _principal(ADA, [ABAC_POLICY], tags={"Project": "alpha"}),
+        _principal(BEN, [ABAC_POLICY], tags={"project": "beta"}),
     ])
     with _running("enforce", principals, ":".join(ADMIN)) as running:
         yield running
@@ -452,3 +470,30 @@ def test_enforce_denials_are_in_the_audit_log(enforcing):
     text = audit.read_text()
     for secret in (ADMIN[1], APP[1], READER[1], PARTNER[1], PARTNER_TOKEN):
         assert secret not in text
+
+
+def test_enforce_attribute_based_access_with_principal_tags_and_policy_variables(enforcing):
+    url, _ = enforcing
+    admin, ada, ben = _as(url, ADMIN), _as(url, ADA), _as(url, BEN)
+    alpha = admin.create_key(Tags=[{"TagKey": "Project", "TagValue": "alpha"}])[
+        "KeyMetadata"]["Arn"]
+    beta = admin.create_key(Tags=[{"TagKey": "Project", "TagValue": "beta"}])["KeyMetadata"]["Arn"]
+    untagged = admin.create_key()["KeyMetadata"]["Arn"]
+    # ${aws:PrincipalTag/Project} is each caller's own tag (ben's tag key is lowercase: IAM
+    # matches principal tag keys without regard to case).
+    blob = ada.encrypt(KeyId=alpha, Plaintext=b"alpha plans")["CiphertextBlob"]
+    assert ada.decrypt(CiphertextBlob=blob)["Plaintext"] == b"alpha plans"
+    assert ben.encrypt(KeyId=beta, Plaintext=b"beta plans")["KeyId"] == beta
+    for who, key in ((ben, alpha), (ada, beta), (ada, untagged)):
+        assert "kms:Encrypt" in _denied(lambda: who.encrypt(KeyId=key, Plaintext=b"x"))
+    assert "kms:Decrypt" in _denied(lambda: ben.decrypt(CiphertextBlob=blob))
+    # The key's tags are read at each request: retagging the key moves it to beta.
+    admin.tag_resource(KeyId=alpha, Tags=[{"TagKey": "Project", "TagValue": "beta"}])
+    assert ben.decrypt(CiphertextBlob=blob)["Plaintext"] == b"alpha plans"
+    _denied(lambda: ada.decrypt(CiphertextBlob=blob))
+    # ${aws:username} in a StringLike value: data keys only for an owner of one's own name.
+    assert len(ada.generate_data_key(KeyId=untagged, KeySpec="AES_256",
+                                     EncryptionContext={"owner": "ada/reports"})["Plaintext"]) == 32
+    for owner in ("ben/reports", "ada", "adam/reports"):
+        _denied(lambda: ada.generate_data_key(KeyId=untagged, KeySpec="AES_256",
+                                              EncryptionContext={"owner": owner}))

@@ -211,6 +211,7 @@ impl ConditionContext for RequestContext<'_> {
                 .find(|t| t.tag_key.as_deref() == Some(tag.as_str()))
                 .and_then(|t| t.tag_value.as_deref())
                 .and_then(one),
+            K::PrincipalTag(tag) => self.identity.tag(tag).and_then(one),
             K::ResourceTag(tag) => {
                 if creating {
                     return None;

@@ -14,7 +14,8 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use crate::policy::glob;
+use crate::policy::glob::{self, Token};
+use crate::policy::template::{Pattern, Template};
 use crate::policy::PolicyError;
 
 /// A condition key, parsed once from its (case-insensitive) name.
@@ -27,7 +28,7 @@ use crate::policy::PolicyError;
 ///     ConditionKey::EncryptionContext("department".into())
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[allow(missing_docs)] // each variant is the condition key of the same name
 pub enum ConditionKey {
     /// `kms:EncryptionContext:<key>`: the value of one pair of the encryption context; the
@@ -80,6 +81,9 @@ pub enum ConditionKey {
     RequestTag(String),
     /// `aws:ResourceTag/<key>`: a tag of the key.
     ResourceTag(String),
+    /// `aws:PrincipalTag/<key>`: a tag of the calling principal (its key matched without
+    /// regard to case, as IAM tag keys are unique that way).
+    PrincipalTag(String),
     /// `aws:TagKeys` (multivalued): the tag keys the request names.
     TagKeys,
     /// Any other key: never present in a local request.
@@ -105,6 +109,9 @@ impl ConditionKey {
         }
         if let Some(k) = strip(name, "aws:ResourceTag/") {
             return Self::ResourceTag(k.into());
+        }
+        if let Some(k) = strip(name, "aws:PrincipalTag/") {
+            return Self::PrincipalTag(k.into());
         }
         let lower = name.to_ascii_lowercase();
         match lower.as_str() {
@@ -218,15 +225,19 @@ pub(crate) struct Condition {
     qualifier: Qualifier,
     if_exists: bool,
     key: ConditionKey,
-    values: Vec<String>,
+    /// The policy's values; policy variables are filled in only for string and ARN tests.
+    values: Vec<Template>,
 }
 
 impl Condition {
     /// Compiles one key of an operator; unknown operators are a malformed policy.
+    /// `variables`: the policy's version has policy variables (`2012-10-17`); they are
+    /// recognised in the values of string and ARN operators, as IAM does.
     pub(crate) fn compile(
         operator: &str,
         key: &str,
         values: Vec<String>,
+        variables: bool,
     ) -> Result<Self, PolicyError> {
         let (qualifier, rest) = if let Some(r) = strip_ci(operator, "ForAnyValue:") {
             (Qualifier::ForAnyValue, r)
@@ -274,13 +285,21 @@ impl Condition {
                 )))
             }
         };
+        let variables = variables
+            && matches!(
+                test,
+                Test::StringEquals | Test::StringEqualsIgnoreCase | Test::StringLike | Test::Arn
+            );
         Ok(Self {
             test,
             negated,
             qualifier,
             if_exists,
             key: ConditionKey::parse(key),
-            values,
+            values: values
+                .into_iter()
+                .map(|v| Template::compile(v, variables))
+                .collect(),
         })
     }
 
@@ -295,10 +314,9 @@ impl Condition {
         let request = found.as_ref().map_or(&[][..], Values::as_slice);
         if self.test == Test::Null {
             let absent = request.is_empty();
-            return self
-                .values
-                .iter()
-                .any(|v| parse_bool(v).is_some_and(|want_absent| want_absent == absent));
+            return self.values.iter().any(|v| {
+                parse_bool(v.as_written()).is_some_and(|want_absent| want_absent == absent)
+            });
         }
         if request.is_empty() {
             return match self.qualifier {
@@ -307,7 +325,8 @@ impl Condition {
                 Qualifier::Single => self.if_exists || self.negated,
             };
         }
-        let matches_any_policy_value = |v: &str| self.values.iter().any(|p| self.test_one(p, v));
+        let matches_any_policy_value =
+            |v: &str| self.values.iter().any(|p| self.test_one(p, v, ctx));
         match self.qualifier {
             Qualifier::ForAllValues => request
                 .iter()
@@ -322,8 +341,31 @@ impl Condition {
         }
     }
 
-    /// Whether one request value matches one policy value (before negation).
-    fn test_one(&self, policy: &str, request: &str) -> bool {
+    /// Whether one request value matches one policy value (before negation). A policy value
+    /// whose variable has no value in the request matches nothing.
+    fn test_one(&self, template: &Template, request: &str, ctx: &dyn ConditionContext) -> bool {
+        let filled;
+        let policy = if template.has_variables() {
+            match self.test {
+                Test::StringLike => return template.glob_matches(request, ctx),
+                Test::Arn => {
+                    return match template.pattern(ctx) {
+                        Some(Pattern::Text(p)) => arn_matches(p.as_bytes(), request),
+                        Some(Pattern::Tokens(p)) => arn_matches(&p, request),
+                        None => false,
+                    }
+                }
+                _ => match template.text(ctx) {
+                    Some(text) => {
+                        filled = text;
+                        filled.as_ref()
+                    }
+                    None => return false,
+                },
+            }
+        } else {
+            template.as_written()
+        };
         match self.test {
             Test::StringEquals | Test::Binary => policy == request,
             Test::StringEqualsIgnoreCase => {
@@ -344,7 +386,7 @@ impl Condition {
                 _ => false,
             },
             Test::Ip => ip_in_block(policy, request),
-            Test::Arn => arn_matches(policy, request),
+            Test::Arn => arn_matches(policy.as_bytes(), request),
             Test::Null => false,
         }
     }
@@ -429,14 +471,21 @@ fn ip_in_block(policy: &str, request: &str) -> bool {
 }
 
 /// `ArnEquals`/`ArnLike`: each of the six colon-separated parts is matched on its own, with
-/// wildcards; the resource part keeps any further colons.
-fn arn_matches(policy: &str, request: &str) -> bool {
-    let p: Vec<&str> = policy.splitn(6, ':').collect();
-    let r: Vec<&str> = request.splitn(6, ':').collect();
-    if p.len() == 1 && p[0] == "*" {
+/// wildcards; the resource part keeps any further colons. The pattern is text bytes or the
+/// tokens of a filled-in policy variable.
+fn arn_matches<T>(policy: &[T], request: &str) -> bool
+where
+    for<'t> &'t T: Into<Token>,
+{
+    let token = |t: &T| -> Token { t.into() };
+    if policy.len() == 1 && token(&policy[0]) == Token::AnyRun {
         return true;
     }
-    p.len() == 6 && r.len() == 6 && p.iter().zip(&r).all(|(p, r)| glob::matches(p, r))
+    let p: Vec<&[T]> = policy
+        .splitn(6, |t| token(t) == Token::Byte(b':'))
+        .collect();
+    let r: Vec<&str> = request.splitn(6, ':').collect();
+    p.len() == 6 && r.len() == 6 && p.iter().zip(&r).all(|(p, r)| glob::matches_tokens(p, r))
 }
 
 #[cfg(test)]

@@ -1,22 +1,73 @@
 //! IAM wildcard matching: `*` matches any run of characters (also none), `?` exactly one.
 //! Used for actions (ASCII case-insensitive), resources and `StringLike`/`ArnLike` values
-//! (case-sensitive).
+//! (case-sensitive). A pattern is text, or [`Token`]s when a policy variable put characters
+//! into it that must match only themselves (`${*}`, or a tag value holding a `*`).
 
-/// Whether `subject` matches `pattern`, comparing bytes with `eq`.
+/// One element of a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Token {
+    /// This byte and no other.
+    Byte(u8),
+    /// `*`: any run of bytes, also none.
+    AnyRun,
+    /// `?`: exactly one byte.
+    AnyOne,
+}
+
+impl From<u8> for Token {
+    fn from(b: u8) -> Self {
+        match b {
+            b'*' => Token::AnyRun,
+            b'?' => Token::AnyOne,
+            b => Token::Byte(b),
+        }
+    }
+}
+
+impl From<&Token> for Token {
+    fn from(t: &Token) -> Self {
+        *t
+    }
+}
+
+impl From<&u8> for Token {
+    fn from(b: &u8) -> Self {
+        Token::from(*b)
+    }
+}
+
+/// Whether `subject` matches `pattern` (text bytes or tokens), comparing bytes with `eq`.
 ///
 /// Iterative with one backtrack point, so it is linear in practice and never recurses:
 /// a hostile pattern such as `*a*a*a*...` costs O(pattern × subject) at worst.
-fn matches_with(pattern: &[u8], subject: &[u8], eq: impl Fn(u8, u8) -> bool) -> bool {
+fn matches_with<T>(pattern: &[T], subject: &[u8], eq: impl Fn(u8, u8) -> bool) -> bool
+where
+    for<'t> &'t T: Into<Token>,
+{
+    let at = |i: usize| -> Token { (&pattern[i]).into() };
     let (mut p, mut s) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while s < subject.len() {
-        if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, s));
-            p += 1;
-        } else if p < pattern.len() && (pattern[p] == b'?' || eq(pattern[p], subject[s])) {
-            p += 1;
-            s += 1;
-        } else if let Some((sp, ss)) = star {
+        let token = (p < pattern.len()).then(|| at(p));
+        match token {
+            Some(Token::AnyRun) => {
+                star = Some((p, s));
+                p += 1;
+                continue;
+            }
+            Some(Token::AnyOne) => {
+                p += 1;
+                s += 1;
+                continue;
+            }
+            Some(Token::Byte(b)) if eq(b, subject[s]) => {
+                p += 1;
+                s += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if let Some((sp, ss)) = star {
             p = sp + 1;
             s = ss + 1;
             star = Some((sp, ss + 1));
@@ -24,7 +75,15 @@ fn matches_with(pattern: &[u8], subject: &[u8], eq: impl Fn(u8, u8) -> bool) -> 
             return false;
         }
     }
-    pattern[p..].iter().all(|&c| c == b'*')
+    (p..pattern.len()).all(|i| at(i) == Token::AnyRun)
+}
+
+/// Case-sensitive wildcard match of a pattern given as text bytes or as tokens.
+pub(crate) fn matches_tokens<T>(pattern: &[T], subject: &str) -> bool
+where
+    for<'t> &'t T: Into<Token>,
+{
+    matches_with(pattern, subject.as_bytes(), |a, b| a == b)
 }
 
 /// Case-sensitive wildcard match.
@@ -74,6 +133,19 @@ mod tests {
         assert!(matches_ignore_case("kms:Gen*", "KMS:generateDataKey"));
         assert!(matches_ignore_case("KMS:DECRYPT", "kms:Decrypt"));
         assert!(!matches_ignore_case("kms:Decrypt", "kms:DecryptX"));
+    }
+
+    #[test]
+    fn tokens_keep_literal_wildcards_literal() {
+        let mut pattern: Vec<Token> = b"key/".iter().map(Token::from).collect();
+        pattern.push(Token::Byte(b'*'));
+        pattern.push(Token::AnyRun);
+        assert!(matches_tokens(&pattern, "key/*"));
+        assert!(matches_tokens(&pattern, "key/*abc"));
+        assert!(!matches_tokens(&pattern, "key/abc"));
+        let one = [Token::AnyOne, Token::Byte(b'?')];
+        assert!(matches_tokens(&one, "x?"));
+        assert!(!matches_tokens(&one, "xy"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! [`Identity`]: who is calling, as authorization sees it: the principal's ARN, its account,
-//! the role an assumed-role session belongs to, and its compiled identity policies.
+//! the role an assumed-role session belongs to, its tags (`aws:PrincipalTag/<key>`) and its
+//! compiled identity policies.
 
 use crate::policy::Policy;
 
@@ -20,6 +21,7 @@ pub struct Identity {
     account: String,
     role_arn: Option<String>,
     policies: Vec<Policy>,
+    tags: Vec<(String, String)>,
 }
 
 impl Identity {
@@ -42,7 +44,36 @@ impl Identity {
             account,
             role_arn,
             policies,
+            tags: Vec::new(),
         }
+    }
+
+    /// The same caller with these principal tags, the values of `aws:PrincipalTag/<key>`.
+    ///
+    /// ```
+    /// use kms_api::policy::Identity;
+    /// let alice = Identity::new("arn:aws:iam::111122223333:user/alice", Vec::new())
+    ///     .with_tags(vec![("Project".into(), "alpha".into())]);
+    /// assert_eq!(alice.tag("project"), Some("alpha"));
+    /// assert_eq!(alice.tag("Team"), None);
+    /// ```
+    pub fn with_tags(mut self, tags: Vec<(String, String)>) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// The value of the principal tag `key`; keys match without regard to case, as IAM
+    /// keeps a principal's tag keys unique that way.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The principal tags, as given.
+    pub fn tags(&self) -> &[(String, String)] {
+        &self.tags
     }
 
     /// The principal ARN.

@@ -24,6 +24,7 @@ mod action;
 mod condition;
 mod glob;
 mod identity;
+mod template;
 
 use serde_json::Value;
 
@@ -32,6 +33,7 @@ use action::ActionSet;
 use condition::Condition;
 pub use condition::{ConditionContext, ConditionKey, Values};
 pub use identity::Identity;
+use template::Template;
 
 /// Why a policy document was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +73,8 @@ struct Statement {
     principal: Option<(Principals, bool)>,
     actions: ActionSet,
     not_action: bool,
-    /// Resource patterns; `None` when `Resource` is `*`.
-    resources: Option<Vec<String>>,
+    /// Resource patterns, with any policy variables; `None` when `Resource` is `*`.
+    resources: Option<Vec<Template>>,
     not_resource: bool,
     conditions: Vec<Condition>,
 }
@@ -176,6 +178,8 @@ impl Policy {
                 return Err(malformed("The policy document has an unsupported Version."));
             }
         }
+        // Policy variables came with version 2012-10-17; without it `${...}` is literal text.
+        let variables = doc.get("Version").and_then(Value::as_str) == Some("2012-10-17");
         let statements = match doc.get("Statement") {
             Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
             Some(one @ Value::Object(_)) => vec![one],
@@ -187,7 +191,7 @@ impl Policy {
         };
         let statements = statements
             .into_iter()
-            .map(|s| Statement::parse(s, key_policy))
+            .map(|s| Statement::parse(s, key_policy, variables))
             .collect::<Result<_, _>>()?;
         Ok(Self { statements })
     }
@@ -208,7 +212,7 @@ impl Policy {
                 continue;
             }
             if let Some(patterns) = &s.resources {
-                let hit = patterns.iter().any(|p| glob::matches(p, resource));
+                let hit = patterns.iter().any(|p| p.glob_matches(resource, ctx));
                 if hit == s.not_resource {
                     continue;
                 }
@@ -255,7 +259,7 @@ const STATEMENT_FIELDS: [&str; 10] = [
 ];
 
 impl Statement {
-    fn parse(value: &Value, key_policy: bool) -> Result<Self, PolicyError> {
+    fn parse(value: &Value, key_policy: bool, variables: bool) -> Result<Self, PolicyError> {
         let Value::Object(s) = value else {
             return Err(malformed("Each policy statement must be a JSON object."));
         };
@@ -316,11 +320,16 @@ impl Statement {
         let resources = if !not_resource && resources.iter().any(|r| r == "*") {
             None
         } else {
-            Some(resources)
+            Some(
+                resources
+                    .into_iter()
+                    .map(|r| Template::compile(r, variables))
+                    .collect(),
+            )
         };
         let conditions = match s.get("Condition") {
             None => Vec::new(),
-            Some(c) => parse_conditions(c)?,
+            Some(c) => parse_conditions(c, variables)?,
         };
         if key_policy {
             let resource_keys = conditions.iter().any(|c| {
@@ -364,7 +373,7 @@ fn strings(value: &Value, element: &str) -> Result<Vec<String>, PolicyError> {
     }
 }
 
-fn parse_conditions(value: &Value) -> Result<Vec<Condition>, PolicyError> {
+fn parse_conditions(value: &Value, variables: bool) -> Result<Vec<Condition>, PolicyError> {
     let bad = || {
         malformed(
             "The Condition element must map operators to objects of condition keys and values.",
@@ -390,7 +399,7 @@ fn parse_conditions(value: &Value) -> Result<Vec<Condition>, PolicyError> {
                 one => scalar(one).map(|v| vec![v]),
             }
             .ok_or_else(bad)?;
-            out.push(Condition::compile(operator, key, values)?);
+            out.push(Condition::compile(operator, key, values, variables)?);
         }
     }
     Ok(out)

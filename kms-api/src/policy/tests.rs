@@ -219,3 +219,44 @@ fn malformed_documents_are_refused_with_aws_texts() {
         r#"{"Statement":[{"Effect":"Allow","Action":"kms:*"}]}"#,
     );
 }
+
+struct Account(&'static str);
+
+impl ConditionContext for Account {
+    fn values(&self, key: &ConditionKey) -> Option<Values<'_>> {
+        (key == &ConditionKey::PrincipalAccount).then(|| Values::One(self.0.into()))
+    }
+}
+
+#[test]
+fn resources_fill_in_policy_variables_only_in_the_2012_version() {
+    let statement = r#"{"Effect":"Allow","Action":"kms:Encrypt","Resource":"arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}"#;
+    let current = Policy::parse_identity_policy(&format!(
+        r#"{{"Version":"2012-10-17","Statement":{statement}}}"#
+    ))
+    .unwrap();
+    let encrypt = act(Operation::Encrypt);
+    assert!(current
+        .evaluate(None, encrypt, KEY, &Account("111122223333"))
+        .allows_directly());
+    assert!(!current
+        .evaluate(None, encrypt, KEY, &Account("444455556666"))
+        .allows_somehow());
+    assert!(
+        !current
+            .evaluate(None, encrypt, KEY, &NoConditions)
+            .allows_somehow(),
+        "a variable without a value matches no resource"
+    );
+    for old in [
+        format!(r#"{{"Version":"2008-10-17","Statement":{statement}}}"#),
+        format!(r#"{{"Statement":{statement}}}"#),
+    ] {
+        let p = Policy::parse_identity_policy(&old).unwrap();
+        assert!(
+            !p.evaluate(None, encrypt, KEY, &Account("111122223333"))
+                .allows_somehow(),
+            "literal in {old}"
+        );
+    }
+}

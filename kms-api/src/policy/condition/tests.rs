@@ -28,12 +28,83 @@ fn holds(operator: &str, key: &str, values: &[&str], ctx: &Map) -> bool {
         operator,
         key,
         values.iter().map(|s| s.to_string()).collect(),
+        true,
     )
     .unwrap()
     .holds(ctx)
 }
 
 const EC_DEPT: &str = "kms:EncryptionContext:Department";
+
+#[test]
+fn policy_variables_in_string_and_arn_values() {
+    let c = ctx(&[
+        ("aws:ResourceTag/Project", &["alpha"]),
+        ("aws:PrincipalTag/project", &["alpha"]),
+        ("aws:PrincipalAccount", &["111122223333"]),
+        ("aws:username", &["alice"]),
+        (EC_DEPT, &["alice-team"]),
+        (
+            "kms:GranteePrincipal",
+            &["arn:aws:iam::111122223333:role/app"],
+        ),
+        ("aws:EpochTime", &["100"]),
+    ]);
+    let abac = "${aws:PrincipalTag/project}";
+    assert!(holds(
+        "StringEquals",
+        "aws:ResourceTag/Project",
+        &[abac],
+        &c
+    ));
+    assert!(!holds(
+        "StringNotEquals",
+        "aws:ResourceTag/Project",
+        &[abac],
+        &c
+    ));
+    assert!(holds("StringLike", EC_DEPT, &["${aws:username}-*"], &c));
+    assert!(holds(
+        "StringEqualsIgnoreCase",
+        EC_DEPT,
+        &["${aws:username}-TEAM"],
+        &c
+    ));
+    assert!(holds(
+        "ArnLike",
+        "kms:GranteePrincipal",
+        &["arn:aws:iam::${aws:PrincipalAccount}:role/*"],
+        &c
+    ));
+    // A variable with no value matches nothing: the positive test fails and the negated one
+    // holds, as with any value that does not match.
+    let missing = "${aws:PrincipalTag/Team}";
+    assert!(!holds(
+        "StringEquals",
+        "aws:ResourceTag/Project",
+        &[missing],
+        &c
+    ));
+    assert!(holds(
+        "StringNotEquals",
+        "aws:ResourceTag/Project",
+        &[missing],
+        &c
+    ));
+    assert!(holds(
+        "StringEquals",
+        "aws:ResourceTag/Project",
+        &["${aws:PrincipalTag/Team, 'alpha'}"],
+        &c
+    ));
+    // Numeric, date and other operators take their values literally.
+    assert!(!holds(
+        "NumericEquals",
+        "aws:EpochTime",
+        &["${aws:EpochTime}"],
+        &c
+    ));
+}
 
 #[test]
 fn string_operators() {
@@ -232,7 +303,7 @@ fn unknown_operators_are_malformed() {
         "NullIfExists",
     ] {
         assert!(
-            Condition::compile(op, "aws:SourceIp", vec![]).is_err(),
+            Condition::compile(op, "aws:SourceIp", vec![], true).is_err(),
             "{op}"
         );
     }
