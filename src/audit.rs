@@ -43,6 +43,13 @@ pub struct AuditEvent {
     pub request_id: uuid::Uuid,
     /// The AWS error code, or `None` on success.
     pub error_code: Option<&'static str>,
+    /// The error's message as the client got it (AWS's texts, which never hold key material
+    /// or plaintext), when it has one.
+    pub error_message: Option<String>,
+    /// The client's address (`sourceIPAddress`).
+    pub source_ip: Option<std::net::IpAddr>,
+    /// The client's `User-Agent` header (`userAgent`), at most 1,024 characters.
+    pub user_agent: Option<String>,
     /// The whitelisted request members, taken from the body at request time.
     pub params: RequestParameters,
 }
@@ -419,8 +426,14 @@ struct Line<'a> {
     event_source: &'static str,
     event_name: &'static str,
     aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress", skip_serializing_if = "Option::is_none")]
+    source_ip_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
     request_parameters: Option<Params<'a>>,
     response_elements: Option<()>,
     #[serde(rename = "requestID")]
@@ -472,11 +485,14 @@ fn write_line(
         event_source: "kms.amazonaws.com",
         event_name: event.operation.map_or("Unknown", Operation::name),
         aws_region: scope.region(),
+        source_ip_address: event.source_ip.map(|ip| ip.to_string()),
+        user_agent: event.user_agent.as_deref(),
         // CloudTrail records an authorization failure as `AccessDenied`.
         error_code: event.error_code.map(|c| match c {
             "AccessDeniedException" => "AccessDenied",
             other => other,
         }),
+        error_message: event.error_message.as_deref(),
         request_parameters,
         response_elements: None,
         request_id: event.request_id.hyphenated().to_string(),
@@ -566,6 +582,9 @@ mod tests {
             principal: None,
             request_id: uuid::Uuid::parse_str("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0").unwrap(),
             error_code: error,
+            error_message: None,
+            source_ip: None,
+            user_agent: None,
             params: RequestParameters::from_body(body.as_bytes()),
         }
     }
@@ -736,8 +755,39 @@ mod tests {
             Some("InvalidCiphertextException"),
         ));
         assert_eq!(v["errorCode"], "InvalidCiphertextException");
+        assert!(
+            v.get("errorMessage").is_none(),
+            "an empty message is left out"
+        );
         assert!(!text.contains("AAAA"));
+
         assert_eq!(v["requestParameters"], serde_json::json!({"keyId": KEY}));
+
+        let mut denied = event(
+            Some(Operation::Decrypt),
+            "{}",
+            Some("AccessDeniedException"),
+        );
+        denied.error_message =
+            Some("User: arn:aws:iam::111122223333:user/bob is not authorized".into());
+        denied.source_ip = Some("127.0.0.1".parse().unwrap());
+        denied.user_agent = Some("Boto3/1.40.0 md/Botocore#1.40.0".into());
+        let (text, v) = format(&denied);
+        assert_eq!(v["errorCode"], "AccessDenied");
+        assert_eq!(
+            v["errorMessage"],
+            "User: arn:aws:iam::111122223333:user/bob is not authorized"
+        );
+        assert_eq!(v["sourceIPAddress"], "127.0.0.1");
+        assert_eq!(v["userAgent"], "Boto3/1.40.0 md/Botocore#1.40.0");
+        // CloudTrail's order: ... awsRegion, sourceIPAddress, userAgent, errorCode, errorMessage,
+        // requestParameters ...
+        let at = |field: &str| text.find(&format!("\"{field}\"")).unwrap();
+        assert!(at("awsRegion") < at("sourceIPAddress"));
+        assert!(at("sourceIPAddress") < at("userAgent"));
+        assert!(at("userAgent") < at("errorCode"));
+        assert!(at("errorCode") < at("errorMessage"));
+        assert!(at("errorMessage") < at("requestParameters"));
 
         let (_, v) = format(&event(Some(Operation::DescribeKey), "{}", None));
         assert_eq!(

@@ -156,7 +156,8 @@ pub async fn serve(
     let sweeper = throttle::limiter::spawn_idle_sweeper(state.throttle.clone());
     let timeouts = state.config.timeouts;
     let kms = state.kms.clone();
-    let record_peer = state.config.auth.enforces();
+    // The peer's address is kept for `aws:SourceIp` and the audit log's `sourceIPAddress`.
+    let record_peer = state.config.auth.enforces() || state.audit.is_enabled();
     let result = server::run(listener, app(state), timeouts, record_peer, shutdown).await;
     scheduler.abort();
     upkeep.abort();

@@ -94,11 +94,15 @@ pub async fn handle(
             }
         },
     };
+    let mut error_message = None;
     let (status, body, error_code, close) = match result {
         Ok(body) => (StatusCode::OK, body, None, false),
         Err(failure) => {
             if let Some(detail) = &failure.fault {
                 tracing::error!(%request_id, operation = name, error = %detail, "request failed");
+            }
+            if state.audit.is_enabled() && !failure.message.is_empty() {
+                error_message = Some(failure.message.to_string());
             }
             (
                 failure.status,
@@ -132,6 +136,12 @@ pub async fn handle(
             scope,
             request_id,
             error_code,
+            error_message,
+            source_ip: peer.as_ref().map(|p| p.0 .0.ip()),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(1024).collect()),
             params: RequestParameters::from_body(&request_body),
         });
     }

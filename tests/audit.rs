@@ -135,6 +135,10 @@ async fn audit_log_records_each_request_without_plaintext() {
             "{time}"
         );
         assert!(uuid::Uuid::parse_str(event["eventID"].as_str().expect("eventID")).is_ok());
+        // Where the call came from and with what client, as CloudTrail has them.
+        assert_eq!(event["sourceIPAddress"], "127.0.0.1");
+        let agent = event["userAgent"].as_str().expect("userAgent");
+        assert!(agent.contains("aws-sdk-rust"), "{agent}");
     }
 
     let [create, encrypt, decrypt] = &events[..] else {
@@ -157,6 +161,8 @@ async fn audit_log_records_each_request_without_plaintext() {
 
     assert_eq!(decrypt["eventName"], "Decrypt");
     assert_eq!(decrypt["errorCode"], "InvalidCiphertextException");
+    // AWS's InvalidCiphertextException has no message, so the line has no errorMessage.
+    assert!(decrypt.get("errorMessage").is_none(), "{decrypt}");
     assert_eq!(
         decrypt["requestParameters"]["encryptionContext"],
         serde_json::json!({"purpose": "wrong"})

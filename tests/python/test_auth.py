@@ -453,7 +453,7 @@ def test_enforce_denials_are_in_the_audit_log(enforcing):
     url, audit = enforcing
     admin = _as(url, ADMIN)
     key = admin.create_key()["KeyMetadata"]["KeyId"]
-    _denied(lambda: _as(url, APP).get_key_rotation_status(KeyId=key))
+    message = _denied(lambda: _as(url, APP).get_key_rotation_status(KeyId=key))
     deadline = time.time() + 10
     while time.time() < deadline:
         events = [json.loads(line) for line in audit.read_text().splitlines() if line.strip()]
@@ -464,6 +464,10 @@ def test_enforce_denials_are_in_the_audit_log(enforcing):
     assert refused, "no GetKeyRotationStatus event"
     event = refused[-1]
     assert event["errorCode"] == "AccessDenied"
+    # As CloudTrail: the message the caller got, where the call came from and with what client.
+    assert event["errorMessage"] == message
+    assert event["sourceIPAddress"] == "127.0.0.1"
+    assert event["userAgent"].startswith("Boto3/"), event["userAgent"]
     assert event["userIdentity"]["arn"] == APP[2]
     assert event["userIdentity"]["accountId"] == ACCOUNT
     assert any(key in r["ARN"] for r in event.get("resources", [])), event
