@@ -186,7 +186,21 @@ async fn acknowledged_mutations_survive_sigkill() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The storm runs 1.5 s, and on until each kind of work has been acknowledged at least
+    // once (a loaded machine's fsyncs are slow), then the server is killed in the middle of it.
+    let storm = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let did_work = {
+            let a = acked.lock().unwrap();
+            a.keys.len() > 4 && !a.ciphertexts.is_empty() && !a.rotations.is_empty()
+        };
+        let elapsed = storm.elapsed();
+        if (did_work && elapsed >= Duration::from_millis(1500)) || elapsed > Duration::from_secs(30)
+        {
+            break;
+        }
+    }
     server.kill().expect("SIGKILL the server");
     server.wait().unwrap();
     for w in &workers {

@@ -19,11 +19,15 @@ const SHORT: Duration = Duration::from_millis(300);
 const PATIENCE: Duration = Duration::from_secs(5);
 
 async fn server() -> RunningServer {
+    server_with_idle(SHORT).await
+}
+
+async fn server_with_idle(idle: Duration) -> RunningServer {
     let config = Config {
         timeouts: Timeouts {
             header: SHORT,
             body: SHORT,
-            idle: SHORT,
+            idle,
         },
         ..Config::default()
     };
@@ -108,6 +112,9 @@ async fn idle_connections_are_closed() {
     let mut silent = TcpStream::connect(server.local_addr()).await.unwrap();
     // A keep-alive connection after one request.
     let mut kept = TcpStream::connect(server.local_addr()).await.unwrap();
+    // Taken before the request: the server's idle clock starts when it answers, later, so
+    // a stall of this test between the answer and the reads can only make `elapsed` longer.
+    let started = Instant::now();
     kept.write_all(b"GET /_kms/health HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
@@ -117,7 +124,6 @@ async fn idle_connections_are_closed() {
         .unwrap()
         .unwrap();
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
-    let started = Instant::now();
     assert_eq!(read_until_closed(&mut silent).await, Some(Vec::new()));
     assert_eq!(read_until_closed(&mut kept).await, Some(Vec::new()));
     assert!(
@@ -129,7 +135,9 @@ async fn idle_connections_are_closed() {
 
 #[tokio::test]
 async fn keep_alive_connections_serve_several_requests() {
-    let server = server().await;
+    // Pauses of SHORT / 3 against an idle timeout far above them, so a loaded machine's
+    // stall cannot turn a pause into an idle close.
+    let server = server_with_idle(PATIENCE / 2).await;
     let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
     for _ in 0..3 {
         s.write_all(b"GET /_kms/health HTTP/1.1\r\nHost: x\r\n\r\n")

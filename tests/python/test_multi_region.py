@@ -81,7 +81,12 @@ def replicate(kms, key_id: str, region: str = OTHER, **extra) -> dict:
 
 def test_replica_signs_what_the_primary_public_key_verifies(kms):
     md = kms.create_key(MultiRegion=True, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    # Made before the replica, so the Sign below follows ReplicateKey at once: the replica is
+    # Creating for 2 s of emulated time, which moves with the host clock.
+    west = make_client(region=OTHER)
     out = kms.replicate_key(KeyId=md["KeyId"], ReplicaRegion=OTHER, Description="dr copy")
+    with pytest.raises(ClientError) as err:
+        west.sign(KeyId=md["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
     replica = out["ReplicaKeyMetadata"]
     assert replica["KeyId"] == md["KeyId"]
     assert replica["Arn"] == f"arn:aws:kms:{OTHER}:{ACCOUNT}:key/{md['KeyId']}"
@@ -94,9 +99,6 @@ def test_replica_signs_what_the_primary_public_key_verifies(kms):
     }
     assert json.loads(out["ReplicaPolicy"])["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     assert "ReplicaTags" not in out
-    west = make_client(region=OTHER)
-    with pytest.raises(ClientError) as err:
-        west.sign(KeyId=md["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
     assert err.value.response["Error"] == {"Code": "KMSInvalidStateException", "Message": f"{replica['Arn']} is creating."}
     advance(2)
     assert west.describe_key(KeyId=md["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"

@@ -284,7 +284,14 @@ def gm_encrypt(public: Point, plaintext: bytes, k: int | None = None) -> bytes:
     With ``k``, that is the ephemeral scalar (gmssl draws it with gmssl.func.random_hex)."""
     c = gm_crypt(public=public, mode=1)
     if k is None:
-        out = c.encrypt(plaintext)
+        # gmssl gives up (None) when the KDF output is all zeros, where GB/T 32918.4 says to
+        # draw a new k: for a 1-byte plaintext that is 1 time in 256, so draw again as the
+        # standard does.
+        out = None
+        for _ in range(32):
+            out = c.encrypt(plaintext)
+            if out is not None:
+                break
     else:
         saved = gm_func.random_hex
         gm_func.random_hex = lambda _length: "%064x" % k
