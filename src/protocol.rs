@@ -85,7 +85,8 @@ pub async fn handle(
                                         principal,
                                         source_ip: peer.as_ref().map(|p| p.0 .0.ip()),
                                     });
-                                admit_and_run(&state, &scope, caller, op, &request_body, request_id)
+                                let request = (started, request_id);
+                                admit_and_run(&state, &scope, caller, op, &request_body, request)
                                     .await
                             }
                         }
@@ -346,14 +347,15 @@ struct Authorized<'a> {
 }
 
 /// Checks the credential's Region, throttles, applies injected faults, then runs the engine.
-/// A refused request does no work.
+/// A refused request does no work. `(arrived, request_id)`: when the request came (the
+/// traffic counters' second, so admission reads no clock of its own) and its ID.
 async fn admit_and_run(
     state: &AppState,
     scope: &Scope,
     caller: Option<Authorized<'_>>,
     op: Operation,
     body: &Bytes,
-    request_id: uuid::Uuid,
+    (arrived, request_id): (Instant, uuid::Uuid),
 ) -> Result<Vec<u8>, Failure> {
     if !regions::is_known(scope.region()) {
         // Before throttling: made-up Regions must not create limiters.
@@ -368,22 +370,41 @@ async fn admit_and_run(
     let creates_key = creates_aws_managed_key(state, scope, body);
     if state.throttle.is_enabled() {
         if creates_key {
-            admit(state, scope, op, QuotaId::per_api(Operation::CreateKey))?;
+            admit(
+                state,
+                scope,
+                op,
+                arrived,
+                QuotaId::per_api(Operation::CreateKey),
+            )?;
         }
         // AWS counts a ReplicateKey as two CreateKey requests in the replica's Region (one of
         // them a dry run), and an UpdatePrimaryRegion as one request in each Region.
         if let Some(other) = other_region_of(op, body).map(|r| scope.with_region(&r)) {
             if op == Operation::ReplicateKey {
-                admit(state, &other, op, QuotaId::per_api(Operation::CreateKey))?;
-                admit(state, &other, op, QuotaId::per_api(Operation::CreateKey))?;
+                admit(
+                    state,
+                    &other,
+                    op,
+                    arrived,
+                    QuotaId::per_api(Operation::CreateKey),
+                )?;
+                admit(
+                    state,
+                    &other,
+                    op,
+                    arrived,
+                    QuotaId::per_api(Operation::CreateKey),
+                )?;
             } else {
-                admit(state, &other, op, QuotaId::per_api(op))?;
+                admit(state, &other, op, arrived, QuotaId::per_api(op))?;
             }
         }
         admit(
             state,
             scope,
             op,
+            arrived,
             quota_for(
                 op,
                 request_key_spec(state, scope, op, body),
@@ -432,14 +453,20 @@ async fn admit_and_run(
 
 /// Admits one request against `quota` or refuses it with `ThrottlingException`. Inside the
 /// panic guard like the engine: a failing limiter is a 500, never a dropped connection.
-fn admit(state: &AppState, scope: &Scope, op: Operation, quota: QuotaId) -> Result<(), Failure> {
+fn admit(
+    state: &AppState,
+    scope: &Scope,
+    op: Operation,
+    arrived: Instant,
+    quota: QuotaId,
+) -> Result<(), Failure> {
     match std::panic::catch_unwind(AssertUnwindSafe(|| state.throttle.admit(scope, quota))) {
         Ok(true) => {
-            state.traffic.admission(Instant::now(), quota, true);
+            state.traffic.admission(arrived, quota, true);
             Ok(())
         }
         Ok(false) => {
-            state.traffic.admission(Instant::now(), quota, false);
+            state.traffic.admission(arrived, quota, false);
             state.metrics.throttled(quota);
             Err(Failure::kms(StatusCode::BAD_REQUEST, KmsError::Throttling))
         }
