@@ -19,6 +19,8 @@ pub(crate) struct RequestContext<'a> {
     pub identity: &'a Identity,
     pub source_ip: Option<IpAddr>,
     pub now: DateTime<Utc>,
+    /// The Region the request was sent to.
+    pub requested_region: &'a str,
     pub action: Action,
     pub facts: &'a Facts,
     /// The key the request acts on (`None` for CreateKey, ListKeys, ...).
@@ -204,6 +206,9 @@ impl ConditionContext for RequestContext<'_> {
             K::CurrentTime => one(self.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             K::EpochTime => one(self.now.timestamp().to_string()),
             K::SecureTransport => one("false"),
+            K::RequestedRegion => one(self.requested_region),
+            // Callers here are principals with credentials, never AWS services.
+            K::PrincipalIsAwsService | K::ViaAwsService => one("false"),
             K::RequestTag(tag) => f
                 .tags
                 .as_ref()?

@@ -107,6 +107,7 @@ impl Kms {
             caller,
             facts: &facts,
             now: self.now(),
+            region: scope.region(),
         };
         use Operation as Op;
         match operation {
@@ -189,6 +190,8 @@ struct Check<'a> {
     caller: &'a Caller<'a>,
     facts: &'a Facts,
     now: chrono::DateTime<chrono::Utc>,
+    /// The Region the request was sent to (`aws:RequestedRegion`).
+    region: &'a str,
 }
 
 /// What the identity policies say: (explicit deny, allow).
@@ -219,6 +222,7 @@ impl Check<'_> {
             identity: self.caller.identity,
             source_ip: self.caller.source_ip,
             now: self.now,
+            requested_region: self.region,
             action,
             facts: self.facts,
             key,

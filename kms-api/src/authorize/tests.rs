@@ -353,6 +353,33 @@ fn key_cases() -> Vec<KeyCase> {
     };
     vec![
         case(
+            "aws:RequestedRegion",
+            "StringEquals",
+            json!(["us-east-1", "eu-west-1"]),
+            json!("eu-west-1"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "aws:PrincipalIsAWSService",
+            "Bool",
+            json!("false"),
+            json!("true"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
+            "aws:ViaAWSService",
+            "Bool",
+            json!("false"),
+            json!("true"),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
+        case(
             "kms:EncryptionContext:tenant",
             "StringEquals",
             json!("blue"),

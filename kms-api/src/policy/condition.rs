@@ -77,6 +77,10 @@ pub enum ConditionKey {
     CurrentTime,
     EpochTime,
     SecureTransport,
+    /// `aws:RequestedRegion`: the Region the request was sent to.
+    RequestedRegion,
+    PrincipalIsAwsService,
+    ViaAwsService,
     /// `aws:RequestTag/<key>`: a tag the request sets.
     RequestTag(String),
     /// `aws:ResourceTag/<key>`: a tag of the key.
@@ -157,6 +161,9 @@ impl ConditionKey {
             "aws:currenttime" => Self::CurrentTime,
             "aws:epochtime" => Self::EpochTime,
             "aws:securetransport" => Self::SecureTransport,
+            "aws:requestedregion" => Self::RequestedRegion,
+            "aws:principalisawsservice" => Self::PrincipalIsAwsService,
+            "aws:viaawsservice" => Self::ViaAwsService,
             "aws:tagkeys" => Self::TagKeys,
             _ => Self::Other(name.into()),
         }
