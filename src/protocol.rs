@@ -102,8 +102,8 @@ pub async fn handle(
             if let Some(detail) = &failure.fault {
                 tracing::error!(%request_id, operation = name, error = %detail, "request failed");
             }
-            if state.audit.is_enabled() && !failure.message.is_empty() {
-                error_message = Some(failure.message.to_string());
+            if state.audit.is_enabled() && failure.auditable && !failure.message.is_empty() {
+                error_message = Some(failure.message.chars().take(1024).collect());
             }
             (
                 failure.status,
@@ -221,6 +221,11 @@ struct Failure {
     fault: Option<String>,
     /// Close the connection after answering: the request body was not read to its end.
     close: bool,
+    /// The message may go into the audit log's `errorMessage`: the engine's texts about keys,
+    /// grants and state. Not those that can quote the request (validation, serialization,
+    /// policy and tag errors) nor any written before the engine (a signature mismatch quotes
+    /// the canonical request, session token included).
+    auditable: bool,
 }
 
 impl Failure {
@@ -231,6 +236,13 @@ impl Failure {
             message: err.message().to_owned(),
             fault: err.is_server_fault().then(|| err.to_string()),
             close: false,
+            auditable: !matches!(
+                err,
+                KmsError::Validation(_)
+                    | KmsError::Serialization(_)
+                    | KmsError::MalformedPolicyDocument(_)
+                    | KmsError::Tag(_)
+            ),
         }
     }
 
@@ -241,6 +253,7 @@ impl Failure {
             message: message.into(),
             fault: None,
             close: false,
+            auditable: false,
         }
     }
 }

@@ -220,8 +220,9 @@ impl Principal {
         })
     }
 
-    /// The same principal with these tags (IAM's limits: at most 50, keys of 1 to 128
-    /// characters, values of at most 256, no two keys differing only in case).
+    /// The same principal with these tags (IAM's rules: at most 50, keys of 1 to 128
+    /// characters, values of at most 256, letters, digits, spaces and `_ . : / = + - @` only,
+    /// no key starting with `aws:`, no two keys differing only in case).
     ///
     /// ```
     /// use kms_emulator::auth::Principal;
@@ -239,7 +240,18 @@ impl Principal {
                 tags.len()
             ));
         }
+        let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
         for (i, (key, value)) in tags.iter().enumerate() {
+            if let Some(c) = key.chars().chain(value.chars()).find(|&c| !allowed(c)) {
+                return Err(format!(
+                    "tag {key:?} of {id} holds {c:?}; tags may hold letters, digits, spaces and _ . : / = + - @"
+                ));
+            }
+            if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+                return Err(format!(
+                    "tag key {key:?} of {id} starts with aws:, which AWS keeps for itself"
+                ));
+            }
             let key_chars = key.chars().count();
             if !(1..=128).contains(&key_chars) {
                 return Err(format!(
@@ -611,6 +623,8 @@ mod tests {
             "[[principals]]\naccess_key_id = \"E\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\ntags = { \"\" = \"empty key\" }",
             "[[principals]]\naccess_key_id = \"F\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\ntags = { a = \"1\", A = \"2\" }",
             "[[principals]]\naccess_key_id = \"G\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\ntags = { a = 1 }",
+            "[[principals]]\naccess_key_id = \"H\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\ntags = { \"aws:x\" = \"1\" }",
+            "[[principals]]\naccess_key_id = \"I\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\ntags = { a = \"*\" }",
         ] {
             assert!(Principals::new().add_file_text(bad, &dir).is_err(), "{bad}");
         }

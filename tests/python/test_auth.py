@@ -230,11 +230,16 @@ def test_the_audit_log_names_the_caller_and_the_refusals(emulator):
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     kms.describe_key(KeyId=key_id)
     _error(lambda: _client(url, ALICE[0], "wrong").describe_key(KeyId=key_id))
+    # A wrong secret with the role's session token: the error the client gets quotes the
+    # canonical request, token included (as AWS's does); the audit log must not.
+    message = _error(lambda: _client(url, ROLE[0], "wrong", ROLE_TOKEN).describe_key(
+        KeyId=key_id))["Message"]
+    assert ROLE_TOKEN in message
     deadline = time.time() + 10
     while time.time() < deadline:
         lines = [json.loads(line) for line in audit.read_text().splitlines() if line.strip()]
         described = [e for e in lines if e["eventName"] == "DescribeKey"]
-        if len(described) >= 2:
+        if len(described) >= 3:
             break
         time.sleep(0.05)
     ok = [e for e in described if "errorCode" not in e]
@@ -243,6 +248,7 @@ def test_the_audit_log_names_the_caller_and_the_refusals(emulator):
     assert ok[-1]["userIdentity"] == {"type": "IAMUser", "arn": ALICE[2],
                                       "accountId": "123456789012", "accessKeyId": ALICE[0]}
     assert "arn" not in refused[-1]["userIdentity"]
+    assert all("errorMessage" not in e for e in refused), refused
     text = audit.read_text()
     assert ALICE[1] not in text and ROLE[1] not in text and ROLE_TOKEN not in text
 
@@ -264,9 +270,11 @@ ADA = ("AKIAADAEXAMPLE", "ada-secret", f"arn:aws:iam::{ACCOUNT}:user/ada")
 BEN = ("AKIABENEXAMPLE", "ben-secret", f"arn:aws:iam::{ACCOUNT}:user/ben")
 ABAC_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Sid": "Keys of my project", "Effect": "Allow",
-     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
-     "Resource": "arn:aws:kms:*:${aws:PrincipalAccount}:key/*",
+     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:CreateAlias"],
+     "Resource": f"arn:aws:kms:*:{ACCOUNT}:key/*",
      "Condition": {"StringEquals": {"aws:ResourceTag/Project": "${aws:PrincipalTag/Project}"}}},
+    {"Sid": "Aliases in my name", "Effect": "Allow", "Action": "kms:CreateAlias",
+     "Resource": f"arn:aws:kms:*:{ACCOUNT}:alias/${{aws:username}}-*"},
     {"Sid": "Data keys in my name", "Effect": "Allow", "Action": "kms:GenerateDataKey",
      "Resource": "*",
      "Condition": {"StringLike": {"kms:EncryptionContext:owner": "${aws:username}/*"}}},
@@ -495,6 +503,11 @@ def test_enforce_attribute_based_access_with_principal_tags_and_policy_variables
     admin.tag_resource(KeyId=alpha, Tags=[{"TagKey": "Project", "TagValue": "beta"}])
     assert ben.decrypt(CiphertextBlob=blob)["Plaintext"] == b"alpha plans"
     _denied(lambda: ada.decrypt(CiphertextBlob=blob))
+    # ${aws:username} in a Resource's resource part: an alias named after oneself, on a key
+    # of one's project (CreateAlias needs the permission on the alias and on the key).
+    ben.create_alias(AliasName="alias/ben-reports", TargetKeyId=beta)
+    assert "kms:CreateAlias" in _denied(
+        lambda: ben.create_alias(AliasName="alias/ada-reports", TargetKeyId=beta))
     # ${aws:username} in a StringLike value: data keys only for an owner of one's own name.
     assert len(ada.generate_data_key(KeyId=untagged, KeySpec="AES_256",
                                      EncryptionContext={"owner": "ada/reports"})["Plaintext"]) == 32

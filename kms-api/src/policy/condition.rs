@@ -97,8 +97,9 @@ pub enum ConditionKey {
 impl ConditionKey {
     /// The key named `name`. Names are case-insensitive, including the context key of
     /// `kms:EncryptionContext:<key>` (as AWS documents; the context passes its own keys
-    /// lowercased to compare); the tag key after `aws:RequestTag/` and `aws:ResourceTag/`
-    /// is kept as written.
+    /// lowercased to compare); the tag key after `aws:RequestTag/`, `aws:ResourceTag/` and
+    /// `aws:PrincipalTag/` is kept as written (a principal's tags are then matched without
+    /// regard to case, the others exactly).
     pub fn parse(name: &str) -> Self {
         fn strip<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
             let head = s.get(..prefix.len())?;
@@ -313,6 +314,11 @@ impl Condition {
     /// The condition key tested.
     pub(crate) fn key(&self) -> &ConditionKey {
         &self.key
+    }
+
+    /// The condition keys the policy's values read as variables.
+    pub(crate) fn variable_keys(&self) -> impl Iterator<Item = &ConditionKey> {
+        self.values.iter().flat_map(Template::variable_keys)
     }
 
     /// Whether the condition holds for the request.

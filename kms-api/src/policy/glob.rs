@@ -56,8 +56,9 @@ where
                 continue;
             }
             Some(Token::AnyOne) => {
+                // One character, not one byte: `?` matches `é` (two bytes in UTF-8).
                 p += 1;
-                s += 1;
+                s = (s + utf8_width(subject[s])).min(subject.len());
                 continue;
             }
             Some(Token::Byte(b)) if eq(b, subject[s]) => {
@@ -76,6 +77,16 @@ where
         }
     }
     (p..pattern.len()).all(|i| at(i) == Token::AnyRun)
+}
+
+/// The length of the UTF-8 sequence a byte starts (1 for a byte that starts none).
+fn utf8_width(b: u8) -> usize {
+    match b {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => 1,
+    }
 }
 
 /// Case-sensitive wildcard match of a pattern given as text bytes or as tokens.
@@ -118,6 +129,9 @@ mod tests {
             "arn:aws:kms:us-east-1:444455556666:key/abc"
         ));
         assert!(matches("a?c", "abc"));
+        assert!(matches("a?c", "aéc"), "? is one character");
+        assert!(!matches("a??c", "aéc"));
+        assert!(matches("*?", "é"));
         assert!(!matches("a?c", "ac"));
         assert!(matches("a*b*c", "aXXbYYc"));
         assert!(!matches("a*b*c", "aXXbYY"));

@@ -323,7 +323,7 @@ impl Statement {
             Some(
                 resources
                     .into_iter()
-                    .map(|r| Template::compile(r, variables))
+                    .map(|r| Template::compile_resource(r, variables))
                     .collect(),
             )
         };
@@ -332,12 +332,20 @@ impl Statement {
             Some(c) => parse_conditions(c, variables)?,
         };
         if key_policy {
-            let resource_keys = conditions.iter().any(|c| {
+            // Read as a condition's key or as a policy variable, in a condition or a Resource.
+            let resource_key = |k: &ConditionKey| {
                 matches!(
-                    c.key(),
+                    k,
                     ConditionKey::ResourceTag(_) | ConditionKey::ResourceAliases
                 )
-            });
+            };
+            let resource_keys = conditions
+                .iter()
+                .any(|c| resource_key(c.key()) || c.variable_keys().any(resource_key))
+                || resources
+                    .iter()
+                    .flatten()
+                    .any(|r: &Template| r.variable_keys().any(resource_key));
             if resource_keys {
                 return Err(malformed(
                     "These condition keys are not permitted in a key policy: aws:ResourceTag, kms:ResourceTag, kms:ResourceAliases",

@@ -4,18 +4,21 @@
 //!
 //! The rules are the IAM user guide's ("IAM policy elements: Variables and tags"):
 //! - variables are recognised only in a policy whose `Version` is `2012-10-17`; in any other
-//!   they are literal text;
-//! - `${key}` is replaced with the request's single value of the condition key `key` (the
-//!   name is case-insensitive); a key the request lacks, or a multivalued key, leaves the
-//!   variable without a value, and a pattern with such a variable matches nothing;
-//! - `${key, 'default'}` gives a value to use when the key has none (`''` in it is one `'`;
-//!   spaces around the name and the quotes are ignored);
+//!   they are literal text; in a `Resource`, only in the resource part of the ARN (after the
+//!   fifth colon);
+//! - `${key}` is replaced with the request's single value of the condition key `key` (parsed
+//!   as [`ConditionKey::parse`] parses a condition's key); a key the request lacks, or a
+//!   multivalued key, leaves the variable without a value, and a value or pattern with such a
+//!   variable matches nothing;
+//! - `${key, 'default'}` gives a value to use when the key has none;
 //! - `${*}`, `${?}` and `${$}` are a literal `*`, `?` and `$`;
 //! - substitution is done once: a value that itself looks like `${...}` stays as it is.
 //!
-//! A substituted value matches only itself, even where the pattern has wildcards: a tag value
-//! holding `*` cannot widen what a policy allows. Text that is not a well-formed variable
-//! (`${` with no `}`) is kept as written.
+//! Where the guide is silent, this module chooses: `''` in a default is one `'`, spaces around
+//! the name and the quotes are ignored, and text that is not a well-formed variable (`${`
+//! with no `}`, or a variable longer than [`MAX_VARIABLE`] bytes) is kept as written. A
+//! substituted value matches only itself, even where the pattern has wildcards: a tag value
+//! holding `*` cannot widen what a policy allows.
 
 use std::borrow::Cow;
 
@@ -44,12 +47,34 @@ enum Part {
     },
 }
 
+/// The longest `${...}` read as a variable, so a policy of many unclosed `${` compiles in
+/// linear time.
+pub(crate) const MAX_VARIABLE: usize = 512;
+
 impl Template {
     /// Compiles `text`; with `variables` false (a policy of another version than
     /// `2012-10-17`) it is literal.
     pub(crate) fn compile(text: String, variables: bool) -> Self {
-        let parts = if variables && text.contains("${") {
-            let parts = split(&text);
+        Self::compile_from(text, variables, 0)
+    }
+
+    /// Compiles a `Resource` ARN: variables only after its fifth colon, as IAM allows.
+    pub(crate) fn compile_resource(text: String, variables: bool) -> Self {
+        let resource_part = text.match_indices(':').nth(4).map(|(i, _)| i + 1);
+        match resource_part {
+            Some(at) => Self::compile_from(text, variables, at),
+            None => Self::compile(text, false),
+        }
+    }
+
+    /// Compiles `text` with variables recognised from byte `from` on.
+    fn compile_from(text: String, variables: bool, from: usize) -> Self {
+        let parts = if variables && text[from..].contains("${") {
+            let mut parts = Vec::new();
+            if from > 0 {
+                parts.push(Part::Text(text[..from].to_owned()));
+            }
+            parts.extend(split(&text[from..]));
             parts
                 .iter()
                 .any(|p| !matches!(p, Part::Text(_)))
@@ -68,6 +93,17 @@ impl Template {
     /// Whether the template holds a variable (or an escaped character).
     pub(crate) fn has_variables(&self) -> bool {
         self.parts.is_some()
+    }
+
+    /// The condition keys its variables read.
+    pub(crate) fn variable_keys(&self) -> impl Iterator<Item = &ConditionKey> {
+        self.parts
+            .iter()
+            .flat_map(|parts| parts.iter())
+            .filter_map(|p| match p {
+                Part::Variable { key, .. } => Some(key),
+                _ => None,
+            })
     }
 
     /// The value with its variables filled in, for exact comparisons; `None` when a variable
@@ -168,8 +204,13 @@ fn split(text: &str) -> Vec<Part> {
 }
 
 /// Reads one variable from just after its `${`: the part and the bytes used, closing `}`
-/// included; `None` when it is not well formed.
+/// included; `None` when it is not well formed or longer than [`MAX_VARIABLE`].
 fn variable(after: &str) -> Option<(Part, usize)> {
+    let mut end = after.len().min(MAX_VARIABLE);
+    while !after.is_char_boundary(end) {
+        end -= 1;
+    }
+    let after = &after[..end];
     for (escape, c) in [("*}", b'*'), ("?}", b'?'), ("$}", b'$')] {
         if after.starts_with(escape) {
             return Some((Part::Literal(c), escape.len()));
@@ -300,6 +341,33 @@ mod tests {
             Some("${aws:username, guest}")
         );
         assert_eq!(text("$${aws:username}").as_deref(), Some("$alice"));
+        assert_eq!(text("é${aws:username}é").as_deref(), Some("éaliceé"));
+        let long_default = format!("${{aws:username, '{}'}}", "x".repeat(MAX_VARIABLE));
+        assert_eq!(text(&long_default).as_deref(), Some(long_default.as_str()));
+    }
+
+    #[test]
+    fn many_unclosed_variables_compile_quickly() {
+        // Each `${` fails to parse; the scan after it is bounded, so this is linear.
+        let hostile = "${".repeat(16 * 1024) + "é";
+        let t = Template::compile(hostile.clone(), true);
+        assert!(!t.has_variables());
+        assert_eq!(t.text(&ctx()).as_deref(), Some(hostile.as_str()));
+        let hostile = "${a, '".repeat(5000);
+        assert!(!Template::compile(hostile, true).has_variables());
+    }
+
+    #[test]
+    fn resources_have_variables_only_in_their_resource_part() {
+        let c = ctx();
+        let t = Template::compile_resource(
+            "arn:aws:kms:*:${aws:username}:alias/${aws:username}-*".into(),
+            true,
+        );
+        assert!(t.glob_matches("arn:aws:kms:us-east-1:${aws:username}:alias/alice-x", &c));
+        assert!(!t.glob_matches("arn:aws:kms:us-east-1:alice:alias/alice-x", &c));
+        let t = Template::compile_resource("${aws:username}".into(), true);
+        assert!(!t.has_variables(), "not an ARN: literal");
     }
 
     #[test]

@@ -220,27 +220,28 @@ fn malformed_documents_are_refused_with_aws_texts() {
     );
 }
 
-struct Account(&'static str);
+struct KeyPrefixTag(&'static str);
 
-impl ConditionContext for Account {
+impl ConditionContext for KeyPrefixTag {
     fn values(&self, key: &ConditionKey) -> Option<Values<'_>> {
-        (key == &ConditionKey::PrincipalAccount).then(|| Values::One(self.0.into()))
+        (key == &ConditionKey::PrincipalTag("KeyPrefix".into())).then(|| Values::One(self.0.into()))
     }
 }
 
 #[test]
 fn resources_fill_in_policy_variables_only_in_the_2012_version() {
-    let statement = r#"{"Effect":"Allow","Action":"kms:Encrypt","Resource":"arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}"#;
+    // A variable in the resource part (after the fifth colon); `KEY` is key/1234abcd-...
+    let statement = r#"{"Effect":"Allow","Action":"kms:Encrypt","Resource":"arn:aws:kms:*:111122223333:key/${aws:PrincipalTag/KeyPrefix}-*"}"#;
     let current = Policy::parse_identity_policy(&format!(
         r#"{{"Version":"2012-10-17","Statement":{statement}}}"#
     ))
     .unwrap();
     let encrypt = act(Operation::Encrypt);
     assert!(current
-        .evaluate(None, encrypt, KEY, &Account("111122223333"))
+        .evaluate(None, encrypt, KEY, &KeyPrefixTag("1234abcd"))
         .allows_directly());
     assert!(!current
-        .evaluate(None, encrypt, KEY, &Account("444455556666"))
+        .evaluate(None, encrypt, KEY, &KeyPrefixTag("9999"))
         .allows_somehow());
     assert!(
         !current
@@ -254,9 +255,24 @@ fn resources_fill_in_policy_variables_only_in_the_2012_version() {
     ] {
         let p = Policy::parse_identity_policy(&old).unwrap();
         assert!(
-            !p.evaluate(None, encrypt, KEY, &Account("111122223333"))
+            !p.evaluate(None, encrypt, KEY, &KeyPrefixTag("1234abcd"))
                 .allows_somehow(),
             "literal in {old}"
         );
     }
+}
+
+#[test]
+fn key_policies_may_not_read_resource_tags_through_variables() {
+    for policy in [
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/Team":"${aws:ResourceTag/Team}"}}}}"#,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"arn:aws:kms:*:111122223333:key/${aws:ResourceTag/Id}"}}"#,
+    ] {
+        assert!(
+            matches!(Policy::parse_key_policy(policy), Err(PolicyError::Malformed(m)) if m.contains("aws:ResourceTag")),
+            "{policy}"
+        );
+    }
+    // In an identity policy they are allowed.
+    assert!(Policy::parse_identity_policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/Team":"${aws:ResourceTag/Team}"}}}}"#).is_ok());
 }
