@@ -401,6 +401,8 @@ struct UserIdentity<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     arn: Option<&'a str>,
     account_id: &'a str,
     access_key_id: Option<&'a str>,
@@ -477,6 +479,7 @@ fn write_line(
                 .principal
                 .as_ref()
                 .map_or("IAMUser", |p| p.kind().cloudtrail_type()),
+            principal_id: event.principal.as_ref().map(|p| p.identity.user_id()),
             arn: event.principal.as_ref().map(|p| p.arn.as_str()),
             account_id: account,
             access_key_id: event.access_key_id.as_deref(),
@@ -651,18 +654,26 @@ mod tests {
             "ASIAROLE:role-secret:arn:aws:sts::111122223333:assumed-role/Reader/ci",
         )
         .unwrap();
+        let principal_id = role.identity.user_id().to_owned();
+        assert!(
+            principal_id.starts_with("AROA") && principal_id.ends_with(":ci"),
+            "{principal_id}"
+        );
         e.principal = Some(std::sync::Arc::new(role));
         let (text, v) = format(&e);
         assert_eq!(
             v["userIdentity"],
             serde_json::json!({
                 "type": "AssumedRole",
+                "principalId": principal_id,
                 "arn": "arn:aws:sts::111122223333:assumed-role/Reader/ci",
                 "accountId": "111122223333",
                 "accessKeyId": "AKIDEXAMPLE",
             })
         );
         assert!(!text.contains("role-secret"));
+        // CloudTrail's order within userIdentity.
+        assert!(text.contains(r#""userIdentity":{"type":"AssumedRole","principalId":"AROA"#));
     }
 
     #[test]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -245,8 +246,11 @@ def test_the_audit_log_names_the_caller_and_the_refusals(emulator):
     ok = [e for e in described if "errorCode" not in e]
     refused = [e for e in described if e.get("errorCode") == "InvalidSignatureException"]
     assert ok and refused, described
-    assert ok[-1]["userIdentity"] == {"type": "IAMUser", "arn": ALICE[2],
-                                      "accountId": "123456789012", "accessKeyId": ALICE[0]}
+    identity = ok[-1]["userIdentity"]
+    # principalId: IAM's unique-ID form (AIDA + 17 of A-Z2-7 for a user), the same each time.
+    assert re.fullmatch(r"AIDA[A-Z2-7]{17}", identity.pop("principalId", "")), identity
+    assert identity == {"type": "IAMUser", "arn": ALICE[2],
+                        "accountId": "123456789012", "accessKeyId": ALICE[0]}
     assert "arn" not in refused[-1]["userIdentity"]
     assert all("errorMessage" not in e for e in refused), refused
     text = audit.read_text()

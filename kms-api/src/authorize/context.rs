@@ -194,7 +194,7 @@ impl ConditionContext for RequestContext<'_> {
             K::PrincipalArn => one(self.identity.arn()),
             K::PrincipalAccount => one(self.identity.account()),
             K::PrincipalType => one(self.identity.principal_type()),
-            K::UserId => one(self.identity.arn()),
+            K::UserId => one(self.identity.user_id()),
             K::Username => {
                 let arn = self.identity.arn();
                 let (_, resource) = arn.rsplit_once(':')?;

@@ -351,7 +351,17 @@ fn key_cases() -> Vec<KeyCase> {
         op,
         request,
     };
+    let app_id = user(ACCOUNT, "app", Vec::new()).user_id().to_owned();
     vec![
+        case(
+            "aws:userid",
+            "StringEquals",
+            json!(app_id),
+            json!(user(ACCOUNT, "admin", Vec::new()).user_id()),
+            &symmetric,
+            O::DescribeKey,
+            describe,
+        ),
         case(
             "aws:RequestedRegion",
             "StringEquals",

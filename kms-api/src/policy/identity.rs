@@ -1,6 +1,6 @@
 //! [`Identity`]: who is calling, as authorization sees it: the principal's ARN, its account,
-//! the role an assumed-role session belongs to, its tags (`aws:PrincipalTag/<key>`) and its
-//! compiled identity policies.
+//! its unique ID (`aws:userid`), the role an assumed-role session belongs to, its tags
+//! (`aws:PrincipalTag/<key>`) and its compiled identity policies.
 
 use crate::policy::Policy;
 
@@ -19,6 +19,7 @@ use crate::policy::Policy;
 pub struct Identity {
     arn: String,
     account: String,
+    user_id: String,
     role_arn: Option<String>,
     policies: Vec<Policy>,
     tags: Vec<(String, String)>,
@@ -39,9 +40,11 @@ impl Identity {
                 .map(|(role, _)| format!("arn:{partition}:iam::{account}:role/{role}")),
             _ => None,
         };
+        let user_id = unique_id(&arn, &account, role_arn.as_deref());
         Self {
             arn,
             account,
+            user_id,
             role_arn,
             policies,
             tags: Vec::new(),
@@ -86,6 +89,25 @@ impl Identity {
         &self.account
     }
 
+    /// The principal's unique ID, as `aws:userid` and CloudTrail's `principalId` give it:
+    /// `AIDA…` for a user, `AROA…` for a role, `AROA…:<session>` for an assumed-role session,
+    /// the account ID for the root. IAM assigns these at random; here they are derived from
+    /// the user's or role's ARN, so they stay the same across restarts.
+    ///
+    /// ```
+    /// use kms_api::policy::Identity;
+    /// let bob = Identity::new("arn:aws:iam::111122223333:user/bob", Vec::new());
+    /// assert!(bob.user_id().starts_with("AIDA") && bob.user_id().len() == 21);
+    /// let ci = Identity::new("arn:aws:sts::111122223333:assumed-role/Deployer/ci", Vec::new());
+    /// let role = Identity::new("arn:aws:iam::111122223333:role/Deployer", Vec::new());
+    /// assert_eq!(ci.user_id(), format!("{}:ci", role.user_id()));
+    /// let root = Identity::new("arn:aws:iam::111122223333:root", Vec::new());
+    /// assert_eq!(root.user_id(), "111122223333");
+    /// ```
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
     /// The identity policies.
     pub fn policies(&self) -> &[Policy] {
         &self.policies
@@ -107,4 +129,31 @@ impl Identity {
             "User"
         }
     }
+}
+
+/// IAM's unique ID of a principal (see [`Identity::user_id`]).
+fn unique_id(arn: &str, account: &str, role_arn: Option<&str>) -> String {
+    if arn.ends_with(":root") {
+        return account.to_owned();
+    }
+    let resource = arn.rsplit_once(':').map_or("", |(_, r)| r);
+    match role_arn {
+        Some(role) => {
+            let session = resource.rsplit('/').next().unwrap_or_default();
+            format!("AROA{}:{session}", id_chars(role))
+        }
+        None if resource.starts_with("role/") => format!("AROA{}", id_chars(arn)),
+        None => format!("AIDA{}", id_chars(arn)),
+    }
+}
+
+/// 17 characters of IAM's unique-ID alphabet (A-Z, 2-7), from a SHA-256 of `arn`.
+fn id_chars(arn: &str) -> String {
+    use sha2::Digest;
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let digest = sha2::Sha256::digest(arn.as_bytes());
+    let bits = u128::from_be_bytes(digest[..16].try_into().expect("16 bytes"));
+    (0..17)
+        .map(|i| char::from(ALPHABET[((bits >> (123 - 5 * i)) & 31) as usize]))
+        .collect()
 }
