@@ -43,8 +43,9 @@ pub struct AuditEvent {
     pub request_id: uuid::Uuid,
     /// The AWS error code, or `None` on success.
     pub error_code: Option<&'static str>,
-    /// The error's message as the client got it (AWS's texts, which never hold key material
-    /// or plaintext), when it has one.
+    /// The error's message as the client got it, when it has one and it is one the request
+    /// path lets the log keep: the engine's texts about keys, grants and state, never those
+    /// that can quote the request (see `Failure::auditable` in `protocol`).
     pub error_message: Option<String>,
     /// The client's address (`sourceIPAddress`).
     pub source_ip: Option<std::net::IpAddr>,
@@ -771,7 +772,6 @@ mod tests {
             "an empty message is left out"
         );
         assert!(!text.contains("AAAA"));
-
         assert_eq!(v["requestParameters"], serde_json::json!({"keyId": KEY}));
 
         let mut denied = event(

@@ -395,20 +395,15 @@ async fn admit_and_run(
         // them a dry run), and an UpdatePrimaryRegion as one request in each Region.
         if let Some(other) = other_region_of(op, body).map(|r| scope.with_region(&r)) {
             if op == Operation::ReplicateKey {
-                admit(
-                    state,
-                    &other,
-                    op,
-                    arrived,
-                    QuotaId::per_api(Operation::CreateKey),
-                )?;
-                admit(
-                    state,
-                    &other,
-                    op,
-                    arrived,
-                    QuotaId::per_api(Operation::CreateKey),
-                )?;
+                for _ in 0..2 {
+                    admit(
+                        state,
+                        &other,
+                        op,
+                        arrived,
+                        QuotaId::per_api(Operation::CreateKey),
+                    )?;
+                }
             } else {
                 admit(state, &other, op, arrived, QuotaId::per_api(op))?;
             }
