@@ -24,12 +24,13 @@ use crate::authorize::context::RequestContext;
 use crate::authorize::facts::Facts;
 use crate::crypto::blob::BlobHeader;
 use crate::error::KmsError;
-use crate::key::grant::Grant;
+use crate::key::grant::{Grant, GrantConstraints};
 use crate::key::id::KeyRef;
 use crate::key::record::KeyRecord;
 use crate::key::spec::GrantOperation;
 use crate::kms::Kms;
 use crate::operation::Operation;
+use crate::ops::grants::principal_account;
 use crate::policy::{Action, Identity, Policy};
 use crate::scope::Scope;
 
@@ -386,35 +387,31 @@ impl Check<'_> {
             return true;
         }
         let empty = Default::default();
-        let ctx = self.facts.context_for(side).unwrap_or(&empty);
-        let lookup = |k: &str| {
-            ctx.iter()
-                .find(|(ck, _)| ck.eq_ignore_ascii_case(k))
-                .map(|(_, v)| v)
-        };
-        if let Some(subset) = &c.encryption_context_subset {
-            if !subset.iter().all(|(k, v)| lookup(k) == Some(v)) {
-                return false;
-            }
-        }
-        if let Some(equals) = &c.encryption_context_equals {
-            if equals.len() != ctx.len() || !equals.iter().all(|(k, v)| lookup(k) == Some(v)) {
-                return false;
-            }
-        }
-        true
+        c.allows_context(self.facts.context_for(side).unwrap_or(&empty))
     }
 
-    /// A grant that allows CreateGrant allows only grants for a subset of its operations.
+    /// A grant that allows CreateGrant allows only child grants for a subset of its
+    /// operations, with constraints at least as strict as its own (AWS: "Granting CreateGrant
+    /// permission"); a policy that allows CreateGrant has no such limit.
     fn grant_within(&self, grant: &Grant) -> bool {
-        self.facts.operations.as_ref().is_some_and(|ops| {
+        let operations = self.facts.operations.as_ref().is_some_and(|ops| {
             ops.iter()
                 .all(|o| GrantOperation::parse(o).is_some_and(|op| grant.operations.contains(&op)))
-        })
+        });
+        operations
+            && GrantConstraints::at_least_as_strict(
+                self.facts.constraints.as_ref(),
+                grant.constraints.as_ref(),
+            )
     }
 
-    /// RetireGrant: the grant's retiring principal, or its grantee when the grant allows
-    /// RetireGrant, may retire it; anyone else needs `kms:RetireGrant` on the key.
+    /// RetireGrant, as AWS allows it: the grant's retiring principal; its grantee when the
+    /// grant itself allows RetireGrant; and, as a backup, the account that made the grant (or
+    /// the account named as retiring principal): its root, or a principal of it whose
+    /// identity policies allow `kms:RetireGrant`. The key policy and other grants take no part
+    /// ("The kms:RetireGrant permission is not effective in a key policy"), so a grant with
+    /// CreateGrant or RetireGrant never lets its grantee retire someone else's grant. An
+    /// explicit deny of `kms:RetireGrant` in an identity policy refuses every route.
     fn retire_grant(&self, scope: &Scope) -> Result<(), KmsError> {
         let found = if let Some(token) = self.facts.grant_token.as_deref() {
             self.kms.grant_of_token(scope, token).ok()
@@ -431,6 +428,17 @@ impl Check<'_> {
             return Ok(());
         };
         let me = self.caller.identity;
+        let action = Action::of(Operation::RetireGrant);
+        let resource = &*key.arn;
+        let ctx = self.context(action, Some(&key), None);
+        let (identity_denies, identity_allows) = identity_outcome(me, action, resource, &ctx);
+        if identity_denies {
+            return Err(self.denied(
+                action,
+                resource,
+                "with an explicit deny in an identity-based policy",
+            ));
+        }
         let retiring = grant
             .retiring_principal
             .as_deref()
@@ -440,7 +448,21 @@ impl Check<'_> {
         if retiring || grantee {
             return Ok(());
         }
-        self.key(Action::of(Operation::RetireGrant), &key, None)
+        let retiring_account = grant
+            .retiring_principal
+            .as_deref()
+            .filter(|p| p.ends_with(":root") || !p.contains(':'))
+            .and_then(principal_account);
+        let backup = principal_account(&grant.issuing_account) == Some(me.account())
+            || retiring_account == Some(me.account());
+        if backup && (me.principal_type() == "Account" || identity_allows) {
+            return Ok(());
+        }
+        Err(self.denied(
+            action,
+            resource,
+            "because the grant does not name the caller as its retiring principal, and no identity-based policy of the grant's account allows the kms:RetireGrant action",
+        ))
     }
 
     /// AWS's policy lockout safety check: unless `BypassPolicyLockoutSafetyCheck` is set, the

@@ -654,3 +654,199 @@ fn resource_tags_and_aliases_bind_in_an_identity_policy() {
     assert!(describe(&blue).is_ok());
     denied(describe(&red));
 }
+
+/// The red-team case: alice's key allows only alice; she grants bob Encrypt, Decrypt and
+/// CreateGrant under `EncryptionContextEquals {"p":"1"}`. Bob's CreateGrant permission comes
+/// from that grant alone, so every grant he makes must allow a subset of its operations under
+/// constraints at least as strict, and none of them lets him retire another's grant.
+#[test]
+fn a_grant_with_create_grant_cannot_mint_a_broader_grant() {
+    let kms = Kms::new();
+    let alice = user(ACCOUNT, "alice", Vec::new());
+    let bob = user(ACCOUNT, "bob", Vec::new());
+    let carol = user(ACCOUNT, "carol", Vec::new());
+    let policy = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": alice.arn()},
+        "Action": "kms:*", "Resource": "*"}]});
+    let key = new_key(
+        &kms,
+        &user(ACCOUNT, "alice", vec![admin_policy()]),
+        Some(policy.to_string()),
+    );
+    let grant = |who: &Identity, body: Value| {
+        let mut body = body;
+        body["KeyId"] = json!(key);
+        call(&kms, who, Operation::CreateGrant, body)
+    };
+    grant(
+        &alice,
+        json!({"GranteePrincipal": bob.arn(),
+        "Operations": ["Decrypt", "Encrypt", "CreateGrant"],
+        "Constraints": {"EncryptionContextEquals": {"p": "1"}}}),
+    )
+    .unwrap();
+    let encrypt = |who: &Identity, ctx: Value| {
+        call(
+            &kms,
+            who,
+            Operation::Encrypt,
+            json!({"KeyId": key, "Plaintext": "aGk=", "EncryptionContext": ctx}),
+        )
+    };
+    let without_context = call(
+        &kms,
+        &alice,
+        Operation::Encrypt,
+        json!({"KeyId": key, "Plaintext": "aGk="}),
+    )
+    .unwrap();
+    let decrypt = |who: &Identity| {
+        call(
+            &kms,
+            who,
+            Operation::Decrypt,
+            json!({"CiphertextBlob": without_context["CiphertextBlob"]}),
+        )
+    };
+    assert!(encrypt(&bob, json!({"p": "1"})).is_ok());
+    denied(encrypt(&bob, json!({"P": "1"})));
+    denied(decrypt(&bob));
+
+    // Looser or different constraints, or operations the parent lacks, are refused.
+    for (grantee, body) in [
+        (&bob, json!({"Operations": ["Decrypt"]})),
+        (&carol, json!({"Operations": ["Decrypt"]})),
+        (
+            &carol,
+            json!({"Operations": ["Decrypt"], "Constraints": {"EncryptionContextSubset": {"p": "1"}}}),
+        ),
+        (
+            &carol,
+            json!({"Operations": ["Decrypt"], "Constraints": {"EncryptionContextEquals": {"p": "2"}}}),
+        ),
+        (
+            &carol,
+            json!({"Operations": ["Decrypt"], "Constraints": {"EncryptionContextEquals": {"p": "1", "q": "2"}}}),
+        ),
+        (
+            &carol,
+            json!({"Operations": ["Decrypt", "DescribeKey"], "Constraints": {"EncryptionContextEquals": {"p": "1"}}}),
+        ),
+        (
+            &carol,
+            json!({"Operations": ["RetireGrant"], "Constraints": {"EncryptionContextEquals": {"p": "1"}}}),
+        ),
+    ] {
+        let mut body = body;
+        body["GranteePrincipal"] = json!(grantee.arn());
+        let m = denied(grant(&bob, body.clone()));
+        assert!(m.contains("kms:CreateGrant"), "{body}: {m}");
+    }
+    denied(decrypt(&bob));
+    denied(decrypt(&carol));
+
+    // As strict, with a subset of the operations: allowed, and carol gets only that.
+    let child = grant(
+        &bob,
+        json!({"GranteePrincipal": carol.arn(), "Operations": ["Encrypt", "CreateGrant"],
+        "Constraints": {"EncryptionContextEquals": {"p": "1"}}}),
+    )
+    .unwrap();
+    assert!(encrypt(&carol, json!({"p": "1"})).is_ok());
+    denied(encrypt(&carol, json!({"p": "2"})));
+    // Carol's grant is a parent in turn: she may pass on no more than she holds.
+    denied(grant(
+        &carol,
+        json!({"GranteePrincipal": bob.arn(), "Operations": ["Decrypt"],
+        "Constraints": {"EncryptionContextEquals": {"p": "1"}}}),
+    ));
+
+    // Neither CreateGrant nor a RetireGrant of one's own lets a grantee retire another's grant.
+    let dave = user(ACCOUNT, "dave", Vec::new());
+    let own = grant(
+        &alice,
+        json!({"GranteePrincipal": dave.arn(), "Operations": ["RetireGrant", "CreateGrant"]}),
+    )
+    .unwrap();
+    for who in [&bob, &dave] {
+        let m = denied(call(
+            &kms,
+            who,
+            Operation::RetireGrant,
+            json!({"KeyId": key, "GrantId": child["GrantId"]}),
+        ));
+        assert!(m.contains("kms:RetireGrant"), "{m}");
+    }
+    assert!(encrypt(&carol, json!({"p": "1"})).is_ok());
+    // Dave may retire his own grant (it allows RetireGrant); the account's admin any grant.
+    call(
+        &kms,
+        &dave,
+        Operation::RetireGrant,
+        json!({"KeyId": key, "GrantId": own["GrantId"]}),
+    )
+    .unwrap();
+    let admin = user(ACCOUNT, "admin", vec![admin_policy()]);
+    call(
+        &kms,
+        &admin,
+        Operation::RetireGrant,
+        json!({"KeyId": key, "GrantId": child["GrantId"]}),
+    )
+    .unwrap();
+    denied(encrypt(&carol, json!({"p": "1"})));
+    // Another account's admin may not.
+    let outsider = user(OTHER, "admin", vec![admin_policy()]);
+    let theirs = grant(
+        &alice,
+        json!({"GranteePrincipal": carol.arn(), "Operations": ["Encrypt"]}),
+    )
+    .unwrap();
+    denied(call(
+        &kms,
+        &outsider,
+        Operation::RetireGrant,
+        json!({"KeyId": key, "GrantId": theirs["GrantId"]}),
+    ));
+}
+
+#[test]
+fn child_grant_constraints_must_be_at_least_as_strict() {
+    let c = |v: Value| -> Option<GrantConstraints> { serde_json::from_value(v).ok() };
+    let strict = |child: Value, parent: Value| {
+        GrantConstraints::at_least_as_strict(c(child).as_ref(), c(parent).as_ref())
+    };
+    let subset = |pairs: Value| json!({"EncryptionContextSubset": pairs});
+    let equals = |pairs: Value| json!({"EncryptionContextEquals": pairs});
+    // No parent constraint: anything goes.
+    assert!(strict(Value::Null, Value::Null));
+    assert!(strict(subset(json!({"a": "1"})), Value::Null));
+    // Subset parent: the child keeps every pair, may add pairs, may pin the context.
+    let parent = subset(json!({"a": "1"}));
+    assert!(strict(subset(json!({"a": "1"})), parent.clone()));
+    assert!(strict(subset(json!({"a": "1", "b": "2"})), parent.clone()));
+    assert!(strict(equals(json!({"a": "1", "b": "2"})), parent.clone()));
+    assert!(!strict(Value::Null, parent.clone()));
+    assert!(!strict(subset(json!({})), parent.clone()));
+    assert!(!strict(subset(json!({"a": "2"})), parent.clone()));
+    assert!(!strict(subset(json!({"A": "1"})), parent.clone()));
+    assert!(!strict(equals(json!({"b": "2"})), parent));
+    // Equals parent: only the same context, never a subset.
+    let parent = equals(json!({"a": "1"}));
+    assert!(strict(equals(json!({"a": "1"})), parent.clone()));
+    assert!(!strict(equals(json!({"a": "1", "b": "2"})), parent.clone()));
+    assert!(!strict(subset(json!({"a": "1"})), parent.clone()));
+    assert!(!strict(json!({}), parent.clone()));
+    // A child whose own constraints admit no context at all is harmless.
+    assert!(strict(
+        json!({"EncryptionContextEquals": {"b": "2"}, "EncryptionContextSubset": {"c": "3"}}),
+        parent
+    ));
+    // SourceArn is kept.
+    let parent = json!({"SourceArn": "arn:aws:s3::111122223333:bucket"});
+    assert!(strict(parent.clone(), parent.clone()));
+    assert!(!strict(Value::Null, parent.clone()));
+    assert!(!strict(
+        json!({"SourceArn": "arn:aws:s3::111122223333:other"}),
+        parent
+    ));
+}

@@ -17,6 +17,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::context::EncryptionContext;
 use crate::key::spec::GrantOperation;
 use crate::random::RandomSource;
 pub use crate::wire::grants::GrantConstraints;
@@ -48,6 +49,76 @@ pub struct Grant {
     /// the order they were made, across restarts too.
     #[serde(default)]
     pub sequence: u64,
+}
+
+impl GrantConstraints {
+    /// Whether a request's encryption context meets the constraints: every
+    /// `EncryptionContextSubset` pair is in it, and it is exactly `EncryptionContextEquals`
+    /// (keys and values matched exactly, case included, as AWS matches them).
+    ///
+    /// ```
+    /// use kms_api::key::grant::GrantConstraints;
+    /// let c = GrantConstraints {
+    ///     encryption_context_subset: Some([("dept".into(), "IT".into())].into()),
+    ///     ..Default::default()
+    /// };
+    /// assert!(c.allows_context(&[("dept".into(), "IT".into()), ("x".into(), "1".into())].into()));
+    /// assert!(!c.allows_context(&[("Dept".into(), "IT".into())].into()));
+    /// ```
+    pub fn allows_context(&self, context: &EncryptionContext) -> bool {
+        let subset = self
+            .encryption_context_subset
+            .as_ref()
+            .is_none_or(|s| s.iter().all(|(k, v)| context.get(k) == Some(v)));
+        let equals = self
+            .encryption_context_equals
+            .as_ref()
+            .is_none_or(|e| e == context);
+        subset && equals
+    }
+
+    /// Whether a grant constrained by `child` allows no request that one constrained by
+    /// `parent` refuses: AWS's rule for a grant made with the `CreateGrant` permission of
+    /// another grant ("at least as strict as those in the parent grant"). A child may add
+    /// pairs to the parent's `EncryptionContextSubset` or turn it into an
+    /// `EncryptionContextEquals` that holds them, never drop a pair or loosen `Equals`; it
+    /// must keep the parent's `SourceArn`. `None` is no constraint.
+    ///
+    /// ```
+    /// use kms_api::key::grant::GrantConstraints;
+    /// let subset = |pairs: &[(&str, &str)]| GrantConstraints {
+    ///     encryption_context_subset: Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+    ///     ..Default::default()
+    /// };
+    /// let parent = subset(&[("dept", "IT")]);
+    /// assert!(GrantConstraints::at_least_as_strict(Some(&subset(&[("dept", "IT"), ("app", "a")])), Some(&parent)));
+    /// assert!(!GrantConstraints::at_least_as_strict(None, Some(&parent)));
+    /// assert!(!GrantConstraints::at_least_as_strict(Some(&subset(&[("dept", "HR")])), Some(&parent)));
+    /// ```
+    pub fn at_least_as_strict(child: Option<&Self>, parent: Option<&Self>) -> bool {
+        let Some(parent) = parent else {
+            return true;
+        };
+        let unconstrained = Self::default();
+        let child = child.unwrap_or(&unconstrained);
+        if parent.source_arn.is_some() && child.source_arn != parent.source_arn {
+            return false;
+        }
+        match &child.encryption_context_equals {
+            // The child allows one context at most (none when its own subset is not in it).
+            Some(only) => !child.allows_context(only) || parent.allows_context(only),
+            // The child allows every context holding its subset: the parent must not pin the
+            // context, and each of its subset pairs must be one of the child's.
+            None => {
+                let child_subset = child.encryption_context_subset.as_ref();
+                parent.encryption_context_equals.is_none()
+                    && parent.encryption_context_subset.as_ref().is_none_or(|p| {
+                        p.iter()
+                            .all(|(k, v)| child_subset.is_some_and(|c| c.get(k) == Some(v)))
+                    })
+            }
+        }
+    }
 }
 
 /// A key's grants, oldest first, with an index by grant ID (a request's grant tokens are

@@ -1,8 +1,7 @@
 //! Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant, and the
 //! validation of the `GrantTokens` member every operation that takes one checks
-//! (`Kms::check_grant_tokens`). Grants are recorded and their tokens validated; they do not
-//! authorize anything yet, because no caller is refused anything yet (access control is
-//! separate): the grants a request's tokens name are what an authorization step will read.
+//! (`Kms::check_grant_tokens`). What a grant lets its grantee do, and who may retire it, is
+//! decided by authorization (`crate::authorize`) under `--auth enforce`.
 
 use std::sync::Arc;
 
@@ -202,7 +201,8 @@ impl Kms {
     /// {"RetiringPrincipal":"arn:aws:iam::111122223333:role/ops"}
     /// ```
     /// # Errors
-    /// `InvalidMarkerException`, `ValidationException`.
+    /// `InvalidMarkerException`, `ValidationException`, `AccessDeniedException` (a
+    /// `RetiringPrincipal` of another account).
     pub fn list_retirable_grants(
         &self,
         scope: &Scope,
@@ -235,6 +235,20 @@ impl Kms {
                 ))
             }
             _ => {}
+        }
+        // AWS: "You must specify a principal in your AWS account." Another account's grants
+        // are that account's to list.
+        if let Some(account) = req
+            .retiring_principal
+            .as_deref()
+            .and_then(principal_account)
+        {
+            if account != scope.account() {
+                return Err(KmsError::AccessDenied(format!(
+                    "ListRetirableGrants lists the grants of a retiring principal in your own account ({}), not of one in account {account}.",
+                    scope.account()
+                )));
+            }
         }
         let now = self.now();
         let mut keys: Vec<Arc<KeyRecord>> = self
@@ -547,6 +561,18 @@ fn principal_member(v: &mut Violations, field: &str, value: Option<&str>) {
     });
 }
 
+/// The account of a principal given as an ARN (`arn:aws:iam::<account>:...`) or as a bare
+/// account ID; `None` for anything else (a service name).
+pub(crate) fn principal_account(principal: &str) -> Option<&str> {
+    let is_account = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    if is_account(principal) {
+        return Some(principal);
+    }
+    let mut parts = principal.strip_prefix("arn:")?.splitn(5, ':');
+    let account = parts.nth(3)?;
+    is_account(account).then_some(account)
+}
+
 /// A service principal member (`service.amazonaws.com`, 1..=128).
 fn service_principal_member(v: &mut Violations, field: &str, value: Option<&str>) {
     v.str_len(field, value, 1, 128);
@@ -625,5 +651,54 @@ mod tests {
         ));
         assert!(!is_source_arn("arn:aws:ec2:us-east-1:1111:instance/i-1"));
         assert!(!is_source_arn("arn:gcp:ec2:us-east-1:111122223333:x"));
+    }
+
+    #[test]
+    fn principal_accounts() {
+        assert_eq!(
+            principal_account("arn:aws:iam::444455556666:role/ops"),
+            Some("444455556666")
+        );
+        assert_eq!(
+            principal_account("arn:aws:sts::444455556666:assumed-role/ops/s"),
+            Some("444455556666")
+        );
+        assert_eq!(principal_account("444455556666"), Some("444455556666"));
+        assert_eq!(principal_account("dynamodb.amazonaws.com"), None);
+        assert_eq!(principal_account("arn:aws:iam::root"), None);
+    }
+
+    #[test]
+    fn retirable_grants_are_listed_only_for_a_principal_of_ones_own_account() {
+        let kms = Kms::new();
+        let home = Scope::new("111122223333", "us-east-1");
+        let key = kms.create_key(&home, Default::default()).unwrap();
+        let retiring = "arn:aws:iam::111122223333:role/ops";
+        kms.create_grant(
+            &home,
+            CreateGrantRequest {
+                key_id: Some(key.key_metadata.key_id),
+                grantee_principal: Some("arn:aws:iam::111122223333:role/app".into()),
+                retiring_principal: Some(retiring.into()),
+                operations: Some(vec!["Decrypt".into()]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let list = |scope: &Scope| {
+            kms.list_retirable_grants(
+                scope,
+                ListRetirableGrantsRequest {
+                    retiring_principal: Some(retiring.into()),
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(list(&home).unwrap().grants.len(), 1);
+        let other = Scope::new("444455556666", "us-east-1");
+        assert_eq!(
+            list(&other).unwrap_err().aws_type(),
+            "AccessDeniedException"
+        );
     }
 }
