@@ -3,7 +3,7 @@
 use crate::error::KmsError;
 use crate::key::id::alias_arn;
 use crate::key::record::KeyRecord;
-use crate::kms::{AliasEntry, Kms};
+use crate::kms::{AliasEntry, Kms, ScopeState};
 use crate::ops::{invalid_marker, page_limit};
 use crate::persist::Change;
 use crate::scope::Scope;
@@ -63,12 +63,7 @@ impl Kms {
                 alias_arn(scope, name)
             )));
         }
-        if state.aliases.iter().filter(|a| a.target == key.id).count() >= MAX_ALIASES_PER_KEY {
-            return Err(KmsError::LimitExceeded(format!(
-                "Cannot create more than {MAX_ALIASES_PER_KEY} aliases for key {}.",
-                key.arn
-            )));
-        }
+        check_alias_room(&state, &key)?;
         let now = self.now();
         let alias = AliasEntry {
             name: name.to_owned(),
@@ -91,7 +86,8 @@ impl Kms {
     /// {"AliasName":"alias/app","TargetKeyId":"5678efgh-..."}
     /// ```
     /// # Errors
-    /// `NotFoundException`, `KMSInvalidStateException`, `ValidationException`.
+    /// `NotFoundException`, `KMSInvalidStateException`, `ValidationException`,
+    /// `LimitExceededException` (the new key already has 50 aliases).
     pub fn update_alias(&self, scope: &Scope, req: AliasRequest) -> Result<Empty, KmsError> {
         let mut v = Violations::new();
         let name = alias_name_member(&mut v, &req.alias_name);
@@ -123,6 +119,9 @@ impl Kms {
                     current.key_usage
                 )));
             }
+        }
+        if next.target != key.id {
+            check_alias_room(&state, &key)?;
         }
         next.target = key.id;
         next.updated_at = self.now();
@@ -267,6 +266,18 @@ impl Kms {
     }
 }
 
+/// AWS's quota of aliases per key, for CreateAlias and for UpdateAlias pointing an alias at
+/// another key. The caller holds the scope's alias lock.
+fn check_alias_room(state: &ScopeState, key: &KeyRecord) -> Result<(), KmsError> {
+    if state.aliases.iter().filter(|a| a.target == key.id).count() >= MAX_ALIASES_PER_KEY {
+        return Err(KmsError::LimitExceeded(format!(
+            "Cannot create more than {MAX_ALIASES_PER_KEY} aliases for key {}.",
+            key.arn
+        )));
+    }
+    Ok(())
+}
+
 fn alias_name_member<'a>(v: &mut Violations, value: &'a Option<String>) -> Option<&'a str> {
     v.required("aliasName", value);
     v.str_len("aliasName", value.as_deref(), 1, 256);
@@ -340,5 +351,45 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("regular expression pattern: ^[a-zA-Z0-9:/_-]+$"));
+    }
+
+    #[test]
+    fn update_alias_keeps_the_per_key_alias_quota() {
+        let kms = Kms::new();
+        let scope = Scope::new("111122223333", "us-east-1");
+        let full = kms.create_key(&scope, Default::default()).unwrap();
+        let other = kms.create_key(&scope, Default::default()).unwrap();
+        let (full, other) = (full.key_metadata.key_id, other.key_metadata.key_id);
+        let alias = |name: String, target: &str| AliasRequest {
+            alias_name: Some(name),
+            target_key_id: Some(target.to_owned()),
+        };
+        for i in 0..MAX_ALIASES_PER_KEY {
+            kms.create_alias(&scope, alias(format!("alias/full-{i}"), &full))
+                .unwrap();
+        }
+        kms.create_alias(&scope, alias("alias/mover".into(), &other))
+            .unwrap();
+        let err = kms
+            .update_alias(&scope, alias("alias/mover".into(), &full))
+            .unwrap_err();
+        assert_eq!(err.aws_type(), "LimitExceededException");
+        let listed = kms
+            .list_aliases(
+                &scope,
+                ListAliasesRequest {
+                    key_id: Some(full.clone()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(listed.aliases.len(), MAX_ALIASES_PER_KEY);
+        // An alias already on the full key may be pointed at it again, and moved away.
+        kms.update_alias(&scope, alias("alias/full-0".into(), &full))
+            .unwrap();
+        kms.update_alias(&scope, alias("alias/full-0".into(), &other))
+            .unwrap();
+        kms.update_alias(&scope, alias("alias/mover".into(), &full))
+            .unwrap();
     }
 }
