@@ -166,6 +166,7 @@ impl Authenticator {
         // AWS's order: the date, its currency, the scope, the key, the signature, the token.
         check_time(&claims, clocks)?;
         check_scope(&claims, SERVICE)?;
+        check_signed_headers(&claims, req.headers)?;
         let principal = self
             .principals
             .get(claims.access_key_id)
@@ -198,14 +199,18 @@ impl Authenticator {
     }
 }
 
+/// The signed headers, as a list of lowercase names (percent-decoded for a presigned request).
+fn signed_headers<'c>(claims: &Claims<'c>) -> std::borrow::Cow<'c, str> {
+    match claims.carrier {
+        sigv4::Carrier::Header => std::borrow::Cow::Borrowed(claims.signed_headers),
+        sigv4::Carrier::Query => sigv4::percent_decode_lossy(claims.signed_headers).into(),
+    }
+}
+
 /// The credential scope: `<date>/<region>/kms/aws4_request`, its date the request's, and
 /// `host` among the signed headers.
 fn check_scope(claims: &Claims<'_>, service: &str) -> Result<(), AuthError> {
-    let signed = match claims.carrier {
-        sigv4::Carrier::Header => std::borrow::Cow::Borrowed(claims.signed_headers),
-        sigv4::Carrier::Query => sigv4::percent_decode_lossy(claims.signed_headers).into(),
-    };
-    if !signed.split(';').any(|h| h == "host") {
+    if !signed_headers(claims).split(';').any(|h| h == "host") {
         return Err(AuthError::invalid(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
         ));
@@ -241,6 +246,45 @@ fn check_scope(claims: &Claims<'_>, service: &str) -> Result<(), AuthError> {
     } else {
         Err(AuthError::invalid(problems.join(" ")))
     }
+}
+
+/// SigV4's rule for what a signature must cover besides `host`: `Content-Type` when the request
+/// has one, and every `X-Amz-*` header it carries. Otherwise a header such as `X-Amz-Target`
+/// could be changed after signing, turning a signed DescribeKey into a ScheduleKeyDeletion.
+fn check_signed_headers<H: HeaderSource + ?Sized>(
+    claims: &Claims<'_>,
+    headers: &H,
+) -> Result<(), AuthError> {
+    let signed = signed_headers(claims);
+    let is_signed = |name: &str| signed.split(';').any(|h| h.eq_ignore_ascii_case(name));
+    let must_be_signed = |name: &str| {
+        name.eq_ignore_ascii_case("content-type")
+            || name
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"))
+    };
+    match headers.names().find(|n| must_be_signed(n) && !is_signed(n)) {
+        None => Ok(()),
+        Some(name) => Err(AuthError::invalid(format!(
+            "'{}' must be a 'SignedHeader' in the AWS Authorization.",
+            title_case(name)
+        ))),
+    }
+}
+
+/// A header name as AWS writes it in messages: `x-amz-target` → `X-Amz-Target`.
+fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut start = true;
+    for c in name.chars() {
+        out.push(if start {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+        start = c == '-';
+    }
+    out
 }
 
 /// The signature's time against each of `clocks`: within [`MAX_SKEW_SECONDS`] of one of them,

@@ -23,6 +23,9 @@ pub trait HeaderSource {
     /// Every value of the header `name` (lowercase), in the order they were sent.
     fn values<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> + 's;
 
+    /// The name of every header, in any case, once or more.
+    fn names(&self) -> impl Iterator<Item = &str>;
+
     /// The first value of `name`, as text.
     fn first(&self, name: &str) -> Option<&str> {
         self.values(name)
@@ -35,6 +38,10 @@ impl HeaderSource for axum::http::HeaderMap {
     fn values<'s>(&'s self, name: &str) -> impl Iterator<Item = &'s [u8]> + 's {
         self.get_all(name).iter().map(|v| v.as_bytes())
     }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.keys().map(|k| k.as_str())
+    }
 }
 
 impl HeaderSource for [(String, Vec<u8>)] {
@@ -43,6 +50,10 @@ impl HeaderSource for [(String, Vec<u8>)] {
         self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(&name))
             .map(|(_, v)| v.as_slice())
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.iter().map(|(n, _)| n.as_str())
     }
 }
 

@@ -37,6 +37,8 @@ struct Signing<'a> {
     service: &'a str,
     token: Option<&'a str>,
     body: &'a [u8],
+    /// More headers, signed.
+    extra: &'a [(&'a str, &'a str)],
 }
 
 impl Default for Signing<'_> {
@@ -49,6 +51,7 @@ impl Default for Signing<'_> {
             service: "kms",
             token: None,
             body: b"{}",
+            extra: &[],
         }
     }
 }
@@ -68,11 +71,18 @@ fn signed(s: &Signing<'_>) -> Vec<(String, Vec<u8>)> {
         ("X-Amz-Date".to_owned(), date.as_bytes().to_vec()),
         ("X-Amz-Target".to_owned(), b"TrentService.ListKeys".to_vec()),
     ];
-    let mut signed_names = "host;x-amz-date;x-amz-target".to_owned();
     if let Some(token) = s.token {
         headers.push(("X-Amz-Security-Token".to_owned(), token.as_bytes().to_vec()));
-        signed_names = "host;x-amz-date;x-amz-security-token;x-amz-target".to_owned();
     }
+    for (name, value) in s.extra {
+        headers.push(((*name).to_owned(), value.as_bytes().to_vec()));
+    }
+    let mut names: Vec<String> = headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    let signed_names = names.join(";");
     let credential = format!(
         "{}/{}/{}/{}/aws4_request",
         s.access_key_id,
@@ -311,18 +321,77 @@ fn the_credential_scope_must_be_kms_on_the_requests_date() {
 #[test]
 fn a_declared_payload_hash_must_be_the_bodys() {
     let auth = authenticator();
-    let mut headers = signed(&Signing::default());
-    headers.push((
-        "x-amz-content-sha256".to_owned(),
-        sigv4::EMPTY_PAYLOAD_SHA256.as_bytes().to_vec(),
-    ));
+    let headers = signed(&Signing {
+        extra: &[("x-amz-content-sha256", sigv4::EMPTY_PAYLOAD_SHA256)],
+        ..Default::default()
+    });
     let err = verify(&auth, &headers, b"{}", &[NOW]).unwrap_err();
     assert!(
         err.message.contains("x-amz-content-sha256"),
         "{}",
         err.message
     );
-    headers.last_mut().unwrap().1 = sigv4::payload_hash(b"{}").to_vec();
+    let hash = sigv4::payload_hash(b"{}");
+    let headers = signed(&Signing {
+        extra: &[("x-amz-content-sha256", std::str::from_utf8(&hash).unwrap())],
+        ..Default::default()
+    });
+    verify(&auth, &headers, b"{}", &[NOW]).unwrap();
+}
+
+/// SigV4 covers `host`, `Content-Type` when present and every `X-Amz-*` header: a header
+/// added or changed after signing is refused before the signature is even compared, so a
+/// signed DescribeKey cannot be resent as another operation.
+#[test]
+fn every_x_amz_header_and_the_content_type_must_be_signed() {
+    let auth = authenticator();
+    let with = |headers: &mut Vec<(String, Vec<u8>)>, name: &str, value: &str| {
+        headers.insert(0, (name.to_owned(), value.as_bytes().to_vec()));
+    };
+    let check = |headers: &[(String, Vec<u8>)], expected: &str| {
+        let err = verify(&auth, headers, b"{}", &[NOW]).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            ("InvalidSignatureException", expected)
+        );
+    };
+    // The signature covers X-Amz-Target only if the signer listed it.
+    let mut headers = signed(&Signing::default());
+    for (name, value) in &mut headers {
+        if name == "Authorization" {
+            *value = String::from_utf8(value.clone())
+                .unwrap()
+                .replace("x-amz-date;x-amz-target", "x-amz-date")
+                .into_bytes();
+        }
+    }
+    check(
+        &headers,
+        "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+    );
+    // An unsigned header added after signing, whatever its case.
+    for (name, expected) in [
+        ("x-amz-security-token", "X-Amz-Security-Token"),
+        ("X-AMZ-Foo", "X-Amz-Foo"),
+        ("Content-Type", "Content-Type"),
+    ] {
+        let mut headers = signed(&Signing::default());
+        with(&mut headers, name, "v");
+        check(
+            &headers,
+            &format!("'{expected}' must be a 'SignedHeader' in the AWS Authorization."),
+        );
+    }
+    // Other headers need not be signed, and signed ones pass.
+    let mut headers = signed(&Signing {
+        extra: &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-User-Agent", "sdk"),
+        ],
+        ..Default::default()
+    });
+    with(&mut headers, "User-Agent", "curl");
+    with(&mut headers, "amz-sdk-request", "attempt=1");
     verify(&auth, &headers, b"{}", &[NOW]).unwrap();
 }
 
