@@ -80,6 +80,59 @@ async fn a_slowloris_neither_starves_requests_nor_keeps_its_connections() {
     server.shutdown().await;
 }
 
+/// The red-team case: hundreds of connections that sit idle a moment, then trickle a head a
+/// byte at a time. Each must be closed `header` after its first byte, not after the far
+/// longer idle timeout (the watch used to sleep until the idle deadline and miss the head
+/// beginning meanwhile).
+#[tokio::test]
+async fn trickled_heads_are_closed_after_the_header_timeout_however_many() {
+    const CONNECTIONS: usize = 300;
+    let idle = Duration::from_secs(60);
+    let server = server_with_idle(idle).await;
+    let mut streams = Vec::new();
+    for _ in 0..CONNECTIONS {
+        streams.push(TcpStream::connect(server.local_addr()).await.unwrap());
+    }
+    // Let the server accept them all and start watching them while they are idle.
+    for _ in 0..5 {
+        assert_eq!(kms_call(&server, "ListKeys", b"{}").await.status, 200);
+    }
+    let started = Instant::now();
+    let mut trickles = tokio::task::JoinSet::new();
+    for mut s in streams {
+        trickles.spawn(async move {
+            let head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.ListKeys\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+            let mut tick = tokio::time::interval(SHORT / 6);
+            let mut buf = [0u8; 1024];
+            for byte in head.iter().cycle() {
+                tokio::select! {
+                    read = s.read(&mut buf) => match read {
+                        Ok(0) | Err(_) => return true,
+                        Ok(_) => {}
+                    },
+                    _ = tick.tick() => if s.write_all(&[*byte]).await.is_err() {
+                        return true;
+                    },
+                }
+                if started.elapsed() > PATIENCE {
+                    return false;
+                }
+            }
+            false
+        });
+    }
+    let mut closed = 0;
+    while let Some(done) = trickles.join_next().await {
+        closed += usize::from(done.unwrap());
+    }
+    assert_eq!(
+        closed, CONNECTIONS,
+        "connections still open after {PATIENCE:?}"
+    );
+    assert!(started.elapsed() < idle);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_body_that_never_finishes_is_408() {
     let server = server().await;
