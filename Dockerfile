@@ -6,6 +6,9 @@
 # /data, clock, quotas, faults) refuses changes (403) unless either
 #   -e KMS_ADMIN_TOKEN=<token>   and callers send "Authorization: Bearer <token>", or
 #   -e KMS_ADMIN_OPEN=true       to let anyone who can reach the port make them (tests in CI).
+# Without a token the admin API answers only to localhost, IP addresses and the names in
+# KMS_ADMIN_ALLOWED_HOSTS (e.g. -e KMS_ADMIN_ALLOWED_HOSTS=kms for other containers that call it
+# by its service name), against DNS rebinding.
 # /_kms/health and /metrics stay open.
 FROM rust:1-bookworm AS build
 WORKDIR /src

@@ -6,6 +6,15 @@
 //! (compared in constant time), else 401. Without a token, a server listening beyond loopback
 //! refuses changes (reset, clock moves, quota and fault changes) with 403 unless
 //! `admin_open` is set: reading stays possible, wiping the keys does not.
+//!
+//! Browsers: any web page a developer visits can send a simple POST to `localhost` (no CORS
+//! preflight for `text/plain`), or read through DNS rebinding (a name of the attacker's that
+//! resolves to 127.0.0.1). So a request a browser marks as coming from another site
+//! (`Sec-Fetch-Site` other than `same-origin`/`none`, or an `Origin` that is not the request's
+//! own `http://<Host>`) is refused with 403, token or not; and without a token, so is a `Host`
+//! that is not `localhost` (or a `*.localhost` name), an IP address, or a name given with
+//! `--admin-allowed-hosts`. The dashboard's own requests are same-origin and pass; clients
+//! other than browsers send neither header.
 
 use std::net::IpAddr;
 
@@ -21,6 +30,13 @@ use crate::AppState;
 
 /// Middleware in front of every admin endpoint but health: see the module docs.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Err(why) = browser_check(
+        request.headers(),
+        state.config.admin_token.is_none(),
+        &state.config.admin_allowed_hosts,
+    ) {
+        return (StatusCode::FORBIDDEN, Json(json!({ "message": why }))).into_response();
+    }
     if let Some(token) = &state.config.admin_token {
         if !bearer_matches(request.headers(), token.expose()) {
             let mut response = (
@@ -42,6 +58,73 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             .into_response();
     }
     next.run(request).await
+}
+
+/// The browser rules of the module docs: `Err` says why a request is refused.
+fn browser_check(
+    headers: &HeaderMap,
+    check_host: bool,
+    allowed_hosts: &[String],
+) -> Result<(), String> {
+    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    if let Some(site) = text("sec-fetch-site") {
+        if !matches!(site, "same-origin" | "none") {
+            return Err(format!(
+                "the admin API refuses requests a browser sends from another site (Sec-Fetch-Site: {site})"
+            ));
+        }
+    }
+    let host = text(header::HOST.as_str());
+    if let Some(origin) = text(header::ORIGIN.as_str()) {
+        let own = host.is_some_and(|h| {
+            origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                .is_some_and(|o| o.eq_ignore_ascii_case(h))
+        });
+        if !own {
+            return Err(format!(
+                "the admin API refuses requests a browser sends from another origin ({origin})"
+            ));
+        }
+    }
+    if check_host {
+        if let Some(host) = host {
+            if !host_allowed(host, allowed_hosts) {
+                return Err(format!(
+                    "the admin API answers to localhost, IP addresses and the names given with --admin-allowed-hosts (KMS_ADMIN_ALLOWED_HOSTS), not to Host {host:?} (DNS rebinding protection); or set --admin-token"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a `Host` header names this server in a way a DNS-rebinding page cannot: an IP
+/// address (a page served from an address is its own origin), `localhost` or a name under it
+/// (browsers resolve those to loopback themselves), or an allowed name.
+fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        // `[v6]:port`
+        Some(rest) => {
+            return rest
+                .split(']')
+                .next()
+                .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok())
+        }
+        None => host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        }),
+    };
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name == "localhost"
+        || name.ends_with(".localhost")
+        || allowed.iter().any(|a| a == "*" || *a == name)
 }
 
 /// Whether `Authorization` is `Bearer <token>`, compared in constant time (the length of the
@@ -409,6 +492,89 @@ pub async fn put_quotas(State(state): State<AppState>, body: axum::body::Bytes) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    axum::http::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cross_site_requests_are_refused_with_or_without_a_token() {
+        let check = |pairs, check_host| browser_check(&headers(pairs), check_host, &[]);
+        for check_host in [true, false] {
+            for pairs in [
+                &[("host", "127.0.0.1:4566"), ("sec-fetch-site", "cross-site")][..],
+                &[("host", "127.0.0.1:4566"), ("sec-fetch-site", "same-site")],
+                &[
+                    ("host", "127.0.0.1:4566"),
+                    ("origin", "http://evil.example"),
+                ],
+                &[
+                    ("host", "127.0.0.1:4566"),
+                    ("origin", "http://127.0.0.1:9999"),
+                ],
+                &[("host", "127.0.0.1:4566"), ("origin", "null")],
+                &[("origin", "http://127.0.0.1:4566")],
+            ] {
+                assert!(check(pairs, check_host).is_err(), "{pairs:?}");
+            }
+            // The dashboard's own requests, and clients that are not browsers.
+            for pairs in [
+                &[
+                    ("host", "127.0.0.1:4566"),
+                    ("sec-fetch-site", "same-origin"),
+                    ("origin", "http://127.0.0.1:4566"),
+                ][..],
+                &[("host", "localhost:4566"), ("sec-fetch-site", "none")],
+                &[("host", "127.0.0.1:4566")],
+                &[],
+            ] {
+                assert!(check(pairs, check_host).is_ok(), "{pairs:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn without_a_token_only_local_names_addresses_and_allowed_hosts_pass() {
+        let allowed = ["kms.internal".to_owned()];
+        for host in [
+            "localhost",
+            "localhost:4566",
+            "LOCALHOST:4566",
+            "app.localhost:4566",
+            "127.0.0.1:4566",
+            "10.0.0.7",
+            "[::1]:4566",
+            "kms.internal:8080",
+            "kms.internal.",
+        ] {
+            assert!(host_allowed(host, &allowed), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:4566",
+            "localhost.evil.example",
+            "kms.internal.evil.example",
+            "127.0.0.1.nip.io",
+            "[evil]:4566",
+        ] {
+            assert!(!host_allowed(host, &allowed), "{host}");
+        }
+        assert!(host_allowed("anything.example", &["*".to_owned()]));
+        let rebinding = headers(&[("host", "evil.example:4566")]);
+        assert!(browser_check(&rebinding, true, &[])
+            .unwrap_err()
+            .contains("--admin-allowed-hosts"));
+        // With a token the token decides: a browser cannot send it for a rebinding page.
+        assert!(browser_check(&rebinding, false, &[]).is_ok());
+    }
 
     #[test]
     fn loopback_addresses() {

@@ -32,6 +32,9 @@ pub struct Config {
     /// Allow admin API changes (reset, clock, quotas, faults) without a token on a listener
     /// beyond loopback. Without a token and without this, such a server refuses them (403).
     pub admin_open: bool,
+    /// Host names (lowercase, without a port) the admin API answers to besides `localhost`
+    /// and IP addresses, when it has no token; `*` allows any. See [`crate::admin::guard`].
+    pub admin_allowed_hosts: Vec<String>,
     /// The data directory of a durable store, `None` in memory. With a store, mutating
     /// operations run on the blocking pool, so their synced commits never hold up a worker.
     pub data_dir: Option<std::path::PathBuf>,
@@ -54,6 +57,7 @@ impl std::fmt::Debug for Config {
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
             )
             .field("admin_open", &self.admin_open)
+            .field("admin_allowed_hosts", &self.admin_allowed_hosts)
             .field("data_dir", &self.data_dir)
             .field("auth", &self.auth)
             .finish()
@@ -75,6 +79,7 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             admin_token: None,
             admin_open: false,
+            admin_allowed_hosts: Vec::new(),
             data_dir: None,
             auth: crate::auth::Authenticator::default(),
         }

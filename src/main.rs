@@ -126,6 +126,18 @@ struct Args {
     #[arg(long, env = "KMS_ADMIN_OPEN")]
     admin_open: bool,
 
+    /// Without --admin-token, the host names the admin API answers to besides localhost and IP
+    /// addresses (comma-separated; `*` for any). A request naming another Host is refused, so a
+    /// web page cannot reach the admin API through DNS rebinding.
+    #[arg(
+        long,
+        env = "KMS_ADMIN_ALLOWED_HOSTS",
+        value_name = "HOSTS",
+        value_delimiter = ',',
+        value_parser = parse_allowed_host
+    )]
+    admin_allowed_hosts: Vec<String>,
+
     /// How callers are authenticated and authorized: `none` (no checks), `sigv4` (every KMS
     /// request must carry a valid AWS Signature Version 4 of a known principal) or `enforce`
     /// (sigv4, and key policies, identity policies and grants decide, as in AWS).
@@ -259,6 +271,7 @@ async fn main() -> std::process::ExitCode {
         },
         admin_token: args.admin_token.clone(),
         admin_open: args.admin_open,
+        admin_allowed_hosts: args.admin_allowed_hosts.clone(),
         data_dir: args.data_dir.clone(),
         auth,
     };
@@ -590,6 +603,25 @@ async fn shutdown_signal() {
 /// A secret flag value, kept as a [`Secret`] from the moment it is parsed.
 fn parse_secret(value: &str) -> Result<Secret, std::convert::Infallible> {
     Ok(Secret::from_slice(value.as_bytes()))
+}
+
+/// One `--admin-allowed-hosts` entry: a host name as a `Host` header carries it (letters,
+/// digits, `-`, `.`; no port), or `*`.
+fn parse_allowed_host(value: &str) -> Result<String, String> {
+    let host = value.trim().to_ascii_lowercase();
+    let valid = host == "*"
+        || (!host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+    if valid {
+        Ok(host)
+    } else {
+        Err(format!(
+            "{value:?} is not a host name (letters, digits, '-' and '.', without a port) or *"
+        ))
+    }
 }
 
 /// Opens the data directory's store with the chosen root key.

@@ -1,6 +1,7 @@
 //! Who may use the admin API: with an admin token, `/_kms/...` needs it (health excepted);
 //! without one, a server reachable beyond loopback refuses changes unless `admin_open`.
-//! `/metrics` and the KMS protocol are never affected.
+//! A browser's cross-site request is refused always, and without a token a `Host` that could
+//! come from DNS rebinding too. `/metrics` and the KMS protocol are never affected.
 
 mod common;
 
@@ -125,4 +126,114 @@ async fn beyond_loopback_without_a_token_changes_are_refused() {
         call(&open, "POST", "/_kms/clock", r#"{"advance_seconds": 1}"#).await,
         200
     );
+}
+
+/// The red-team cases, over raw HTTP against the default loopback listener without a token:
+/// a simple form POST from another site (no preflight) must not move the clock, and a page on
+/// a rebinding name (`evil.example` resolving to 127.0.0.1) must not read or change anything.
+#[tokio::test]
+async fn browsers_on_other_sites_and_rebinding_names_are_refused() {
+    let server = start_server().await;
+    let advance = br#"{"advance_seconds":691200}"#;
+    let cross_site = [
+        ("Origin", "http://evil.example"),
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Content-Type", "text/plain"),
+    ];
+    let resp = http_request(&server, "POST", "/_kms/clock", &cross_site, advance).await;
+    assert_eq!(resp.status, 403);
+    assert!(resp.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("another site"));
+    // Either header alone is enough.
+    for header in &cross_site[..2] {
+        let resp = http_request(&server, "POST", "/_kms/reset", &[*header], b"").await;
+        assert_eq!(resp.status, 403, "{header:?}");
+    }
+    let rebinding = "evil.example:4566";
+    for (method, path) in [
+        ("GET", "/_kms/ui/api/keys"),
+        ("GET", "/_kms/clock"),
+        ("POST", "/_kms/reset"),
+        ("POST", "/_kms/clock"),
+    ] {
+        let resp = http_request_to_host(&server, rebinding, method, path, &[], advance).await;
+        assert_eq!(resp.status, 403, "{method} {path}");
+        assert!(
+            resp.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("--admin-allowed-hosts"),
+            "{method} {path}"
+        );
+    }
+    let clock = http_request(&server, "GET", "/_kms/clock", &[], b"").await;
+    assert_eq!(clock.json()["offset_seconds"], 0, "the clock did not move");
+
+    // The dashboard's own same-origin requests, `localhost` and tools that are not browsers.
+    let origin = format!("http://{}", server.local_addr());
+    let same_origin = [
+        ("Origin", origin.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Content-Type", "application/json"),
+    ];
+    let resp = http_request(
+        &server,
+        "POST",
+        "/_kms/clock",
+        &same_origin,
+        br#"{"advance_seconds":1}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    let localhost = format!("localhost:{}", server.local_addr().port());
+    for host in [localhost.as_str(), "127.0.0.1"] {
+        let resp = http_request_to_host(&server, host, "GET", "/_kms/ui/api/keys", &[], b"").await;
+        assert_eq!(resp.status, 200, "{host}");
+    }
+    // Health and KMS itself are not the admin API.
+    let health = http_request_to_host(&server, rebinding, "GET", "/_kms/health", &[], b"").await;
+    assert_eq!(health.status, 200);
+    server.shutdown().await;
+
+    // A name given with --admin-allowed-hosts is answered.
+    let config = Config {
+        admin_allowed_hosts: vec!["kms.test".to_owned()],
+        ..Config::default()
+    };
+    let server = kms_emulator::start(config, kms_api::Kms::new(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let resp = http_request_to_host(&server, "kms.test:4566", "GET", "/_kms/clock", &[], b"").await;
+    assert_eq!(resp.status, 200);
+    let resp = http_request_to_host(&server, rebinding, "GET", "/_kms/clock", &[], b"").await;
+    assert_eq!(resp.status, 403);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_a_token_the_token_decides_the_host_but_cross_site_is_still_refused() {
+    let server = server_with_token().await;
+    let bearer = format!("Bearer {TOKEN}");
+    let resp = http_request_to_host(
+        &server,
+        "kms.team.example",
+        "GET",
+        "/_kms/clock",
+        &[("Authorization", &bearer)],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    let resp = http_request(
+        &server,
+        "POST",
+        "/_kms/reset",
+        &[("Authorization", &bearer), ("Sec-Fetch-Site", "cross-site")],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.status, 403);
+    server.shutdown().await;
 }

@@ -206,10 +206,23 @@ pub async fn http_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> HttpResponse {
+    let host = server.local_addr().to_string();
+    http_request_to_host(server, &host, method, path, headers, body).await
+}
+
+/// [`http_request`] with `Host: host` (a browser led there by another name sends that name).
+pub async fn http_request_to_host(
+    server: &RunningServer,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     let addr = server.local_addr();
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
     for (name, value) in headers {
