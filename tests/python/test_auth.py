@@ -518,3 +518,106 @@ def test_enforce_attribute_based_access_with_principal_tags_and_policy_variables
     for owner in ("ben/reports", "ada", "adam/reports"):
         _denied(lambda: ada.generate_data_key(KeyId=untagged, KeySpec="AES_256",
                                               EncryptionContext={"owner": owner}))
+
+
+# --- findings of a red-team probe, each reproduced first ------------------------------------
+
+def _only_admin_key_policy() -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": ADMIN[2]}, "Action": "kms:*", "Resource": "*"}]})
+
+
+def test_enforce_a_grant_cannot_mint_a_broader_grant(enforcing):
+    """A grantee whose CreateGrant comes from a grant may pass on only a subset of its
+    operations, under constraints at least as strict; it cannot grant itself the plain
+    Decrypt its grant's EncryptionContextEquals refuses, nor retire another's grant."""
+    url, _ = enforcing
+    admin, app, reader = _as(url, ADMIN), _as(url, APP), _as(url, READER)
+    key = admin.create_key(Policy=_only_admin_key_policy())["KeyMetadata"]["Arn"]
+    admin.create_grant(KeyId=key, GranteePrincipal=APP[2],
+                       Operations=["Decrypt", "Encrypt", "CreateGrant"],
+                       Constraints={"EncryptionContextEquals": {"p": "1"}})
+    blob = admin.encrypt(KeyId=key, Plaintext=b"no context")["CiphertextBlob"]
+    assert "kms:Decrypt" in _denied(lambda: app.decrypt(CiphertextBlob=blob))
+    for grantee, constraints in (
+        (APP, None),
+        (READER, {"EncryptionContextSubset": {"p": "1"}}),
+        (READER, {"EncryptionContextEquals": {"p": "2"}}),
+        (READER, {"EncryptionContextEquals": {"p": "1", "extra": "pair"}}),
+    ):
+        extra = {"Constraints": constraints} if constraints else {}
+        message = _denied(lambda: app.create_grant(
+            KeyId=key, GranteePrincipal=grantee[2], Operations=["Decrypt"], **extra))
+        assert "kms:CreateGrant" in message, message
+    # An operation the parent grant lacks, even under its constraint.
+    _denied(lambda: app.create_grant(
+        KeyId=key, GranteePrincipal=READER[2], Operations=["Decrypt", "GenerateDataKey"],
+        Constraints={"EncryptionContextEquals": {"p": "1"}}))
+    assert "kms:Decrypt" in _denied(lambda: app.decrypt(CiphertextBlob=blob))
+    # As strict and a subset: allowed, and the reader gets exactly that.
+    child = app.create_grant(KeyId=key, GranteePrincipal=READER[2], Operations=["Encrypt"],
+                             Constraints={"EncryptionContextEquals": {"p": "1"}})
+    assert reader.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"p": "1"})["KeyId"] == key
+    _denied(lambda: reader.encrypt(KeyId=key, Plaintext=b"x"))
+    # CreateGrant without RetireGrant does not let the app retire the reader's grant.
+    assert "kms:RetireGrant" in _denied(
+        lambda: app.retire_grant(KeyId=key, GrantId=child["GrantId"]))
+    assert reader.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"p": "1"})["KeyId"] == key
+    assert admin.decrypt(CiphertextBlob=blob)["Plaintext"] == b"no context"
+
+
+def _describe_key_request(url: str, key: str) -> AWSRequest:
+    """A DescribeKey request without its X-Amz-Target yet, as an attacker signs it."""
+    return AWSRequest(method="POST", url=url + "/", data=json.dumps({"KeyId": key}).encode(),
+                      headers={"Content-Type": "application/x-amz-json-1.1"})
+
+
+def test_x_amz_target_must_be_signed(emulator):
+    """A signature that does not cover X-Amz-Target cannot be replayed as another operation:
+    AWS's rule is that every x-amz-* header (and content-type, and host) is signed."""
+    url, _ = emulator
+    kms = _client(url, ALICE[0], ALICE[1])
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    creds = Credentials(ALICE[0], ALICE[1])
+    for signer in (SigV4Auth(creds, "kms", REGION), SigV4QueryAuth(creds, "kms", REGION, expires=60)):
+        request = _describe_key_request(url, key)
+        signer.add_auth(request)
+        signed = (request.headers.get("Authorization", "") + request.url).lower()
+        assert "x-amz-target" not in signed
+        request.headers["X-Amz-Target"] = "TrentService.ScheduleKeyDeletion"
+        status, body = _raw(request)
+        assert (status, body) == (400, {
+            "__type": "InvalidSignatureException",
+            "message": "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."})
+    # An unsigned x-amz-* header of any other name is refused the same way.
+    request = _list_keys_request(url)
+    SigV4Auth(creds, "kms", REGION).add_auth(request)
+    request.headers["X-Amz-Meta-Note"] = "added later"
+    status, body = _raw(request)
+    assert status == 400 and "'X-Amz-Meta-Note' must be a 'SignedHeader'" in body["message"]
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def test_enforce_update_alias_keeps_the_alias_quota_and_retirable_grants_stay_in_account(enforcing):
+    url, _ = enforcing
+    admin = _as(url, ADMIN)
+    full = admin.create_key()["KeyMetadata"]["KeyId"]
+    other = admin.create_key()["KeyMetadata"]["KeyId"]
+    prefix = f"alias/quota-{full[:8]}"
+    for i in range(50):
+        admin.create_alias(AliasName=f"{prefix}-{i}", TargetKeyId=full)
+    admin.create_alias(AliasName=f"{prefix}-mover", TargetKeyId=other)
+    err = _error(lambda: admin.update_alias(AliasName=f"{prefix}-mover", TargetKeyId=full))
+    assert err["Code"] == "LimitExceededException", err
+    assert len(admin.list_aliases(KeyId=full)["Aliases"]) == 50
+    assert [a["AliasName"] for a in admin.list_aliases(KeyId=other)["Aliases"]] == \
+        [f"{prefix}-mover"]
+
+    # A grant in the partner account, retirable by the partner's auditor role.
+    outsider = _as(url, OUTSIDER)
+    theirs = outsider.create_key()["KeyMetadata"]["KeyId"]
+    auditor = f"arn:aws:iam::{PARTNER_ACCOUNT}:role/Auditor"
+    outsider.create_grant(KeyId=theirs, GranteePrincipal=auditor, RetiringPrincipal=auditor,
+                          Operations=["Decrypt"])
+    assert len(outsider.list_retirable_grants(RetiringPrincipal=auditor)["Grants"]) == 1
+    _denied(lambda: admin.list_retirable_grants(RetiringPrincipal=auditor))
