@@ -53,8 +53,9 @@ pub struct Grant {
 
 impl GrantConstraints {
     /// Whether a request's encryption context meets the constraints: every
-    /// `EncryptionContextSubset` pair is in it, and it is exactly `EncryptionContextEquals`
-    /// (keys and values matched exactly, case included, as AWS matches them).
+    /// `EncryptionContextSubset` pair is in it, and it is exactly `EncryptionContextEquals`.
+    /// As AWS documents for grant constraints, a pair's key matches whatever its case, its
+    /// value only exactly.
     ///
     /// ```
     /// use kms_api::key::grant::GrantConstraints;
@@ -62,18 +63,20 @@ impl GrantConstraints {
     ///     encryption_context_subset: Some([("dept".into(), "IT".into())].into()),
     ///     ..Default::default()
     /// };
-    /// assert!(c.allows_context(&[("dept".into(), "IT".into()), ("x".into(), "1".into())].into()));
-    /// assert!(!c.allows_context(&[("Dept".into(), "IT".into())].into()));
+    /// assert!(c.allows_context(&[("Dept".into(), "IT".into()), ("x".into(), "1".into())].into()));
+    /// assert!(!c.allows_context(&[("dept".into(), "it".into())].into()));
     /// ```
     pub fn allows_context(&self, context: &EncryptionContext) -> bool {
-        let subset = self
-            .encryption_context_subset
-            .as_ref()
-            .is_none_or(|s| s.iter().all(|(k, v)| context.get(k) == Some(v)));
+        let holds = |pairs: &EncryptionContext| {
+            pairs
+                .iter()
+                .all(|(k, v)| value_of(context, k) == Some(v.as_str()))
+        };
+        let subset = self.encryption_context_subset.as_ref().is_none_or(holds);
         let equals = self
             .encryption_context_equals
             .as_ref()
-            .is_none_or(|e| e == context);
+            .is_none_or(|e| e.len() == context.len() && holds(e));
         subset && equals
     }
 
@@ -114,11 +117,25 @@ impl GrantConstraints {
                 parent.encryption_context_equals.is_none()
                     && parent.encryption_context_subset.as_ref().is_none_or(|p| {
                         p.iter()
-                            .all(|(k, v)| child_subset.is_some_and(|c| c.get(k) == Some(v)))
+                            .all(|(k, v)| child_subset.is_some_and(|c| value_of(c, k) == Some(v)))
                     })
             }
         }
     }
+}
+
+/// The value of `key` in a grant constraint's sense: the key matched without regard to ASCII
+/// case (an exact match first, so a context whose keys differ only by case still finds its own).
+fn value_of<'c>(context: &'c EncryptionContext, key: &str) -> Option<&'c str> {
+    context
+        .get(key)
+        .or_else(|| {
+            context
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        })
+        .map(String::as_str)
 }
 
 /// A key's grants, oldest first, with an index by grant ID (a request's grant tokens are

@@ -237,24 +237,26 @@ impl Kms {
             _ => {}
         }
         // AWS: "You must specify a principal in your AWS account." Another account's grants
-        // are that account's to list.
-        if let Some(account) = req
+        // are that account's to list. A principal of your account may be named in grants on
+        // other accounts' keys, so those are listed; a service principal, or a principal whose
+        // account cannot be read, belongs to no account: only your own keys are searched.
+        let account = req
             .retiring_principal
             .as_deref()
-            .and_then(principal_account)
-        {
-            if account != scope.account() {
-                return Err(KmsError::AccessDenied(format!(
-                    "ListRetirableGrants lists the grants of a retiring principal in your own account ({}), not of one in account {account}.",
-                    scope.account()
-                )));
-            }
+            .and_then(principal_account);
+        if let Some(account) = account.filter(|a| *a != scope.account()) {
+            return Err(KmsError::AccessDenied(format!(
+                "ListRetirableGrants lists the grants of a retiring principal in your own account ({}), not of one in account {account}.",
+                scope.account()
+            )));
         }
+        let any_account = account.is_some();
         let now = self.now();
         let mut keys: Vec<Arc<KeyRecord>> = self
             .all_keys()
             .into_iter()
             .filter(|k| k.scope.region() == scope.region() && !k.is_due_for_deletion(now))
+            .filter(|k| any_account || k.scope.account() == scope.account())
             .filter(|k| !k.grants.is_empty())
             .collect();
         keys.sort_by(|a, b| a.arn.cmp(&b.arn));
@@ -677,7 +679,7 @@ mod tests {
         kms.create_grant(
             &home,
             CreateGrantRequest {
-                key_id: Some(key.key_metadata.key_id),
+                key_id: Some(key.key_metadata.key_id.clone()),
                 grantee_principal: Some("arn:aws:iam::111122223333:role/app".into()),
                 retiring_principal: Some(retiring.into()),
                 operations: Some(vec!["Decrypt".into()]),
@@ -700,5 +702,31 @@ mod tests {
             list(&other).unwrap_err().aws_type(),
             "AccessDeniedException"
         );
+        // A service principal belongs to no account: each account sees its own grants only.
+        let service = "dynamodb.us-east-1.amazonaws.com";
+        kms.create_grant(
+            &home,
+            CreateGrantRequest {
+                key_id: Some(key.key_metadata.key_id),
+                grantee_service_principal: Some(service.into()),
+                retiring_service_principal: Some(service.into()),
+                operations: Some(vec!["Decrypt".into()]),
+                constraints: Some(GrantConstraints {
+                    source_arn: Some("arn:aws:dynamodb:us-east-1:111122223333:table/t".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let by_service = |scope: &Scope| {
+            let req = ListRetirableGrantsRequest {
+                retiring_service_principal: Some(service.into()),
+                ..Default::default()
+            };
+            kms.list_retirable_grants(scope, req).unwrap().grants.len()
+        };
+        assert_eq!(by_service(&home), 1);
+        assert_eq!(by_service(&other), 0);
     }
 }
