@@ -9,12 +9,13 @@
 //!
 //! Browsers: any web page a developer visits can send a simple POST to `localhost` (no CORS
 //! preflight for `text/plain`), or read through DNS rebinding (a name of the attacker's that
-//! resolves to 127.0.0.1). So a request a browser marks as coming from another site
-//! (`Sec-Fetch-Site` other than `same-origin`/`none`, or an `Origin` that is not the request's
-//! own `http://<Host>`) is refused with 403, token or not; and without a token, so is a `Host`
-//! that is not `localhost` (or a `*.localhost` name), an IP address, or a name given with
-//! `--admin-allowed-hosts`. The dashboard's own requests are same-origin and pass; clients
-//! other than browsers send neither header.
+//! resolves to 127.0.0.1). So, without a token, a request a browser marks as coming from
+//! another site (`Sec-Fetch-Site` other than `same-origin`/`none`, or an `Origin` that is not
+//! the request's own `http://<Host>`) is refused with 403, and so is a `Host` that is not
+//! `localhost`, an IP address, or a name given with `--admin-allowed-hosts`. The dashboard's
+//! own requests are same-origin and pass; clients other than browsers send neither header.
+//! With a token the token decides: a browser never attaches `Authorization` by itself, and a
+//! reverse proxy that rewrites `Host` keeps working.
 
 use std::net::IpAddr;
 
@@ -30,12 +31,10 @@ use crate::AppState;
 
 /// Middleware in front of every admin endpoint but health: see the module docs.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Err(why) = browser_check(
-        request.headers(),
-        state.config.admin_token.is_none(),
-        &state.config.admin_allowed_hosts,
-    ) {
-        return (StatusCode::FORBIDDEN, Json(json!({ "message": why }))).into_response();
+    if state.config.admin_token.is_none() {
+        if let Err(why) = browser_check(request.headers(), &state.config.admin_allowed_hosts) {
+            return (StatusCode::FORBIDDEN, Json(json!({ "message": why }))).into_response();
+        }
     }
     if let Some(token) = &state.config.admin_token {
         if !bearer_matches(request.headers(), token.expose()) {
@@ -60,12 +59,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     next.run(request).await
 }
 
-/// The browser rules of the module docs: `Err` says why a request is refused.
-fn browser_check(
-    headers: &HeaderMap,
-    check_host: bool,
-    allowed_hosts: &[String],
-) -> Result<(), String> {
+/// The browser rules of the module docs for a server without a token: `Err` says why a
+/// request is refused.
+fn browser_check(headers: &HeaderMap, allowed_hosts: &[String]) -> Result<(), String> {
     let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
     if let Some(site) = text("sec-fetch-site") {
         if !matches!(site, "same-origin" | "none") {
@@ -88,29 +84,26 @@ fn browser_check(
             ));
         }
     }
-    if check_host {
-        if let Some(host) = host {
-            if !host_allowed(host, allowed_hosts) {
-                return Err(format!(
-                    "the admin API answers to localhost, IP addresses and the names given with --admin-allowed-hosts (KMS_ADMIN_ALLOWED_HOSTS), not to Host {host:?} (DNS rebinding protection); or set --admin-token"
-                ));
-            }
-        }
+    if let Some(host) = host.filter(|h| !host_allowed(h, allowed_hosts)) {
+        return Err(format!(
+            "the admin API answers to localhost, IP addresses and the names given with --admin-allowed-hosts (KMS_ADMIN_ALLOWED_HOSTS), not to Host {host:?} (DNS rebinding protection); or set --admin-token"
+        ));
     }
     Ok(())
 }
 
 /// Whether a `Host` header names this server in a way a DNS-rebinding page cannot: an IP
-/// address (a page served from an address is its own origin), `localhost` or a name under it
-/// (browsers resolve those to loopback themselves), or an allowed name.
+/// address (a page served from an address is its own origin), `localhost` (browsers resolve it
+/// to loopback themselves), or an allowed name.
 fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let is_port = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     let name = match host.strip_prefix('[') {
-        // `[v6]:port`
+        // `[v6]` or `[v6]:port`
         Some(rest) => {
-            return rest
-                .split(']')
-                .next()
-                .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok())
+            return rest.split_once(']').is_some_and(|(addr, after)| {
+                addr.parse::<std::net::Ipv6Addr>().is_ok()
+                    && (after.is_empty() || after.strip_prefix(':').is_some_and(is_port))
+            })
         }
         None => host.rsplit_once(':').map_or(host, |(name, port)| {
             if port.bytes().all(|b| b.is_ascii_digit()) {
@@ -123,7 +116,6 @@ fn host_allowed(host: &str, allowed: &[String]) -> bool {
     let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
     name.parse::<std::net::Ipv4Addr>().is_ok()
         || name == "localhost"
-        || name.ends_with(".localhost")
         || allowed.iter().any(|a| a == "*" || *a == name)
 }
 
@@ -506,51 +498,48 @@ mod tests {
     }
 
     #[test]
-    fn cross_site_requests_are_refused_with_or_without_a_token() {
-        let check = |pairs, check_host| browser_check(&headers(pairs), check_host, &[]);
-        for check_host in [true, false] {
-            for pairs in [
-                &[("host", "127.0.0.1:4566"), ("sec-fetch-site", "cross-site")][..],
-                &[("host", "127.0.0.1:4566"), ("sec-fetch-site", "same-site")],
-                &[
-                    ("host", "127.0.0.1:4566"),
-                    ("origin", "http://evil.example"),
-                ],
-                &[
-                    ("host", "127.0.0.1:4566"),
-                    ("origin", "http://127.0.0.1:9999"),
-                ],
-                &[("host", "127.0.0.1:4566"), ("origin", "null")],
-                &[("origin", "http://127.0.0.1:4566")],
-            ] {
-                assert!(check(pairs, check_host).is_err(), "{pairs:?}");
-            }
-            // The dashboard's own requests, and clients that are not browsers.
-            for pairs in [
-                &[
-                    ("host", "127.0.0.1:4566"),
-                    ("sec-fetch-site", "same-origin"),
-                    ("origin", "http://127.0.0.1:4566"),
-                ][..],
-                &[("host", "localhost:4566"), ("sec-fetch-site", "none")],
-                &[("host", "127.0.0.1:4566")],
-                &[],
-            ] {
-                assert!(check(pairs, check_host).is_ok(), "{pairs:?}");
-            }
+    fn cross_site_requests_are_refused() {
+        for pairs in [
+            &[("host", "127.0.0.1:4566"), ("sec-fetch-site", "cross-site")][..],
+            &[("host", "127.0.0.1:4566"), ("sec-fetch-site", "same-site")],
+            &[
+                ("host", "127.0.0.1:4566"),
+                ("origin", "http://evil.example"),
+            ],
+            &[
+                ("host", "127.0.0.1:4566"),
+                ("origin", "http://127.0.0.1:9999"),
+            ],
+            &[("host", "127.0.0.1:4566"), ("origin", "null")],
+            &[("origin", "http://127.0.0.1:4566")],
+        ] {
+            assert!(browser_check(&headers(pairs), &[]).is_err(), "{pairs:?}");
+        }
+        // The dashboard's own requests, and clients that are not browsers.
+        for pairs in [
+            &[
+                ("host", "127.0.0.1:4566"),
+                ("sec-fetch-site", "same-origin"),
+                ("origin", "http://127.0.0.1:4566"),
+            ][..],
+            &[("host", "localhost:4566"), ("sec-fetch-site", "none")],
+            &[("host", "127.0.0.1:4566")],
+            &[],
+        ] {
+            assert!(browser_check(&headers(pairs), &[]).is_ok(), "{pairs:?}");
         }
     }
 
     #[test]
-    fn without_a_token_only_local_names_addresses_and_allowed_hosts_pass() {
+    fn only_localhost_addresses_and_allowed_hosts_pass() {
         let allowed = ["kms.internal".to_owned()];
         for host in [
             "localhost",
             "localhost:4566",
             "LOCALHOST:4566",
-            "app.localhost:4566",
             "127.0.0.1:4566",
             "10.0.0.7",
+            "[::1]",
             "[::1]:4566",
             "kms.internal:8080",
             "kms.internal.",
@@ -560,20 +549,22 @@ mod tests {
         for host in [
             "evil.example",
             "evil.example:4566",
+            "app.localhost",
             "localhost.evil.example",
             "kms.internal.evil.example",
             "127.0.0.1.nip.io",
             "[evil]:4566",
+            "[::1]evil",
+            "[::1]:45a",
+            "kms",
         ] {
             assert!(!host_allowed(host, &allowed), "{host}");
         }
         assert!(host_allowed("anything.example", &["*".to_owned()]));
         let rebinding = headers(&[("host", "evil.example:4566")]);
-        assert!(browser_check(&rebinding, true, &[])
+        assert!(browser_check(&rebinding, &[])
             .unwrap_err()
             .contains("--admin-allowed-hosts"));
-        // With a token the token decides: a browser cannot send it for a rebinding page.
-        assert!(browser_check(&rebinding, false, &[]).is_ok());
     }
 
     #[test]
