@@ -6,5 +6,5 @@
 # however many keys are used. Takes a few minutes for a million keys in a debug build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SOAK_SCOPES="${SOAK_SCOPES:-1000000}" cargo test --locked --test scope_soak \
-    distinct_access_keys_keep_memory_bounded -- --nocapture 2>&1 | grep -E 'scope soak|test result'
+SOAK_SCOPES="${SOAK_SCOPES:-1000000}" cargo test --locked --test it \
+    scope_soak::distinct_access_keys_keep_memory_bounded -- --nocapture 2>&1 | grep -E 'scope soak|test result'

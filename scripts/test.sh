@@ -4,12 +4,12 @@
 # then the Python smoke test with boto3 and the AWS CLI and the JavaScript SDK v3 test against
 # the started emulator, and a short pass of every fuzz target (so they keep building and their
 # corpora keep passing). Installs what it needs (a Python venv under .venv, tests/js/node_modules)
-# on first run. The dashboard test (tests/dashboard.rs) needs headless Chromium (apt-get install
+# on first run. The dashboard test (tests/it/dashboard.rs) needs headless Chromium (apt-get install
 # chromium); .ci/run installs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Line tables are enough for backtraces; full debug info makes each of the ~30 test binaries
-# (each links the server and aws-sdk-kms) several times slower to link on a 2-core machine.
+# Line tables are enough for backtraces; full debug info makes each test binary (the server's
+# links the server and aws-sdk-kms) several times slower to link on a 2-core machine.
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
 export CARGO_PROFILE_TEST_DEBUG="${CARGO_PROFILE_TEST_DEBUG:-line-tables-only}"
 

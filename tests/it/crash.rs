@@ -6,8 +6,6 @@
 //! the server acknowledges only committed mutations; it would pass with fsync turned off.
 //! Losing what was not synced (a power loss) is `power_loss.rs`.
 
-mod common;
-
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! Aliases, tags and key policies through the official `aws-sdk-kms` client.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

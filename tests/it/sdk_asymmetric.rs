@@ -9,7 +9,7 @@
 //! it needs once, and only `every_spec_and_usage_creates_describes_and_works` and
 //! `data_key_pairs_of_every_spec` make RSA_3072 and RSA_4096 keys.
 
-mod common;
+use crate::common;
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{

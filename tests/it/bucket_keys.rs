@@ -5,7 +5,7 @@
 //! object whose bucket key is under another KMS key without sending KMS a request.
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../examples/bulk_upload.rs"]
+#[path = "../../examples/bulk_upload.rs"]
 mod bulk_upload;
 
 use std::sync::Arc;

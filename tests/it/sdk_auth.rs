@@ -3,7 +3,7 @@
 //! others with AWS's errors; `--auth none` maps known access keys to their accounts but checks
 //! nothing.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 

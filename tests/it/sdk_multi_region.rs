@@ -3,7 +3,7 @@
 //! place in ListKeys; ReplicateKey and UpdatePrimaryRegion with clients in two Regions
 //! (ciphertexts cross, rotations reach the replica), and a set's survival across a restart.
 
-mod common;
+use crate::common;
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{

@@ -3,7 +3,7 @@
 //! data directory: grants and their tokens come back, retired ones stay gone, and grants of a
 //! deleted key are deleted with it.
 
-mod common;
+use crate::common;
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::GrantOperation;

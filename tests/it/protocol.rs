@@ -1,6 +1,6 @@
 //! The AWS JSON 1.1 wire protocol and the admin API, over raw HTTP/1.1.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

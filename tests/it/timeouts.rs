@@ -3,7 +3,7 @@
 //! answered with 408; an idle connection is closed. The timeouts are made short (300 ms) so
 //! nothing here sleeps for long.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,10 +2,10 @@
 //! names (symmetric and HMAC, RSA, ECC, ML-DSA, ML-KEM), so a tiny rate for one class
 //! throttles that class's keys and no other.
 //!
-//! The limiters run on a hand-moved clock (as in `tests/throttle.rs`): every count is exact and
+//! The limiters run on a hand-moved clock (as in `tests/it/throttle.rs`): every count is exact and
 //! nothing sleeps. CreateKey's own quota is raised so that setting up keys never throttles.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! imported material, import tokens handed out before it, deleted material and material
 //! pending rotation all come back, and no imported material is on disk in plaintext.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@
 //! The server's limiters run on a hand-moved clock, so every count is exact and no test
 //! sleeps: time passes only when a test (or the SDK's retry back-off) advances it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

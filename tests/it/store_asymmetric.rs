@@ -4,7 +4,7 @@
 //! gives the same secret, an old RSA ciphertext decrypts), and no private key, seed or HMAC key
 //! is on disk in plaintext.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Rotation and emulated time over HTTP with aws-sdk-kms: the admin clock moves time, the
 //! scheduler rotates and deletes, ListKeyRotations pages.
 
-mod common;
+use crate::common;
 
 use aws_sdk_kms::primitives::Blob;
 use common::*;

@@ -6,7 +6,7 @@
 //!
 //! The limiters run on a clock that never moves, so the burst is throttled exactly.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +27,7 @@ const FAMILIES: [(&str, &str); 8] = [
     ("kms_throttle_scopes_evicted_total", "counter"),
 ];
 
-const DASHBOARD: &str = include_str!("../docs/grafana-dashboard.json");
+const DASHBOARD: &str = include_str!("../../docs/grafana-dashboard.json");
 
 /// A throttling server after a CreateKey, an Encrypt, a DescribeKey of a key that does not
 /// exist, and a burst of CreateKey against a quota of 1/s; returns the server and its scrape.

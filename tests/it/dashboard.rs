@@ -7,7 +7,7 @@
 //! token from its URL fragment. Without Chromium the test fails, saying how to install it;
 //! `KMS_SKIP_BROWSER_TESTS=1` skips it on a machine that cannot have one.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

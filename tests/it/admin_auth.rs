@@ -3,7 +3,7 @@
 //! Without a token, a browser's cross-site request is refused, and so is a `Host` that could
 //! come from DNS rebinding. `/metrics` and the KMS protocol are never affected.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::Request;

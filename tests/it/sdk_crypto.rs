@@ -1,7 +1,7 @@
 //! Cryptographic operations through the official `aws-sdk-kms` client: Encrypt, Decrypt,
 //! ReEncrypt, GenerateDataKey(WithoutPlaintext), GenerateRandom.
 
-mod common;
+use crate::common;
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec};

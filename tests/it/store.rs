@@ -2,7 +2,7 @@
 //! root key is refused without touching anything, a failed store write changes nothing, reset
 //! empties the store, and seeding from local-kms's YAML.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! for the last successful cryptographic operation, each member of a multi-Region set on its
 //! own, and the record surviving a restart of a durable server (written at shutdown).
 
-mod common;
+use crate::common;
 
 use aws_sdk_kms::operation::RequestId;
 use aws_sdk_kms::primitives::Blob;

@@ -2,7 +2,7 @@
 //! UpdateKeyDescription, EnableKey/DisableKey, ScheduleKeyDeletion/CancelKeyDeletion, lookup
 //! errors, and account/Region scoping.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};

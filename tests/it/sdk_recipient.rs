@@ -3,7 +3,7 @@
 //! `CiphertextForRecipient`, a CMS EnvelopedData, and no plaintext. The envelope's contents are
 //! checked independently in `tests/python/test_recipient.py` (asn1crypto and cryptography).
 
-mod common;
+use crate::common;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};

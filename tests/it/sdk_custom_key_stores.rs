@@ -3,7 +3,7 @@
 //! admin API (`POST /_kms/custom-key-stores/disconnect`), and a store with its key surviving a
 //! restart of a durable server.
 
-mod common;
+use crate::common;
 
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{

@@ -209,7 +209,7 @@ fn a_store_in_the_old_layout_is_upgraded_without_loss() {
 #[test]
 fn a_failed_store_write_leaves_neither_the_aws_managed_key_nor_its_alias() {
     // That the key, its material and its alias are one commit is shown on the engine's side
-    // (`kms-api/tests/persistence.rs`); here, that a refused commit leaves nothing behind and
+    // (`kms-api/tests/it/persistence.rs`); here, that a refused commit leaves nothing behind and
     // a later one keeps both across a restart.
     let dir = temp_dir("managed");
     let (kms, store) = open(&dir);

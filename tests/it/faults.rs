@@ -1,7 +1,7 @@
 //! Fault injection through `/_kms/faults` against a real server, seen by aws-sdk-kms and raw
 //! HTTP.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
