@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use kms_api::wire::asymmetric::{
     DecapsulateRequest, DeriveSharedSecretRequest, EncapsulateRequest, GenerateMacRequest,
     GetPublicKeyRequest, SignRequest, VerifyMacRequest, VerifyRequest,

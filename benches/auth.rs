@@ -8,12 +8,12 @@
 //!   call through `Kms::dispatch`.
 
 use axum::http::HeaderMap;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use kms_api::authorize::Caller;
 use kms_api::policy::{Identity, Policy};
 use kms_api::{Kms, Operation, Scope};
 use kms_emulator::auth::principals::default_identity_policy;
-use kms_emulator::auth::{sigv4, AuthMode, Authenticator, Principal, Principals};
+use kms_emulator::auth::{AuthMode, Authenticator, Principal, Principals, sigv4};
 
 const BODY: &str = r#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","KeySpec":"AES_256"}"#;
 const HOST: &str = "127.0.0.1:4566";

@@ -1,7 +1,7 @@
 //! In-process engine benchmarks: GenerateDataKey, and Encrypt / Decrypt by plaintext size
 //! (the floor: 1 KiB each under 2 µs median), called directly on `Kms` without HTTP.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kms_api::wire::crypto::{DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
 use kms_api::wire::keys::CreateKeyRequest;
 use kms_api::{Kms, Scope};

@@ -2,8 +2,8 @@
 //! one without), a page of ListGrants on a key with 1,000 grants, and ImportKeyMaterial
 //! (RSA-OAEP unwrapping under RSA_2048 and RSA_AES_KEY_WRAP under RSA_4096).
 
-use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
-use criterion::{criterion_group, criterion_main, Criterion};
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
+use criterion::{Criterion, criterion_group, criterion_main};
 use kms_api::wire::crypto::{DecryptRequest, EncryptRequest};
 use kms_api::wire::grants::{CreateGrantRequest, ListGrantsRequest};
 use kms_api::wire::import::{GetParametersForImportRequest, ImportKeyMaterialRequest};

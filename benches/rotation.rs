@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, SamplingMode};
+use criterion::{Criterion, SamplingMode, black_box, criterion_group, criterion_main};
 use kms_api::wire::crypto::{DecryptRequest, EncryptRequest};
 use kms_api::wire::keys::{CreateKeyRequest, KeyIdRequest};
 use kms_api::wire::rotation::EnableKeyRotationRequest;

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use kms_api::{Kms, Scope};
-use kms_emulator::store::root_key::RootKey;
 use kms_emulator::store::Store;
+use kms_emulator::store::root_key::RootKey;
 
 /// Keys in the start-up benchmark; `cargo test` runs benches once in test mode, where a small
 /// store keeps the run short.

@@ -40,7 +40,7 @@ use aws_sdk_kms::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use bucket_key_cache::provider::{DataKeyRequest, DecryptRequest, EncryptionContext};
 use bucket_key_cache::{
-    bucket_arn, AwsSdkProvider, BucketKeyCache, BucketScope, KeyProvider, OpenPolicy, ThrottleRetry,
+    AwsSdkProvider, BucketKeyCache, BucketScope, KeyProvider, OpenPolicy, ThrottleRetry, bucket_arn,
 };
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};

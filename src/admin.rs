@@ -19,11 +19,11 @@
 
 use std::net::IpAddr;
 
+use axum::Json;
 use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -103,7 +103,7 @@ fn host_allowed(host: &str, allowed: &[String]) -> bool {
             return rest.split_once(']').is_some_and(|(addr, after)| {
                 addr.parse::<std::net::Ipv6Addr>().is_ok()
                     && (after.is_empty() || after.strip_prefix(':').is_some_and(is_port))
-            })
+            });
         }
         None => host.rsplit_once(':').map_or(host, |(name, port)| {
             if port.bytes().all(|b| b.is_ascii_digit()) {
@@ -176,7 +176,7 @@ pub async fn reset(State(state): State<AppState>, Query(q): Query<ResetQuery>) -
                 StatusCode::BAD_REQUEST,
                 Json(json!({"message": format!("all must be true or false, got {other:?}")})),
             )
-                .into_response()
+                .into_response();
         }
     };
     let kms = state.kms.clone();
@@ -300,7 +300,7 @@ pub async fn disconnect_key_store(
             return bad(
                 StatusCode::BAD_REQUEST,
                 "the body must be a JSON object".into(),
-            )
+            );
         }
     };
     let text = |name: &str| doc.get(name).and_then(|v| v.as_str()).map(str::to_owned);
@@ -438,7 +438,7 @@ pub async fn put_quotas(State(state): State<AppState>, body: axum::body::Bytes) 
         Some(other) => {
             return bad(format!(
                 "throttle must be \"aws\" or \"off\", got {other:?}"
-            ))
+            ));
         }
     };
     let mut changes = Vec::new();
@@ -562,9 +562,11 @@ mod tests {
         }
         assert!(host_allowed("anything.example", &["*".to_owned()]));
         let rebinding = headers(&[("host", "evil.example:4566")]);
-        assert!(browser_check(&rebinding, &[])
-            .unwrap_err()
-            .contains("--admin-allowed-hosts"));
+        assert!(
+            browser_check(&rebinding, &[])
+                .unwrap_err()
+                .contains("--admin-allowed-hosts")
+        );
     }
 
     #[test]

@@ -13,14 +13,14 @@ use std::collections::VecDeque;
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 use kms_api::{Operation, Scope};
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
 /// How many events may wait for the writer before new ones are dropped.
@@ -852,13 +852,17 @@ mod tests {
             Some(format!("arn:aws-cn:kms:cn-north-1:111122223333:key/{KEY}").as_str())
         );
         let gov = Scope::new("111122223333", "us-gov-west-1");
-        assert!(key_arn(&gov, KEY)
-            .unwrap()
-            .starts_with("arn:aws-us-gov:kms:us-gov-west-1:"));
+        assert!(
+            key_arn(&gov, KEY)
+                .unwrap()
+                .starts_with("arn:aws-us-gov:kms:us-gov-west-1:")
+        );
         let mrk = "mrk-1234abcd12ab34cd56ef1234567890ab";
-        assert!(key_arn(&scope, mrk)
-            .unwrap()
-            .ends_with(":key/mrk-1234abcd12ab34cd56ef1234567890ab"));
+        assert!(
+            key_arn(&scope, mrk)
+                .unwrap()
+                .ends_with(":key/mrk-1234abcd12ab34cd56ef1234567890ab")
+        );
         let arn = format!("arn:aws:kms:us-east-1:000000000042:key/{KEY}");
         assert_eq!(key_arn(&scope, &arn), Some(arn));
         assert_eq!(key_arn(&scope, "alias/app"), None);

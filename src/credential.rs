@@ -6,7 +6,7 @@
 use axum::http::HeaderMap;
 use kms_api::Scope;
 
-use crate::config::{is_account_id, Config};
+use crate::config::{Config, is_account_id};
 
 /// The parts of `Credential=<access key>/<date>/<region>/<service>/aws4_request`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

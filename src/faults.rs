@@ -28,12 +28,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kms_api::{KmsError, Operation};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::AppState;
 
@@ -106,14 +106,14 @@ impl Rule {
                 _ => {
                     return Err(format!(
                         "probability must be a number from 0.0 to 1.0, got {v}"
-                    ))
+                    ));
                 }
             },
         };
         let message = text("message")?;
         let error = match text("error")? {
             None if message.is_some() => {
-                return Err("message needs error (the exception it goes with)".into())
+                return Err("message needs error (the exception it goes with)".into());
             }
             None => None,
             Some(name) => Some(build_error(name, message)?),
@@ -126,7 +126,7 @@ impl Rule {
                 _ => {
                     return Err(format!(
                         "latency_ms must be an integer from 0 to {MAX_LATENCY_MS}, got {v}"
-                    ))
+                    ));
                 }
             },
         };
@@ -340,7 +340,7 @@ impl Faults {
             other => {
                 return Err(format!(
                     "expected {{\"rules\": [...]}} or an array of rules, got {other}"
-                ))
+                ));
             }
         };
         if items.len() > MAX_RULES {

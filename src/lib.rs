@@ -44,8 +44,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::routing::{get, post};
 use axum::Router;
+use axum::routing::{get, post};
 use kms_api::Kms;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;

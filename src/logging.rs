@@ -92,8 +92,10 @@ mod tests {
             let err = parse_filter(bad, "--log").unwrap_err();
             assert!(err.starts_with("--log "), "{bad}: {err}");
         }
-        assert!(parse_filter("verbose", "KMS_LOG")
-            .unwrap_err()
-            .contains("KMS_LOG \"verbose\": \"verbose\" is not a log level"));
+        assert!(
+            parse_filter("verbose", "KMS_LOG")
+                .unwrap_err()
+                .contains("KMS_LOG \"verbose\": \"verbose\" is not a log level")
+        );
     }
 }

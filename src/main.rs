@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser};
-use kms_emulator::config::{is_account_id, Config, Secret, Timeouts, DEFAULT_BODY_LIMIT};
+use kms_emulator::AppState;
+use kms_emulator::config::{Config, DEFAULT_BODY_LIMIT, Secret, Timeouts, is_account_id};
 use kms_emulator::logging::{self, LogFormat};
 use kms_emulator::throttle::QuotaTable;
-use kms_emulator::AppState;
 
 /// A local AWS KMS that the AWS SDKs and CLI accept unchanged.
 // No `Debug`: the secrets (`--root-key`, `--admin-token`) are `Secret`s, which cannot be
@@ -334,7 +334,9 @@ async fn main() -> std::process::ExitCode {
                     out.aliases_kept
                 );
                 for section in out.skipped_sections {
-                    tracing::warn!("seed file section {section} skipped: HMAC keys go under Keys.Symmetric.Hmac, as in local-kms");
+                    tracing::warn!(
+                        "seed file section {section} skipped: HMAC keys go under Keys.Symmetric.Hmac, as in local-kms"
+                    );
                 }
             }
             Err(e) => {
@@ -696,9 +698,11 @@ mod tests {
         ] {
             assert!(listen_address(bad).is_err(), "{bad}");
         }
-        assert!(listen_address("localhost:-1")
-            .unwrap_err()
-            .contains("must not be negative"));
+        assert!(
+            listen_address("localhost:-1")
+                .unwrap_err()
+                .contains("must not be negative")
+        );
     }
 
     #[test]

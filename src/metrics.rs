@@ -31,15 +31,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use kms_api::Operation;
 use metrics::{Counter, Histogram, Key, KeyName, Label, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
-use crate::throttle::quotas::QUOTA_COUNT;
-use crate::throttle::QuotaId;
 use crate::AppState;
+use crate::throttle::QuotaId;
+use crate::throttle::quotas::QUOTA_COUNT;
 
 /// Every error code the server can answer, for the per-outcome counter slots.
 const OUTCOMES: [&str; 30] = [

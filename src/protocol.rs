@@ -7,21 +7,21 @@ use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use http_body_util::BodyExt;
 use kms_api::{KmsError, Operation, Scope};
 
 use std::sync::Arc;
 
 use crate::audit::{AuditEvent, RequestParameters};
-use crate::auth::{sigv4, Principal};
+use crate::auth::{Principal, sigv4};
 use crate::credential::{access_key_id, scope_of};
-use crate::throttle::{quota_for, QuotaId};
-use crate::{regions, AppState};
+use crate::throttle::{QuotaId, quota_for};
+use crate::{AppState, regions};
 
 /// The content type of every KMS request and response.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -83,7 +83,7 @@ pub async fn handle(
                                     .filter(|_| state.config.auth.enforces())
                                     .map(|principal| Authorized {
                                         principal,
-                                        source_ip: peer.as_ref().map(|p| p.0 .0.ip()),
+                                        source_ip: peer.as_ref().map(|p| p.0.0.ip()),
                                     });
                                 let request = (started, request_id);
                                 admit_and_run(&state, &scope, caller, op, &request_body, request)
@@ -138,7 +138,7 @@ pub async fn handle(
             request_id,
             error_code,
             error_message,
-            source_ip: peer.as_ref().map(|p| p.0 .0.ip()),
+            source_ip: peer.as_ref().map(|p| p.0.0.ip()),
             user_agent: headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())

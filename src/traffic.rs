@@ -15,8 +15,8 @@ use std::time::Instant;
 use kms_api::Operation;
 use serde::Serialize;
 
-use crate::throttle::quotas::QUOTA_COUNT;
 use crate::throttle::QuotaId;
+use crate::throttle::quotas::QUOTA_COUNT;
 
 /// How many seconds of history the dashboard sees.
 pub const WINDOW: usize = 60;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bucket_key_cache::derive::object_key;
 use bucket_key_cache::mock::MOCK_KEY_ARN;
 use bucket_key_cache::{BucketKeyCache, BucketScope, MockProvider, OpenPolicy};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

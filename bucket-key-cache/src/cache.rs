@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::clock::{saturating_add, Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, saturating_add};
 use crate::derive::{KEY_LEN, SALT_LEN};
 use crate::envelope::{self, NONCE_LEN};
 use crate::error::Error;

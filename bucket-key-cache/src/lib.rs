@@ -83,9 +83,9 @@ pub mod secret;
 mod slots;
 
 pub use cache::{
-    bucket_arn, BucketKey, BucketKeyCache, BucketScope, Builder, CacheConfig, CacheStats,
-    KeyGeneration, DEFAULT_CAPACITY, DEFAULT_GRACE_INTERVAL, DEFAULT_GRACE_PERIOD,
-    DEFAULT_PARTITION, DEFAULT_TTL,
+    BucketKey, BucketKeyCache, BucketScope, Builder, CacheConfig, CacheStats, DEFAULT_CAPACITY,
+    DEFAULT_GRACE_INTERVAL, DEFAULT_GRACE_PERIOD, DEFAULT_PARTITION, DEFAULT_TTL, KeyGeneration,
+    bucket_arn,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ProviderError};

@@ -8,12 +8,12 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
 use tokio::sync::watch;
 
 use crate::cache::BucketKey;
-use crate::clock::{saturating_add, Clock};
+use crate::clock::{Clock, saturating_add};
 use crate::error::Error;
 
 /// One counter both as a number for `stats()` and as a `metrics` counter. Striped over cache

@@ -1,7 +1,7 @@
 //! Time as the engine sees it: an injected [`Clock`], so tests and the admin API can move it.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -1,8 +1,8 @@
 //! [`Kms::dispatch`]: the one table from an [`Operation`] and a JSON body to a typed engine
 //! call and back to JSON. The HTTP server and fuzzers enter the engine here.
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::KmsError;
 use crate::kms::Kms;
@@ -201,9 +201,10 @@ mod tests {
     fn empty_body_is_an_empty_object_and_unknown_fields_are_ignored() {
         let kms = Kms::new();
         assert!(kms.dispatch(&scope(), Operation::ListKeys, b"").is_ok());
-        assert!(kms
-            .dispatch(&scope(), Operation::ListKeys, br#"{"Whatever":1}"#)
-            .is_ok());
+        assert!(
+            kms.dispatch(&scope(), Operation::ListKeys, br#"{"Whatever":1}"#)
+                .is_ok()
+        );
         let err = kms.dispatch(&scope(), Operation::Encrypt, b"").unwrap_err();
         assert_eq!(err.aws_type(), "ValidationException");
     }

@@ -11,11 +11,11 @@ use dashmap::DashMap;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::KmsError;
-use crate::key::id::{alias_arn, key_arn, KeyId, KeyRef};
+use crate::key::id::{KeyId, KeyRef, alias_arn, key_arn};
 use crate::key::multi_region::Peers;
 use crate::key::record::KeyRecord;
 use crate::key_store::CustomKeyStore;
-use crate::persist::{key_update_changes, new_key_changes, Change, InMemory, Persistence};
+use crate::persist::{Change, InMemory, Persistence, key_update_changes, new_key_changes};
 use crate::random::{OsRandom, RandomSource};
 use crate::scope::Scope;
 use crate::secret::Secret;

@@ -57,7 +57,7 @@ pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::KmsError;
-pub use key::family::rsa_pool::{wait_until_full as rsa_pool_ready, POOL_SIZE as RSA_POOL_SIZE};
+pub use key::family::rsa_pool::{POOL_SIZE as RSA_POOL_SIZE, wait_until_full as rsa_pool_ready};
 pub use key::id::{InvalidKeyId, KeyId};
 pub use key::record::KeyRecord;
 pub use key::spec::{

@@ -1,7 +1,7 @@
 //! Randomness as the engine sees it: an injected [`RandomSource`], the OS CSPRNG by default.
 
-use aes_gcm::aead::rand_core::{RngCore, SeedableRng};
 use aes_gcm::aead::OsRng;
+use aes_gcm::aead::rand_core::{RngCore, SeedableRng};
 use std::sync::Mutex;
 
 /// A source of cryptographically secure random bytes.

@@ -611,10 +611,12 @@ mod tests {
         assert_eq!(other.identity.tag("CostCenter"), Some(""));
         assert!(reader.identity.tags().is_empty());
         // The same key twice, an account that is not the ARN's, an unknown field, a missing file.
-        assert!(principals
-            .add_file_text(text, &dir)
-            .unwrap_err()
-            .contains("twice"));
+        assert!(
+            principals
+                .add_file_text(text, &dir)
+                .unwrap_err()
+                .contains("twice")
+        );
         for bad in [
             "[[principals]]\naccess_key_id = \"A\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\naccount = \"444455556666\"",
             "[[principals]]\naccess_key_id = \"B\"\nsecret_access_key = \"s\"\narn = \"arn:aws:iam::111122223333:root\"\nsecret = \"typo\"",

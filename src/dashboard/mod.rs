@@ -22,12 +22,12 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use kms_api::{KmsError, Operation, Scope};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::AppState;
 
@@ -36,8 +36,7 @@ const SCRIPT: &str = include_str!("ui.js");
 const STYLE: &str = include_str!("ui.css");
 
 /// The page's own rules: only its own script and style, nothing from elsewhere.
-const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The open routes: the page and its assets.
 pub fn assets() -> Router<AppState> {

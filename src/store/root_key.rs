@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use aes_kw::KekAes256;
-use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 use kms_api::Secret;
@@ -190,9 +190,11 @@ mod tests {
         for len in [32, 1, 2400] {
             let secret = Secret::new(vec![9u8; len]);
             let wrapped = a.wrap(&secret).unwrap();
-            assert!(!wrapped
-                .windows(len.min(8))
-                .any(|w| w == &secret.expose()[..len.min(8)]));
+            assert!(
+                !wrapped
+                    .windows(len.min(8))
+                    .any(|w| w == &secret.expose()[..len.min(8)])
+            );
             assert_eq!(a.unwrap(&wrapped).unwrap().expose(), secret.expose());
             assert!(b.unwrap(&wrapped).is_err());
         }
@@ -202,9 +204,11 @@ mod tests {
     fn parses_base64_and_rejects_bad_lengths() {
         assert!(RootKey::parse(STANDARD.encode([7u8; 32]).as_bytes()).is_ok());
         assert!(RootKey::parse(format!("{}\n", STANDARD.encode([7u8; 32])).as_bytes()).is_ok());
-        assert!(RootKey::parse(STANDARD.encode([7u8; 16]).as_bytes())
-            .unwrap_err()
-            .contains("32 bytes"));
+        assert!(
+            RootKey::parse(STANDARD.encode([7u8; 16]).as_bytes())
+                .unwrap_err()
+                .contains("32 bytes")
+        );
         assert!(RootKey::parse(b"%%%").is_err());
     }
 

@@ -46,8 +46,8 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde::de::IgnoredAny;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use zeroize::Zeroizing;
 
 use kms_api::{AliasEntry, KeyRecord, KeySpec, KeyUsage, Kms, Scope, Secret};
@@ -749,9 +749,9 @@ Aliases:
         assert_eq!(out.scopes, vec![ireland.clone(), sydney.clone()]);
         assert_eq!((out.keys_added, out.aliases_added), (2, 2));
         let op = kms_api::Operation::DescribeKey;
-        let arn = dispatch(&kms, &ireland, op, r#"{"KeyId":"alias/file-scope"}"#)["KeyMetadata"]
-            ["Arn"]
-            .clone();
+        let arn =
+            dispatch(&kms, &ireland, op, r#"{"KeyId":"alias/file-scope"}"#)["KeyMetadata"]["Arn"]
+                .clone();
         assert_eq!(
             arn,
             "arn:aws:kms:eu-west-1:000000000042:key/bc436485-5092-42b8-92a3-0aa8b93536dc"
@@ -869,9 +869,11 @@ Aliases:
         );
         assert_eq!(kms.key_count(), 0, "nothing half-applied");
         let bad_yaml = "Keys:\n  Symmetric:\n    Aes: [\n";
-        assert!(apply_text(bad_yaml, false, &kms, None, &scope())
-            .unwrap_err()
-            .starts_with("line "));
+        assert!(
+            apply_text(bad_yaml, false, &kms, None, &scope())
+                .unwrap_err()
+                .starts_with("line ")
+        );
         let bad_alias = YAML.replace(
             "TargetKeyId: bc436485-5092-42b8-92a3-0aa8b93536dc",
             "TargetKeyId: 00000000-0000-4000-8000-000000000000",
@@ -894,8 +896,10 @@ Aliases:
         let err = apply_text(&misplaced_json, true, &kms, None, &scope()).unwrap_err();
         assert!(!err.contains("3474377721"), "{err}");
         let bad_json = r#"{"Keys": 5}"#;
-        assert!(apply_text(bad_json, true, &kms, None, &scope())
-            .unwrap_err()
-            .starts_with("line 1"));
+        assert!(
+            apply_text(bad_json, true, &kms, None, &scope())
+                .unwrap_err()
+                .starts_with("line 1")
+        );
     }
 }

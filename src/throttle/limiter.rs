@@ -35,7 +35,7 @@ use governor::{Quota, RateLimiter};
 use kms_api::Scope;
 
 use super::quotas::QuotaId;
-use super::table::{QuotaTable, MAX_RATE, MIN_RATE};
+use super::table::{MAX_RATE, MIN_RATE, QuotaTable};
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, ThrottleClock, NoOpMiddleware<Nanos>>;
 

@@ -6,5 +6,5 @@ pub mod quotas;
 pub mod table;
 
 pub use limiter::{FakeRelativeClock, QuotaUse, Throttle, ThrottleClock};
-pub use quotas::{quota_for, QuotaId};
+pub use quotas::{QuotaId, quota_for};
 pub use table::QuotaTable;

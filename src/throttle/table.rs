@@ -117,28 +117,57 @@ impl QuotaTable {
                 "default" => self.apply_rates(None, None, table, "[default]")?,
                 "regions" => {
                     for (region, rates) in table {
-                        let rates = rates.as_table().ok_or_else(|| format!("[regions.{region}] must be a table"))?;
-                        self.apply_rates(None, Some(region), rates, &format!("[regions.{region}]"))?;
+                        let rates = rates
+                            .as_table()
+                            .ok_or_else(|| format!("[regions.{region}] must be a table"))?;
+                        self.apply_rates(
+                            None,
+                            Some(region),
+                            rates,
+                            &format!("[regions.{region}]"),
+                        )?;
                     }
                 }
                 "accounts" => {
                     for (account, body) in table {
-                        let body = body.as_table().ok_or_else(|| format!("[accounts.{account}] must be a table"))?;
+                        let body = body
+                            .as_table()
+                            .ok_or_else(|| format!("[accounts.{account}] must be a table"))?;
                         for (key, value) in body {
                             if key == "regions" {
-                                let regions = value.as_table().ok_or_else(|| format!("[accounts.{account}.regions] must be a table"))?;
+                                let regions = value.as_table().ok_or_else(|| {
+                                    format!("[accounts.{account}.regions] must be a table")
+                                })?;
                                 for (region, rates) in regions {
-                                    let rates = rates.as_table().ok_or_else(|| format!("[accounts.{account}.regions.{region}] must be a table"))?;
-                                    self.apply_rates(Some(account), Some(region), rates, &format!("[accounts.{account}.regions.{region}]"))?;
+                                    let rates = rates.as_table().ok_or_else(|| {
+                                        format!(
+                                            "[accounts.{account}.regions.{region}] must be a table"
+                                        )
+                                    })?;
+                                    self.apply_rates(
+                                        Some(account),
+                                        Some(region),
+                                        rates,
+                                        &format!("[accounts.{account}.regions.{region}]"),
+                                    )?;
                                 }
                             } else {
                                 let single = toml::Table::from_iter([(key.clone(), value.clone())]);
-                                self.apply_rates(Some(account), None, &single, &format!("[accounts.{account}]"))?;
+                                self.apply_rates(
+                                    Some(account),
+                                    None,
+                                    &single,
+                                    &format!("[accounts.{account}]"),
+                                )?;
                             }
                         }
                     }
                 }
-                other => return Err(format!("unknown section [{other}]: expected [default], [regions.<region>] or [accounts.<account>]")),
+                other => {
+                    return Err(format!(
+                        "unknown section [{other}]: expected [default], [regions.<region>] or [accounts.<account>]"
+                    ));
+                }
             }
         }
         Ok(())
@@ -165,7 +194,7 @@ impl QuotaTable {
                 other => {
                     return Err(format!(
                         "{at} {name}: the rate must be a number, got {other}"
-                    ))
+                    ));
                 }
             };
             check_rate(rate).map_err(|e| format!("{at} {name}: {e}"))?;
@@ -269,31 +298,37 @@ mod tests {
     fn bad_input_is_a_clear_error() {
         let mut t = QuotaTable::default();
         assert!(t.apply_flag("symmetric").unwrap_err().contains("NAME=RATE"));
-        assert!(t
-            .apply_flag("Encrypt=5")
-            .unwrap_err()
-            .contains("unknown quota"));
-        assert!(t
-            .apply_flag("CreateKey=-1")
-            .unwrap_err()
-            .contains("between"));
-        assert!(t
-            .apply_toml("[default]\nCreateKey = \"fast\"")
-            .unwrap_err()
-            .contains("must be a number"));
-        assert!(t
-            .apply_toml("[nope]\nx = 1")
-            .unwrap_err()
-            .contains("unknown section"));
+        assert!(
+            t.apply_flag("Encrypt=5")
+                .unwrap_err()
+                .contains("unknown quota")
+        );
+        assert!(
+            t.apply_flag("CreateKey=-1")
+                .unwrap_err()
+                .contains("between")
+        );
+        assert!(
+            t.apply_toml("[default]\nCreateKey = \"fast\"")
+                .unwrap_err()
+                .contains("must be a number")
+        );
+        assert!(
+            t.apply_toml("[nope]\nx = 1")
+                .unwrap_err()
+                .contains("unknown section")
+        );
         assert!(t.apply_toml("not toml [").is_err());
-        assert!(t
-            .apply_toml("[regions.moon-1]\nCreateKey = 1")
-            .unwrap_err()
-            .contains("not an AWS Region"));
-        assert!(t
-            .apply_toml("[accounts.42]\nCreateKey = 1")
-            .unwrap_err()
-            .contains("not an AWS account ID"));
+        assert!(
+            t.apply_toml("[regions.moon-1]\nCreateKey = 1")
+                .unwrap_err()
+                .contains("not an AWS Region")
+        );
+        assert!(
+            t.apply_toml("[accounts.42]\nCreateKey = 1")
+                .unwrap_err()
+                .contains("not an AWS account ID")
+        );
     }
 
     #[test]
@@ -319,9 +354,10 @@ mod tests {
         let mut t = QuotaTable::default();
         assert!(t.apply_flag("symmetric=1e-12").is_err());
         assert!(t.apply_toml("[default]\nsymmetric = 1e-12").is_err());
-        assert!(t
-            .apply_toml("[default]\nsymmetric = 2_000_000_000")
-            .is_err());
+        assert!(
+            t.apply_toml("[default]\nsymmetric = 2_000_000_000")
+                .is_err()
+        );
         assert!(t.overrides().is_empty());
     }
 }

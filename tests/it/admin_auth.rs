@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::Request;
 use common::*;
 use kms_emulator::config::Secret;
-use kms_emulator::{app, AppState, Config, RunningServer};
+use kms_emulator::{AppState, Config, RunningServer, app};
 use tower::ServiceExt;
 
 const TOKEN: &str = "correct-horse-battery-staple";
@@ -142,10 +142,12 @@ async fn browsers_on_other_sites_and_rebinding_names_are_refused() {
     ];
     let resp = http_request(&server, "POST", "/_kms/clock", &cross_site, advance).await;
     assert_eq!(resp.status, 403);
-    assert!(resp.json()["message"]
-        .as_str()
-        .unwrap()
-        .contains("another site"));
+    assert!(
+        resp.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("another site")
+    );
     // Either header alone is enough.
     for header in &cross_site[..2] {
         let resp = http_request(&server, "POST", "/_kms/reset", &[*header], b"").await;

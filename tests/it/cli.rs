@@ -118,10 +118,12 @@ fn log_format_json_writes_one_object_per_line() {
     child.wait().unwrap();
     let event: serde_json::Value = serde_json::from_str(&banner).expect("a JSON log line");
     assert_eq!(event["level"], "INFO");
-    assert!(event["fields"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("listening on http://127.0.0.1:"));
+    assert!(
+        event["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("listening on http://127.0.0.1:")
+    );
 }
 
 #[test]

@@ -146,10 +146,11 @@ async fn the_dashboard_shows_keys_a_key_page_and_throttling_in_a_real_browser() 
     assert_eq!(resp.status, 404);
     let page = http_request(&server, "GET", "/_kms/ui", &[], b"").await;
     assert_eq!(page.status, 200);
-    assert!(page
-        .header("content-security-policy")
-        .unwrap()
-        .contains("default-src 'none'"));
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("default-src 'none'")
+    );
 
     let signer = client
         .create_key()

@@ -9,7 +9,7 @@ use aws_sdk_kms::primitives::Blob;
 use common::*;
 use kms_api::error::THROTTLING_MESSAGE;
 use kms_emulator::RunningServer;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 async fn put_faults(server: &RunningServer, rules: Value) -> HttpResponse {
     http_request(

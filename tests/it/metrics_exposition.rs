@@ -631,7 +631,9 @@ fn label_names(expr: &str) -> Vec<String> {
 #[test]
 fn metric_name_and_label_extraction() {
     assert_eq!(
-        metric_names("histogram_quantile(0.99, sum by (le) (rate(kms_request_duration_seconds_bucket[1m]))) / kms_keys"),
+        metric_names(
+            "histogram_quantile(0.99, sum by (le) (rate(kms_request_duration_seconds_bucket[1m]))) / kms_keys"
+        ),
         ["kms_request_duration_seconds_bucket", "kms_keys"]
     );
     assert_eq!(

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kms_api::{Kms, ManualClock, Operation, RandomSource, Scope, SeededRandom};
-use kms_emulator::store::root_key::RootKey;
 use kms_emulator::store::Store;
-use serde_json::{json, Value};
+use kms_emulator::store::root_key::RootKey;
+use serde_json::{Value, json};
 
 const START: i64 = 1_800_000_000;
 

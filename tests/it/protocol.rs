@@ -344,7 +344,9 @@ async fn credential_scope_selects_account_and_region() {
 async fn unknown_regions_are_invalid_signatures() {
     let server = start_server().await;
     for region in ["xx-fake-1", "us-east-99", "local"] {
-        let auth = format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/{region}/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/{region}/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc"
+        );
         let resp = http_request(
             &server,
             "POST",

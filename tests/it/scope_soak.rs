@@ -6,7 +6,7 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use kms_emulator::{app, AppState, Config};
+use kms_emulator::{AppState, Config, app};
 use tower::ServiceExt;
 
 /// Resident set size of this process in KiB (Linux), 0 where unknown.

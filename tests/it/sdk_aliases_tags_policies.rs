@@ -4,8 +4,8 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use aws_sdk_kms::types::Tag;
 use aws_sdk_kms::Client;
+use aws_sdk_kms::types::Tag;
 use common::*;
 
 fn arn(id: &str) -> String {
@@ -284,14 +284,16 @@ async fn delete_alias_removes_it() {
         "NotFoundException",
         &format!("Alias {} is not found.", alias("alias/x")),
     );
-    assert!(client
-        .list_aliases()
-        .send()
-        .await
-        .unwrap()
-        .aliases()
-        .iter()
-        .all(|a| a.target_key_id().is_none()));
+    assert!(
+        client
+            .list_aliases()
+            .send()
+            .await
+            .unwrap()
+            .aliases()
+            .iter()
+            .all(|a| a.target_key_id().is_none())
+    );
     // The key itself is untouched.
     assert_eq!(described_key_id(&client, &id).await, id);
     // Deleting again: not found.
@@ -353,14 +355,16 @@ async fn reserved_aws_alias_is_rejected() {
             .await,
     );
     assert_eq!(code, "NotAuthorizedException");
-    assert!(client
-        .list_aliases()
-        .send()
-        .await
-        .unwrap()
-        .aliases()
-        .iter()
-        .all(|a| a.target_key_id().is_none()));
+    assert!(
+        client
+            .list_aliases()
+            .send()
+            .await
+            .unwrap()
+            .aliases()
+            .iter()
+            .all(|a| a.target_key_id().is_none())
+    );
     server.shutdown().await;
 }
 
@@ -561,7 +565,9 @@ async fn long_tag_key_or_value_is_validation_error() {
             .send()
             .await,
         "ValidationException",
-        &format!("1 validation error detected: Value '{long_key}' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128"),
+        &format!(
+            "1 validation error detected: Value '{long_key}' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128"
+        ),
     );
     let long_value = "v".repeat(257);
     assert_err(
@@ -572,7 +578,9 @@ async fn long_tag_key_or_value_is_validation_error() {
             .send()
             .await,
         "ValidationException",
-        &format!("1 validation error detected: Value '{long_value}' at 'tags.1.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256"),
+        &format!(
+            "1 validation error detected: Value '{long_value}' at 'tags.1.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256"
+        ),
     );
     // 128 and 256 are fine.
     client

@@ -11,13 +11,13 @@
 
 use crate::common;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     DataKeyPairSpec, EncapsulationAlgorithmSpec, EncryptionAlgorithmSpec,
     KeyAgreementAlgorithmSpec, KeyMetadata, KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType,
     SigningAlgorithmSpec,
 };
-use aws_sdk_kms::Client;
 use common::*;
 
 const DRY_RUN: &str = "The request would have succeeded, but the DryRun option is set.";

@@ -7,11 +7,11 @@ use crate::common;
 
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::Client;
-use common::{advance_clock, expect_err, kms_call, REGION};
+use common::{REGION, advance_clock, expect_err, kms_call};
 use kms_emulator::auth::{AuthMode, Authenticator, Principal, Principals};
 use kms_emulator::{Config, RunningServer};
 
@@ -100,10 +100,11 @@ async fn a_known_principal_works_in_its_own_account_and_region() {
     let key = alice(&server).create_key().send().await.unwrap();
     let meta = key.key_metadata().unwrap();
     assert_eq!(meta.aws_account_id(), Some("123456789012"));
-    assert!(meta
-        .arn()
-        .unwrap()
-        .starts_with("arn:aws:kms:us-east-1:123456789012:key/"));
+    assert!(
+        meta.arn()
+            .unwrap()
+            .starts_with("arn:aws:kms:us-east-1:123456789012:key/")
+    );
     let encrypted = alice(&server)
         .encrypt()
         .key_id(meta.key_id())
@@ -403,7 +404,12 @@ async fn enforce_decides_by_key_policy_identity_policy_and_grants() {
             .send()
             .await,
     );
-    assert_eq!(m, format!("User: arn:aws:iam::{ACCOUNT}:user/reader is not authorized to perform: kms:Decrypt on resource: {key} because no resource-based policy allows the kms:Decrypt action"));
+    assert_eq!(
+        m,
+        format!(
+            "User: arn:aws:iam::{ACCOUNT}:user/reader is not authorized to perform: kms:Decrypt on resource: {key} because no resource-based policy allows the kms:Decrypt action"
+        )
+    );
     // The writer has kms:* in its identity policy, but the key policy does not delegate to
     // the account: IAM alone cannot open the key.
     let m = denial(

@@ -3,11 +3,11 @@
 
 use crate::common;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec};
-use aws_sdk_kms::Client;
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use common::*;
 
 const INCORRECT_KEY: &str =

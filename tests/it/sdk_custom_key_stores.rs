@@ -5,12 +5,12 @@
 
 use crate::common;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     ConnectionErrorCodeType, ConnectionStateType, CustomKeyStoreType, KeyState, OriginType,
     XksProxyAuthenticationCredentialType, XksProxyConnectivityType,
 };
-use aws_sdk_kms::Client;
 use common::*;
 
 async fn create_external_store(client: &Client) -> String {

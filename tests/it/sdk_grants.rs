@@ -5,9 +5,9 @@
 
 use crate::common;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::GrantOperation;
-use aws_sdk_kms::Client;
 use common::*;
 
 const APP: &str = "arn:aws:iam::111122223333:role/app";

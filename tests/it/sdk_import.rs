@@ -9,15 +9,15 @@ use crate::common;
 use std::path::PathBuf;
 
 use aws_lc_rs::rsa::{
-    OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey,
 };
+use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::{Blob, DateTime};
 use aws_sdk_kms::types::{
     AlgorithmSpec, ExpirationModelType, ImportType, KeyState, OriginType, WrappingKeySpec,
 };
-use aws_sdk_kms::Client;
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use common::*;
 
 const DAY: i64 = 86_400;

@@ -5,11 +5,11 @@
 
 use crate::common;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     KeySpec, KeyState, KeyUsageType, MacAlgorithmSpec, MultiRegionKeyType, Tag,
 };
-use aws_sdk_kms::Client;
 use common::*;
 
 fn is_mrk_id(id: &str) -> bool {
@@ -465,11 +465,12 @@ async fn a_primary_with_a_replica_waits_for_its_deletion() {
         .unwrap();
     assert_eq!(md.key_state(), Some(&KeyState::PendingDeletion));
     assert!(md.deletion_date().is_some());
-    assert!(md
-        .multi_region_configuration()
-        .unwrap()
-        .replica_keys()
-        .is_empty());
+    assert!(
+        md.multi_region_configuration()
+            .unwrap()
+            .replica_keys()
+            .is_empty()
+    );
     advance_clock(&server, 7 * 86_400).await;
     let (code, _) = expect_err(east.describe_key().key_id(&id).send().await);
     assert_eq!(code, "NotFoundException");

@@ -64,9 +64,11 @@ async fn a_recipient_gets_the_data_key_only_sealed_to_its_key() {
     assert!(out.plaintext().is_none());
     let sealed = out.ciphertext_for_recipient().unwrap().as_ref();
     assert_eq!(sealed[0], 0x30, "a DER SEQUENCE");
-    assert!(sealed
-        .windows(ID_ENVELOPED_DATA.len())
-        .any(|w| w == ID_ENVELOPED_DATA));
+    assert!(
+        sealed
+            .windows(ID_ENVELOPED_DATA.len())
+            .any(|w| w == ID_ENVELOPED_DATA)
+    );
     let opened = client
         .decrypt()
         .ciphertext_blob(out.ciphertext_blob().unwrap().clone())

@@ -138,7 +138,9 @@ async fn on_demand_rotations_page_and_stop_at_25() {
     assert_err(
         client.rotate_key_on_demand().key_id(&key_id).send().await,
         "LimitExceededException",
-        &format!("The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: {arn}"),
+        &format!(
+            "The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: {arn}"
+        ),
     );
     let mut seen = 0;
     let mut marker: Option<String> = None;
@@ -179,10 +181,12 @@ async fn the_clock_api_rejects_going_backwards() {
     )
     .await;
     assert_eq!(resp.status, 400);
-    assert!(resp.json()["message"]
-        .as_str()
-        .unwrap()
-        .contains("must not be negative"));
+    assert!(
+        resp.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("must not be negative")
+    );
     let after = http_request(&server, "GET", "/_kms/clock", &[], b"")
         .await
         .json();

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use aws_sdk_kms::primitives::Blob;
 use common::*;
-use kms_emulator::store::root_key::RootKey;
 use kms_emulator::store::Store;
+use kms_emulator::store::root_key::RootKey;
 use kms_emulator::{Config, RunningServer};
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -278,13 +278,15 @@ async fn a_failed_store_write_changes_neither_memory_nor_disk() {
     .await;
     assert_eq!(raw.status, 500);
     assert_eq!(raw.json()["__type"], "KMSInternalException");
-    assert!(client
-        .create_alias()
-        .alias_name("alias/x")
-        .target_key_id(&key_id)
-        .send()
-        .await
-        .is_err());
+    assert!(
+        client
+            .create_alias()
+            .alias_name("alias/x")
+            .target_key_id(&key_id)
+            .send()
+            .await
+            .is_err()
+    );
     // Memory is unchanged...
     assert_eq!(
         client.list_keys().send().await.unwrap().keys.unwrap().len(),
@@ -299,15 +301,17 @@ async fn a_failed_store_write_changes_neither_memory_nor_disk() {
         .key_metadata
         .unwrap();
     assert!(meta.enabled);
-    assert!(client
-        .list_aliases()
-        .send()
-        .await
-        .unwrap()
-        .aliases
-        .unwrap()
-        .iter()
-        .all(|a| a.target_key_id.is_none()));
+    assert!(
+        client
+            .list_aliases()
+            .send()
+            .await
+            .unwrap()
+            .aliases
+            .unwrap()
+            .iter()
+            .all(|a| a.target_key_id.is_none())
+    );
     // ...crypto still works (it never touches the store)...
     client
         .encrypt()

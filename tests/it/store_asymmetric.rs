@@ -9,18 +9,18 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     DataKeyPairSpec, EncapsulationAlgorithmSpec, EncryptionAlgorithmSpec,
     KeyAgreementAlgorithmSpec, KeyMetadata, KeySpec, KeyUsageType, MacAlgorithmSpec, MessageType,
     SigningAlgorithmSpec,
 };
-use aws_sdk_kms::Client;
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use common::*;
-use kms_emulator::store::root_key::RootKey;
 use kms_emulator::store::Store;
+use kms_emulator::store::root_key::RootKey;
 use kms_emulator::{Config, RunningServer};
 
 fn temp_dir(tag: &str) -> PathBuf {

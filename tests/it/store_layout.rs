@@ -11,8 +11,8 @@ use kms_api::wire::crypto::{DecryptRequest, EncryptRequest};
 use kms_api::wire::keys::KeyIdRequest;
 use kms_api::wire::rotation::ListKeyRotationsRequest;
 use kms_api::{Kms, Scope, SystemClock};
-use kms_emulator::store::root_key::RootKey;
 use kms_emulator::store::Store;
+use kms_emulator::store::root_key::RootKey;
 
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kms-layout-{tag}-{}", uuid::Uuid::new_v4()));
@@ -105,9 +105,11 @@ fn rotations_add_one_material_row_each_and_survive_a_restart() {
         .unwrap()
         .rotations;
     assert_eq!(rotations.len(), 25);
-    assert!(rotations
-        .iter()
-        .all(|r| r.rotation_type.as_deref() == Some("ON_DEMAND")));
+    assert!(
+        rotations
+            .iter()
+            .all(|r| r.rotation_type.as_deref() == Some("ON_DEMAND"))
+    );
     kms.schedule_key_deletion(
         &scope(),
         kms_api::wire::keys::ScheduleKeyDeletionRequest {

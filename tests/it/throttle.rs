@@ -8,13 +8,13 @@ use crate::common;
 
 use std::time::Duration;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
 use aws_sdk_kms::config::{
     AsyncSleep, BehaviorVersion, Credentials, Region, SharedAsyncSleep, Sleep,
     StalledStreamProtectionConfig,
 };
-use aws_sdk_kms::Client;
 use common::*;
 use kms_emulator::throttle::{FakeRelativeClock, QuotaTable, ThrottleClock};
 use kms_emulator::{AppState, Config, RunningServer};
@@ -154,10 +154,12 @@ async fn put_quotas_changes_the_admitted_rate_at_once() {
     }
     let moon = http_request(&server, "GET", "/_kms/quotas?region=moon-1", &[], b"").await;
     assert_eq!(moon.status, 400);
-    assert!(moon.json()["message"]
-        .as_str()
-        .unwrap()
-        .contains("not an AWS Region"));
+    assert!(
+        moon.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("not an AWS Region")
+    );
     let table = http_request(&server, "GET", "/_kms/quotas", &[], b"")
         .await
         .json();

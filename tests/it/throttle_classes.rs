@@ -9,12 +9,12 @@ use crate::common;
 
 use std::time::Duration;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     DataKeySpec, EncapsulationAlgorithmSpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec,
     KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec,
 };
-use aws_sdk_kms::Client;
 use common::*;
 use kms_emulator::throttle::{FakeRelativeClock, QuotaTable, ThrottleClock};
 use kms_emulator::{AppState, Config, RunningServer};

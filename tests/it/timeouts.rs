@@ -12,7 +12,7 @@ use kms_emulator::config::Timeouts;
 use kms_emulator::{Config, RunningServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{timeout, Instant};
+use tokio::time::{Instant, timeout};
 
 const SHORT: Duration = Duration::from_millis(300);
 /// Far longer than any timeout here: a connection still open after it was never closed.

@@ -9,7 +9,7 @@ use zeroize::Zeroize;
 use super::*;
 use crate::clock::ManualClock;
 use crate::error::ProviderError;
-use crate::mock::{MockProvider, MOCK_KEY_ARN};
+use crate::mock::{MOCK_KEY_ARN, MockProvider};
 
 /// The bucket-key bytes in unit tests (see `cache::Material`): 32 bytes like the real ones, whose
 /// `zeroize`, the wipe `Secret`'s `Drop` runs, logs which key it wiped. A wipe that never runs

@@ -16,6 +16,7 @@ use crate::provider::{
     ProviderStats, WrappedDataKey,
 };
 use crate::secret::Secret;
+use aws_sdk_kms::Client;
 use aws_sdk_kms::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
@@ -26,7 +27,6 @@ use aws_sdk_kms::operation::generate_data_key::GenerateDataKeyError;
 use aws_sdk_kms::operation::generate_data_key_without_plaintext::GenerateDataKeyWithoutPlaintextError;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
-use aws_sdk_kms::Client;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 
 /// This provider's own retry of throttled calls, on top of the SDK's.

@@ -6,8 +6,8 @@
 use serde::Deserialize;
 
 use crate::crypto::context::EncryptionContext;
-use crate::wire::grants::GrantConstraints;
 use crate::wire::Tag;
+use crate::wire::grants::GrantConstraints;
 
 /// What authorization needs to know about a request.
 #[derive(Default, Deserialize)]

@@ -1,7 +1,7 @@
 //! The evaluation logic end to end through `dispatch_as`: key policy, delegation to identity
 //! policies, cross-account, encryption-context conditions, grants, the lockout check.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::*;
 
@@ -58,7 +58,12 @@ fn default_policy_delegates_to_identity_policies() {
     assert!(call(&kms, &admin, Operation::GenerateDataKey, body.clone()).is_ok());
     let bare = user(ACCOUNT, "bare", Vec::new());
     let m = denied(call(&kms, &bare, Operation::GenerateDataKey, body));
-    assert_eq!(m, format!("User: arn:aws:iam::{ACCOUNT}:user/bare is not authorized to perform: kms:GenerateDataKey on resource: {key} because no identity-based policy allows the kms:GenerateDataKey action"));
+    assert_eq!(
+        m,
+        format!(
+            "User: arn:aws:iam::{ACCOUNT}:user/bare is not authorized to perform: kms:GenerateDataKey on resource: {key} because no identity-based policy allows the kms:GenerateDataKey action"
+        )
+    );
     // Without identity policies, keyless operations are denied too.
     let m = denied(call(&kms, &bare, Operation::ListKeys, json!({})));
     assert!(
@@ -88,13 +93,15 @@ fn a_key_policy_naming_a_user_allows_it_alone() {
     let blob = ct["CiphertextBlob"].clone();
     let reader = user(ACCOUNT, "reader", Vec::new());
     // Decrypt without a KeyId finds the key from the blob.
-    assert!(call(
-        &kms,
-        &reader,
-        Operation::Decrypt,
-        json!({"CiphertextBlob": blob})
-    )
-    .is_ok());
+    assert!(
+        call(
+            &kms,
+            &reader,
+            Operation::Decrypt,
+            json!({"CiphertextBlob": blob})
+        )
+        .is_ok()
+    );
     let m = denied(call(
         &kms,
         &reader,
@@ -247,13 +254,15 @@ fn the_lockout_safety_check() {
         err.message(),
         "The new key policy will not allow you to update the key policy in the future."
     );
-    assert!(call(
-        &kms,
-        &admin,
-        Operation::CreateKey,
-        json!({"Policy": locks_out, "BypassPolicyLockoutSafetyCheck": true})
-    )
-    .is_ok());
+    assert!(
+        call(
+            &kms,
+            &admin,
+            Operation::CreateKey,
+            json!({"Policy": locks_out, "BypassPolicyLockoutSafetyCheck": true})
+        )
+        .is_ok()
+    );
     let key = new_key(&kms, &admin, None);
     let err = call(
         &kms,
@@ -264,13 +273,15 @@ fn the_lockout_safety_check() {
     .unwrap_err();
     assert_eq!(err.aws_type(), "MalformedPolicyDocumentException");
     let keeps = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": admin.arn()}, "Action": "kms:*", "Resource": "*"}]}).to_string();
-    assert!(call(
-        &kms,
-        &admin,
-        Operation::PutKeyPolicy,
-        json!({"KeyId": key, "PolicyName": "default", "Policy": keeps})
-    )
-    .is_ok());
+    assert!(
+        call(
+            &kms,
+            &admin,
+            Operation::PutKeyPolicy,
+            json!({"KeyId": key, "PolicyName": "default", "Policy": keeps})
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -308,13 +319,15 @@ fn aliases_need_the_alias_and_the_key() {
     let by_alias = user(ACCOUNT, "by-alias", vec![Policy::parse_identity_policy(
         r#"{"Statement":{"Effect":"Allow","Action":"kms:DescribeKey","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/app"}}}}"#,
     ).unwrap()]);
-    assert!(call(
-        &kms,
-        &by_alias,
-        Operation::DescribeKey,
-        json!({"KeyId": "alias/app"})
-    )
-    .is_ok());
+    assert!(
+        call(
+            &kms,
+            &by_alias,
+            Operation::DescribeKey,
+            json!({"KeyId": "alias/app"})
+        )
+        .is_ok()
+    );
     denied(call(
         &kms,
         &by_alias,

@@ -167,9 +167,11 @@ mod tests {
         let cipher = Aes256Gcm::new(&[3u8; 32].into());
         let random = SeededRandom::new(1);
         let token = seal(&cipher, "arn:a", &params(), &random).unwrap();
-        assert!(!token
-            .windows(10)
-            .any(|w| w == &b"wrapping private key bytes"[..10]));
+        assert!(
+            !token
+                .windows(10)
+                .any(|w| w == &b"wrapping private key bytes"[..10])
+        );
         let back = open(&cipher, "arn:a", &token).unwrap();
         assert_eq!(back.algorithm, WrappingAlgorithm::RsaAesKeyWrapSha256);
         assert_eq!(back.wrapping_spec, WrappingKeySpec::Rsa3072);

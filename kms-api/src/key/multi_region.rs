@@ -13,7 +13,7 @@ use crate::error::KmsError;
 use crate::key::imported::ImportInfo;
 use crate::key::record::KeyRecord;
 use crate::key::spec::{KeyState, Origin};
-use crate::persist::{key_update_changes, new_key_changes, Change};
+use crate::persist::{Change, key_update_changes, new_key_changes};
 use chrono::{DateTime, Utc};
 
 /// A multi-Region key's set: which Region holds the primary key and which hold replicas. Each

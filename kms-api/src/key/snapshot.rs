@@ -525,8 +525,8 @@ fn seeded_material_id(id: KeyId, version: u32) -> [u8; 32] {
 
 /// Serde for bytes as base64 text.
 mod base64_bytes {
-    use base64::engine::general_purpose::STANDARD;
     use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -565,11 +565,13 @@ mod tests {
             .rev()
             .map(|v| key.material_snapshot(v, |s| Ok(xor(s.expose()))).unwrap())
             .collect();
-        assert!(materials.iter().all(|m| m.wrapped
-            != key.versions[m.version as usize - 1]
-                .secret()
-                .unwrap()
-                .expose()));
+        assert!(materials.iter().all(|m| {
+            m.wrapped
+                != key.versions[m.version as usize - 1]
+                    .secret()
+                    .unwrap()
+                    .expose()
+        }));
         assert!(materials[0].rotation.as_ref().is_some_and(|r| r.on_demand));
         assert!(materials[1].rotation.is_none(), "the original material");
         let json = serde_json::to_string(&snap).unwrap();

@@ -805,8 +805,10 @@ mod tests {
             KeySpec::SymmetricDefault.allowed_usages(),
             &[KeyUsage::EncryptDecrypt]
         );
-        assert!(!KeySpec::Hmac256
-            .allowed_usages()
-            .contains(&KeyUsage::EncryptDecrypt));
+        assert!(
+            !KeySpec::Hmac256
+                .allowed_usages()
+                .contains(&KeyUsage::EncryptDecrypt)
+        );
     }
 }

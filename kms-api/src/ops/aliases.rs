@@ -346,11 +346,12 @@ mod tests {
         assert!(checked_new_alias_name("alias/my-alias_/").is_ok());
         let mut v = Violations::new();
         alias_name_member(&mut v, &Some("alias/bad name".into()));
-        assert!(v
-            .finish()
-            .unwrap_err()
-            .message()
-            .contains("regular expression pattern: ^[a-zA-Z0-9:/_-]+$"));
+        assert!(
+            v.finish()
+                .unwrap_err()
+                .message()
+                .contains("regular expression pattern: ^[a-zA-Z0-9:/_-]+$")
+        );
     }
 
     #[test]

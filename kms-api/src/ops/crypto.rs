@@ -286,7 +286,7 @@ impl Kms {
             _ => {
                 return Err(KmsError::Validation(
                     "Please specify either number of bytes or key spec.".into(),
-                ))
+                ));
             }
         };
         let key = self.data_key_encryption_key(scope, key_id.unwrap_or_default(), operation)?;

@@ -226,13 +226,13 @@ impl Kms {
             (None, None) => {
                 return Err(KmsError::Validation(
                     "You must specify either RetiringPrincipal or RetiringServicePrincipal.".into(),
-                ))
+                ));
             }
             (Some(_), Some(_)) => {
                 return Err(KmsError::Validation(
                     "You cannot specify both RetiringPrincipal and RetiringServicePrincipal."
                         .into(),
-                ))
+                ));
             }
             _ => {}
         }
@@ -452,10 +452,12 @@ fn check_principals(req: &CreateGrantRequest) -> Result<(), KmsError> {
     let invalid = |m: &str| Err(KmsError::Validation(m.into()));
     match (&req.grantee_principal, &req.grantee_service_principal) {
         (None, None) => {
-            return invalid("You must specify either GranteePrincipal or GranteeServicePrincipal.")
+            return invalid("You must specify either GranteePrincipal or GranteeServicePrincipal.");
         }
         (Some(_), Some(_)) => {
-            return invalid("You cannot specify both GranteePrincipal and GranteeServicePrincipal.")
+            return invalid(
+                "You cannot specify both GranteePrincipal and GranteeServicePrincipal.",
+            );
         }
         _ => {}
     }

@@ -562,10 +562,12 @@ mod tests {
         let day = Duration::days(1);
         let expires = Some(ExpirationModel::KeyMaterialExpires);
         let never = Some(ExpirationModel::KeyMaterialDoesNotExpire);
-        assert!(checked_valid_to(None, None, now)
-            .unwrap_err()
-            .message()
-            .starts_with("A validTo date must be set"));
+        assert!(
+            checked_valid_to(None, None, now)
+                .unwrap_err()
+                .message()
+                .starts_with("A validTo date must be set")
+        );
         assert_eq!(
             checked_valid_to(None, Some(now + day), now).unwrap(),
             Some(now + day)

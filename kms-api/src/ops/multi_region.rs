@@ -116,7 +116,7 @@ impl Kms {
             match k.state {
                 KeyState::Enabled => {}
                 KeyState::Disabled => {
-                    return Err(KmsError::Disabled(format!("{} is disabled.", k.arn)))
+                    return Err(KmsError::Disabled(format!("{} is disabled.", k.arn)));
                 }
                 other => return Err(k.invalid_state(other)),
             }

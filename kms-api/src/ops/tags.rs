@@ -6,9 +6,9 @@ use crate::kms::Kms;
 use crate::ops::{index_marker, page_limit};
 use crate::scope::Scope;
 use crate::validate::{self, Violations};
+use crate::wire::Tag;
 use crate::wire::keys::Empty;
 use crate::wire::tags::*;
-use crate::wire::Tag;
 
 /// User tags per key (AWS's limit).
 pub const MAX_TAGS: usize = 50;

@@ -157,10 +157,10 @@ mod tests {
         assert!(all.contains(Action::REENCRYPT_TO));
         let star = ActionSet::of_patterns(["*"]);
         assert_eq!(star, all);
-        let gen = ActionSet::of_patterns(["KMS:generatedatakey*"]);
-        assert!(gen.contains(Action::of(Operation::GenerateDataKey)));
-        assert!(gen.contains(Action::of(Operation::GenerateDataKeyPairWithoutPlaintext)));
-        assert!(!gen.contains(Action::of(Operation::Decrypt)));
+        let generate = ActionSet::of_patterns(["KMS:generatedatakey*"]);
+        assert!(generate.contains(Action::of(Operation::GenerateDataKey)));
+        assert!(generate.contains(Action::of(Operation::GenerateDataKeyPairWithoutPlaintext)));
+        assert!(!generate.contains(Action::of(Operation::Decrypt)));
         let re = ActionSet::of_patterns(["kms:ReEncrypt*"]);
         assert!(re.contains(Action::REENCRYPT_FROM) && re.contains(Action::REENCRYPT_TO));
         assert_eq!(

@@ -14,9 +14,9 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use crate::policy::PolicyError;
 use crate::policy::glob::{self, Token};
 use crate::policy::template::{Pattern, Template};
-use crate::policy::PolicyError;
 
 /// A condition key, parsed once from its (case-insensitive) name.
 ///
@@ -290,7 +290,7 @@ impl Condition {
             _ => {
                 return Err(PolicyError::Malformed(format!(
                     "Policy contains an unsupported condition operator: {operator}."
-                )))
+                )));
             }
         };
         let variables = variables
@@ -366,7 +366,7 @@ impl Condition {
                         Some(Pattern::Text(p)) => arn_matches(p.as_bytes(), request),
                         Some(Pattern::Tokens(p)) => arn_matches(&p, request),
                         None => false,
-                    }
+                    };
                 }
                 _ => match template.text(ctx) {
                     Some(text) => {

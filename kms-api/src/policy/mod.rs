@@ -186,7 +186,7 @@ impl Policy {
             _ => {
                 return Err(malformed(
                     "The policy document must contain a Statement element.",
-                ))
+                ));
             }
         };
         let statements = statements
@@ -277,14 +277,14 @@ impl Statement {
             _ => {
                 return Err(malformed(
                     "Policy contains a statement with an Effect that is not Allow or Deny.",
-                ))
+                ));
             }
         };
         let principal = match (s.get("Principal"), s.get("NotPrincipal")) {
             (Some(_), Some(_)) => {
                 return Err(malformed(
                     "A statement cannot have both Principal and NotPrincipal.",
-                ))
+                ));
             }
             (Some(p), None) => Some((Principals::parse(p)?, false)),
             (None, Some(p)) => Some((Principals::parse(p)?, true)),
@@ -304,7 +304,7 @@ impl Statement {
             _ => {
                 return Err(malformed(
                     "Each statement needs exactly one of Action and NotAction.",
-                ))
+                ));
             }
         };
         let (resources, not_resource) = match (s.get("Resource"), s.get("NotResource")) {
@@ -314,7 +314,7 @@ impl Statement {
             _ => {
                 return Err(malformed(
                     "Each statement needs exactly one of Resource and NotResource.",
-                ))
+                ));
             }
         };
         let resources = if !not_resource && resources.iter().any(|r| r == "*") {

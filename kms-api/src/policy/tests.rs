@@ -58,15 +58,17 @@ fn deny_wins_and_not_action_inverts() {
     )
     .unwrap();
     let a = alice();
-    assert!(p
-        .evaluate(Some(&a), act(Operation::Decrypt), KEY, &NoConditions)
-        .denies());
+    assert!(
+        p.evaluate(Some(&a), act(Operation::Decrypt), KEY, &NoConditions)
+            .denies()
+    );
     let describe = p.evaluate(Some(&a), act(Operation::DescribeKey), KEY, &NoConditions);
     assert!(describe.allows_directly());
     let bob = Identity::new("arn:aws:iam::111122223333:user/bob", Vec::new());
-    assert!(p
-        .evaluate(Some(&bob), act(Operation::Decrypt), KEY, &NoConditions)
-        .allows_directly());
+    assert!(
+        p.evaluate(Some(&bob), act(Operation::Decrypt), KEY, &NoConditions)
+            .allows_directly()
+    );
 }
 
 #[test]
@@ -94,31 +96,36 @@ fn identity_policies_match_resources() {
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["kms:Encrypt","kms:GenerateDataKey*"],"Resource":"arn:aws:kms:*:111122223333:key/*"}}"#,
     )
     .unwrap();
-    assert!(p
-        .evaluate(
+    assert!(
+        p.evaluate(
             None,
             act(Operation::GenerateDataKeyWithoutPlaintext),
             KEY,
             &NoConditions
         )
-        .allows_directly());
-    assert!(!p
-        .evaluate(None, act(Operation::Decrypt), KEY, &NoConditions)
-        .allows_somehow());
+        .allows_directly()
+    );
+    assert!(
+        !p.evaluate(None, act(Operation::Decrypt), KEY, &NoConditions)
+            .allows_somehow()
+    );
     let other = KEY.replace("111122223333", "444455556666");
-    assert!(!p
-        .evaluate(None, act(Operation::Encrypt), &other, &NoConditions)
-        .allows_somehow());
+    assert!(
+        !p.evaluate(None, act(Operation::Encrypt), &other, &NoConditions)
+            .allows_somehow()
+    );
     let not = Policy::parse_identity_policy(
         r#"{"Statement":{"Effect":"Deny","Action":"kms:*","NotResource":"arn:aws:kms:*:111122223333:*"}}"#,
     )
     .unwrap();
-    assert!(not
-        .evaluate(None, act(Operation::Encrypt), &other, &NoConditions)
-        .denies());
-    assert!(!not
-        .evaluate(None, act(Operation::Encrypt), KEY, &NoConditions)
-        .denies());
+    assert!(
+        not.evaluate(None, act(Operation::Encrypt), &other, &NoConditions)
+            .denies()
+    );
+    assert!(
+        !not.evaluate(None, act(Operation::Encrypt), KEY, &NoConditions)
+            .denies()
+    );
 }
 
 struct Dept(&'static str);
@@ -139,20 +146,23 @@ fn conditions_bind() {
     .unwrap();
     let a = alice();
     // Bool on an absent key is false: the statement does not apply.
-    assert!(!p
-        .evaluate(Some(&a), act(Operation::Decrypt), KEY, &Dept("Finance"))
-        .allows_somehow());
+    assert!(
+        !p.evaluate(Some(&a), act(Operation::Decrypt), KEY, &Dept("Finance"))
+            .allows_somehow()
+    );
     let p = Policy::parse_key_policy(
         r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"kms:Decrypt","Resource":"*",
            "Condition":{"StringEquals":{"KMS:ENCRYPTIONCONTEXT:department":["Finance","Audit"]}}}]}"#,
     )
     .unwrap();
-    assert!(p
-        .evaluate(Some(&a), act(Operation::Decrypt), KEY, &Dept("Audit"))
-        .allows_directly());
-    assert!(!p
-        .evaluate(Some(&a), act(Operation::Decrypt), KEY, &Dept("Sales"))
-        .allows_somehow());
+    assert!(
+        p.evaluate(Some(&a), act(Operation::Decrypt), KEY, &Dept("Audit"))
+            .allows_directly()
+    );
+    assert!(
+        !p.evaluate(Some(&a), act(Operation::Decrypt), KEY, &Dept("Sales"))
+            .allows_somehow()
+    );
 }
 
 fn malformed_text(key_policy: bool, doc: &str) -> String {
@@ -237,12 +247,16 @@ fn resources_fill_in_policy_variables_only_in_the_2012_version() {
     ))
     .unwrap();
     let encrypt = act(Operation::Encrypt);
-    assert!(current
-        .evaluate(None, encrypt, KEY, &KeyPrefixTag("1234abcd"))
-        .allows_directly());
-    assert!(!current
-        .evaluate(None, encrypt, KEY, &KeyPrefixTag("9999"))
-        .allows_somehow());
+    assert!(
+        current
+            .evaluate(None, encrypt, KEY, &KeyPrefixTag("1234abcd"))
+            .allows_directly()
+    );
+    assert!(
+        !current
+            .evaluate(None, encrypt, KEY, &KeyPrefixTag("9999"))
+            .allows_somehow()
+    );
     assert!(
         !current
             .evaluate(None, encrypt, KEY, &NoConditions)

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::crypto::RecipientInfo;
 use super::SecretBytes;
+use super::crypto::RecipientInfo;
 use crate::crypto::context::EncryptionContext;
 
 /// GetPublicKey input.

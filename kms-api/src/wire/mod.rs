@@ -21,8 +21,8 @@ pub mod usage;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serializer};
 
-use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 /// Secret bytes (plaintexts, data keys): a [`crate::Secret`], zeroized when dropped and never
 /// printed.

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::KeyMetadata;
 use super::Tag;
+use super::keys::KeyMetadata;
 
 /// ReplicateKey input.
 #[derive(Debug, Clone, Default, Deserialize)]

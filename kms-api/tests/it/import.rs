@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
 use kms_api::wire::crypto::{DecryptRequest, EncryptRequest};
 use kms_api::wire::import::{
     DeleteImportedKeyMaterialRequest, GetParametersForImportRequest, ImportKeyMaterialRequest,
@@ -160,9 +160,11 @@ fn a_disabled_key_that_loses_its_material_comes_back_enabled_with_it() {
     kms.disable_key(&scope(), KeyIdRequest::new(&key)).unwrap();
     delete(&kms, &key);
     assert_eq!(state(&kms, &key), "PendingImport");
-    assert!(decrypts(&kms, &blob)
-        .unwrap_err()
-        .contains("is pending import."));
+    assert!(
+        decrypts(&kms, &blob)
+            .unwrap_err()
+            .contains("is pending import.")
+    );
     import(&kms, &key, &[2; 32], None, false);
     assert_eq!(state(&kms, &key), "Enabled");
     decrypts(&kms, &blob).unwrap();

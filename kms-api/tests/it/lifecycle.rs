@@ -1,8 +1,8 @@
 //! Engine tests without HTTP: key state machine, deletion on the injected clock, the
 //! persistence hook's failure path, seeded randomness.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kms_api::wire::aliases::{AliasRequest, ListAliasesRequest};
 use kms_api::wire::crypto::{DecryptRequest, EncryptRequest, EncryptResponse};
@@ -210,18 +210,20 @@ fn a_failed_store_write_changes_nothing_and_is_an_internal_error() {
     );
     assert_eq!(kms.key_count(), 1);
 
-    assert!(kms
-        .disable_key(&scope(), KeyIdRequest::new(&key.key_id))
-        .is_err());
-    assert!(kms
-        .create_alias(
+    assert!(
+        kms.disable_key(&scope(), KeyIdRequest::new(&key.key_id))
+            .is_err()
+    );
+    assert!(
+        kms.create_alias(
             &scope(),
             AliasRequest {
                 alias_name: Some("alias/a".into()),
                 target_key_id: Some(key.key_id.clone())
             }
         )
-        .is_err());
+        .is_err()
+    );
     assert!(kms.reset().is_err());
 
     let described = kms
@@ -229,12 +231,13 @@ fn a_failed_store_write_changes_nothing_and_is_an_internal_error() {
         .unwrap()
         .key_metadata;
     assert_eq!(described.key_state, "Enabled");
-    assert!(kms
-        .list_aliases(&scope(), ListAliasesRequest::default())
-        .unwrap()
-        .aliases
-        .iter()
-        .all(|a| a.target_key_id.is_none()));
+    assert!(
+        kms.list_aliases(&scope(), ListAliasesRequest::default())
+            .unwrap()
+            .aliases
+            .iter()
+            .all(|a| a.target_key_id.is_none())
+    );
     assert!(
         encrypt(&kms, &key.key_id).is_ok(),
         "crypto never touches the store"
@@ -318,11 +321,12 @@ fn a_key_past_its_deletion_date_is_gone_before_the_scheduler_runs() {
         encrypt(&kms, &key.key_id),
         Err(KmsError::NotFound(_))
     ));
-    assert!(kms
-        .list_keys(&scope(), ListKeysRequest::default())
-        .unwrap()
-        .keys
-        .is_empty());
+    assert!(
+        kms.list_keys(&scope(), ListKeysRequest::default())
+            .unwrap()
+            .keys
+            .is_empty()
+    );
     assert_eq!(kms.purge_due_deletions(), 1);
     assert_eq!(kms.key_count(), 0);
 }

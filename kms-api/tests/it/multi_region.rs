@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
 use kms_api::wire::crypto::{DecryptRequest, EncryptRequest};
 use kms_api::wire::import::{GetParametersForImportRequest, ImportKeyMaterialRequest};
 use kms_api::wire::keys::*;
@@ -250,9 +250,10 @@ fn rotations_of_the_primary_reach_every_replica() {
         )
         .unwrap_err();
     assert_eq!(on_replica.aws_type(), "UnsupportedOperationException");
-    assert!(kms
-        .rotate_key_on_demand(&west(), KeyIdRequest::new(&id))
-        .is_err());
+    assert!(
+        kms.rotate_key_on_demand(&west(), KeyIdRequest::new(&id))
+            .is_err()
+    );
     kms.enable_key_rotation(
         &east(),
         EnableKeyRotationRequest {

@@ -167,7 +167,8 @@ fn on_demand_rotation_is_limited_to_25_and_keeps_the_schedule() {
         assert_eq!(out.key_id, key.arn);
     }
     assert_eq!(
-        kms.rotate_key_on_demand(&scope(), KeyIdRequest::new(&key.key_id)).unwrap_err(),
+        kms.rotate_key_on_demand(&scope(), KeyIdRequest::new(&key.key_id))
+            .unwrap_err(),
         KmsError::LimitExceeded(format!(
             "The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: {}",
             key.arn
@@ -298,9 +299,11 @@ fn list_key_rotations_pages_and_includes_original_material_on_request() {
     }
     assert_eq!(seen.len(), 6);
     assert_eq!(seen[0].1, None, "the original material has no rotation");
-    assert!(seen[1..]
-        .iter()
-        .all(|(_, t)| t.as_deref() == Some("ON_DEMAND")));
+    assert!(
+        seen[1..]
+            .iter()
+            .all(|(_, t)| t.as_deref() == Some("ON_DEMAND"))
+    );
     let err = kms
         .list_key_rotations(
             &scope(),

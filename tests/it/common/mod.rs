@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
+use aws_sdk_kms::Client;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_kms::Client;
 use kms_emulator::{Config, RunningServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -75,7 +75,7 @@ pub fn alias_arn(region: &str, account: &str, name: &str) -> String {
 /// from what the directory holds, with the store's token key (import and grant tokens
 /// survive a restart, as with the CLI's `--data-dir`).
 pub async fn durable_server(dir: &std::path::Path, root: u8) -> RunningServer {
-    use kms_emulator::store::{root_key::RootKey, Store};
+    use kms_emulator::store::{Store, root_key::RootKey};
     let store = std::sync::Arc::new(Store::open(dir, RootKey::from_bytes(&[root; 32])).unwrap());
     let kms = kms_api::Kms::builder()
         .persistence(store.clone())

@@ -4,7 +4,7 @@
 //! both, and its SubjectPublicKeyInfo is the standard one (id-alg-ml-kem-*).
 
 use ml_kem::pkcs8::{EncodePrivateKey, EncodePublicKey};
-use ml_kem::{Decapsulate, DecapsulationKey, MlKem1024, MlKem512, MlKem768};
+use ml_kem::{Decapsulate, DecapsulationKey, MlKem512, MlKem768, MlKem1024};
 
 use crate::error::KmsError;
 use crate::key::spec::KeySpec;
@@ -85,7 +85,7 @@ mod tests {
     fn aws_lc_encapsulates_to_our_public_key() {
         // An independent implementation (AWS-LC) encapsulates to the raw key inside our SPKI;
         // we decapsulate to the same secret.
-        use aws_lc_rs::kem::{EncapsulationKey, ML_KEM_1024, ML_KEM_512, ML_KEM_768};
+        use aws_lc_rs::kem::{EncapsulationKey, ML_KEM_512, ML_KEM_768, ML_KEM_1024};
         let random = crate::random::SeededRandom::new(4);
         for (spec, alg, raw_len) in [
             (KeySpec::MlKem512, &ML_KEM_512, 800),

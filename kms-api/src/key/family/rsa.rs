@@ -6,8 +6,8 @@ use aws_lc_rs::digest::Digest;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{
-    KeyPair, KeySize, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
-    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    KeyPair, KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey,
+    OaepPublicEncryptingKey, PrivateDecryptingKey,
 };
 use aws_lc_rs::signature::{self, KeyPair as _, RsaEncoding, UnparsedPublicKey};
 use zeroize::Zeroizing;
@@ -202,7 +202,7 @@ impl RsaKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key::family::{assert_signs, parse as parse_engine, KeyEngine};
+    use crate::key::family::{KeyEngine, assert_signs, parse as parse_engine};
 
     #[test]
     fn signs_and_encrypts_with_aws_limits() {
