@@ -2,8 +2,8 @@
 # Everything CI checks, in the order it checks it: formatting, lints, Rust unit, integration
 # and doc tests (the integration tests start the real server and use the official aws-sdk-kms),
 # then the Python smoke test with boto3 and the AWS CLI and the JavaScript SDK v3 test against
-# the started emulator, and a short pass of every fuzz target (so they keep building and their
-# corpora keep passing). Installs what it needs (a Python venv under .venv, tests/js/node_modules)
+# the started emulator. Every committed fuzz input is replayed by the Rust tests
+# (tests/it/fuzz_corpus.rs); time-boxed fuzzing is scripts/fuzz.sh, outside CI. Installs what it needs (a Python venv under .venv, tests/js/node_modules)
 # on first run. The dashboard test (tests/it/dashboard.rs) needs headless Chromium (apt-get install
 # chromium); .ci/run installs it.
 set -euo pipefail
@@ -31,4 +31,3 @@ KMS_BIN=target/debug/kms-emulator scripts/python-smoke.sh
 echo "== JavaScript SDK v3 test (@aws-sdk/client-kms, node:test)"
 KMS_BIN=target/debug/kms-emulator scripts/js-test.sh
 echo "== bulk_upload with bucket keys against the emulator (symmetric quota 200/s)" && scripts/bulk-upload-check.sh
-echo "== fuzz smoke: every libFuzzer target on its corpus, 30 s in all" && scripts/fuzz.sh smoke 30

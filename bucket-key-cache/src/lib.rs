@@ -76,6 +76,8 @@ pub mod clock;
 pub mod derive;
 pub mod envelope;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mock;
 pub mod policy;
 pub mod provider;

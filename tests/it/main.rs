@@ -12,6 +12,7 @@ mod common;
 mod crash;
 mod dashboard;
 mod faults;
+mod fuzz_corpus;
 mod metrics_exposition;
 mod power_loss;
 mod protocol;
