@@ -76,7 +76,8 @@ merge() {
   mkdir -p "corpus-local/$target"
   before=$(count "$target")
   unpack "$target" "$seeds"
-  "$BIN/$target" -merge=1 "$seeds" "corpus-local/$target" 2>&1 | grep -E '^MERGE-OUTER: [0-9]+ new files' || true
+  # Edges, not hit counts: an input that only hits a known edge more often is not kept.
+  "$BIN/$target" -merge=1 -use_counters=0 "$seeds" "corpus-local/$target" 2>&1 | grep -E '^MERGE-OUTER: [0-9]+ new files' || true
   pack "$target" "$seeds"
   echo "fuzz/corpus/$target.seeds: $before -> $(count "$target") inputs"
 }
