@@ -25,8 +25,6 @@ REQ="tests/python/requirements.txt"
 
 die() { echo "python-smoke: $*" >&2; exit 2; }
 
-[[ -x "$KMS_BIN" ]] || die "emulator binary '$KMS_BIN' not found or not executable (build it first, or set KMS_BIN)"
-
 # --- virtualenv ------------------------------------------------------------
 if [[ ! -x "$VENV/bin/python" ]]; then
     echo "python-smoke: creating venv at $VENV"
@@ -41,7 +39,11 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]]; then
     echo "$want" > "$stamp"
 fi
 
+# KMS_SMOKE_PREPARE_ONLY=1: only the venv (scripts/test.sh prepares it while Rust builds).
+[[ -n "${KMS_SMOKE_PREPARE_ONLY:-}" ]] && exit 0
+
 # --- server and tests ------------------------------------------------------
+[[ -x "$KMS_BIN" ]] || die "emulator binary '$KMS_BIN' not found or not executable (build it first, or set KMS_BIN)"
 # shellcheck source=scripts/lib/emulator.sh
 source "$ROOT/scripts/lib/emulator.sh"
 start_emulator python-smoke --account-id 111122223333 --region us-east-1 --throttle off

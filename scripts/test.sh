@@ -13,21 +13,30 @@ cd "$(dirname "$0")/.."
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
 export CARGO_PROFILE_TEST_DEBUG="${CARGO_PROFILE_TEST_DEBUG:-line-tables-only}"
 
-echo "== cargo fmt"
+# Each stage says when it starts (seconds since this script began), so a slow one shows.
+stage() { echo "== $* [${SECONDS}s]"; }
+stage "cargo fmt"
 cargo fmt --all --check
-echo "== cargo clippy"
+# The Python venv (pip install, about 15 s) is prepared in the background while Rust builds.
+venv_log=$(mktemp)
+KMS_SMOKE_PREPARE_ONLY=1 scripts/python-smoke.sh > "$venv_log" 2>&1 &
+venv_job=$!
+stage "cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
-echo "== cargo test"
+stage "cargo test"
 # Every target but the criterion benches: clippy above type-checks them, and running them in
 # test mode (debug builds, an RSA key pool to fill) only costs CI time.
 cargo test --locked --workspace --lib --bins --tests --examples
 cargo test --locked --workspace --doc
-echo "== python smoke test (boto3, AWS CLI)"
+stage "python smoke test (boto3, AWS CLI)"
 # With the example and --workspace, in one build: the features are then those the tests built
 # with (every member's dev-dependencies unified), so nothing is rebuilt here or in
 # bulk-upload-check.sh.
 cargo build --locked --workspace --bin kms-emulator --example bulk_upload
+wait "$venv_job" || { cat "$venv_log"; exit 1; }
+rm -f "$venv_log"
 KMS_BIN=target/debug/kms-emulator scripts/python-smoke.sh
-echo "== JavaScript SDK v3 test (@aws-sdk/client-kms, node:test)"
+stage "JavaScript SDK v3 test (@aws-sdk/client-kms, node:test)"
 KMS_BIN=target/debug/kms-emulator scripts/js-test.sh
-echo "== bulk_upload with bucket keys against the emulator (symmetric quota 200/s)" && scripts/bulk-upload-check.sh
+stage "bulk_upload with bucket keys against the emulator (symmetric quota 200/s)" && scripts/bulk-upload-check.sh
+stage "done"
