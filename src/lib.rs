@@ -20,6 +20,7 @@
 //! - [`scheduler`]: automatic rotations and deletions on the engine's clock.
 //! - [`config`]: server settings.
 //! - [`server`]: the accept loop, connection timeouts and graceful shutdown.
+//! - [`sts`]: STS's GetCallerIdentity on the same listener (for tools that ask who they are).
 
 pub mod admin;
 pub mod audit;
@@ -37,6 +38,7 @@ pub use kms_api::regions;
 pub mod scheduler;
 pub mod server;
 pub mod store;
+pub mod sts;
 pub mod throttle;
 pub mod traffic;
 

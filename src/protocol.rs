@@ -28,7 +28,7 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The request ID header the SDKs read.
 pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 
-/// `POST /`: one KMS API call.
+/// `POST /`: one KMS API call (or STS's GetCallerIdentity, [`crate::sts`]).
 pub async fn handle(
     State(state): State<AppState>,
     method: Method,
@@ -37,6 +37,9 @@ pub async fn handle(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Body,
 ) -> Response {
+    if crate::sts::is_sts_request(&headers) {
+        return crate::sts::handle(State(state), method, uri, headers, body).await;
+    }
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4();
     let operation = headers

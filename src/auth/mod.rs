@@ -162,10 +162,21 @@ impl Authenticator {
         req: &Request<'r, H>,
         clocks: &[&dyn Fn() -> i64],
     ) -> Result<Verified<'s, 'r>, AuthError> {
+        self.verify_for(SERVICE, req, clocks)
+    }
+
+    /// [`Authenticator::verify`] for a request signed for `service` (`kms`, or `sts` for the
+    /// GetCallerIdentity the emulator also answers).
+    pub fn verify_for<'s, 'r, H: HeaderSource + ?Sized>(
+        &'s self,
+        service: &str,
+        req: &Request<'r, H>,
+        clocks: &[&dyn Fn() -> i64],
+    ) -> Result<Verified<'s, 'r>, AuthError> {
         let claims = sigv4::parse(req)?.ok_or_else(AuthError::missing)?;
         // AWS's order: the date, its currency, the scope, the key, the signature, the token.
         check_time(&claims, clocks)?;
-        check_scope(&claims, SERVICE)?;
+        check_scope(&claims, service)?;
         check_signed_headers(&claims, req.headers)?;
         let principal = self
             .principals
@@ -182,7 +193,7 @@ impl Authenticator {
         }
         let options = Canonicalization::default();
         let matches =
-            principal.with_signing_key(claims.scope_date, claims.region, SERVICE, |key| {
+            principal.with_signing_key(claims.scope_date, claims.region, service, |key| {
                 sigv4::signature_matches(req, &claims, payload, key, options)
             });
         if !matches {

@@ -621,3 +621,27 @@ def test_enforce_update_alias_keeps_the_alias_quota_and_retirable_grants_stay_in
                           Operations=["Decrypt"])
     assert len(outsider.list_retirable_grants(RetiringPrincipal=auditor)["Grants"]) == 1
     _denied(lambda: admin.list_retirable_grants(RetiringPrincipal=auditor))
+
+
+def test_sts_get_caller_identity_names_the_verified_principal(emulator):
+    url, _ = emulator
+
+    def sts(key, secret, token=None):
+        return boto3.client("sts", endpoint_url=url, region_name=REGION, aws_access_key_id=key,
+                            aws_secret_access_key=secret, aws_session_token=token,
+                            config=Config(retries={"total_max_attempts": 1}))
+
+    alice = sts(ALICE[0], ALICE[1]).get_caller_identity()
+    assert (alice["Arn"], alice["Account"]) == (ALICE[2], "123456789012")
+    assert alice["UserId"].startswith("AIDA") and len(alice["UserId"]) == 21
+    role = sts(ROLE[0], ROLE[1], ROLE_TOKEN).get_caller_identity()
+    assert (role["Arn"], role["Account"]) == (ROLE[2], "444455556666")
+    assert role["UserId"].startswith("AROA") and role["UserId"].endswith(":ci")
+    # Signed for sts with a wrong secret or an unknown key: STS's own error codes.
+    for client, code in ((sts(ALICE[0], "wrong"), "SignatureDoesNotMatch"),
+                         (sts("AKIAUNKNOWN", "x"), "InvalidClientTokenId")):
+        with pytest.raises(ClientError) as info:
+            client.get_caller_identity()
+        assert info.value.response["Error"]["Code"] == code
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert ALICE[1] not in str(info.value.response)
