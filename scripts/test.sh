@@ -2,9 +2,10 @@
 # Everything CI checks, in the order it checks it: formatting, lints, Rust unit, integration
 # and doc tests (the integration tests start the real server and use the official aws-sdk-kms),
 # then the Python smoke test with boto3 and the AWS CLI and the JavaScript SDK v3 test against
-# the started emulator. Every committed fuzz input is replayed by the Rust tests
-# (tests/it/fuzz_corpus.rs); time-boxed fuzzing is scripts/fuzz.sh, outside CI. Installs what it needs (a Python venv under .venv, tests/js/node_modules)
-# on first run. The dashboard test (tests/it/dashboard.rs) needs headless Chromium (apt-get install
+# the started emulator, and Terraform's AWS provider (scripts/terraform-test.sh, skipped where
+# terraform is not installed). Every committed fuzz input is replayed by the Rust tests
+# (tests/it/fuzz_corpus.rs); time-boxed fuzzing is scripts/fuzz.sh, outside CI. Installs what
+# it needs (a Python venv under .venv, tests/js/node_modules) on first run. The dashboard test (tests/it/dashboard.rs) needs headless Chromium (apt-get install
 # chromium); .ci/run installs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,8 +36,19 @@ stage "python smoke test (boto3, AWS CLI)"
 cargo build --locked --workspace --bin kms-emulator --example bulk_upload
 wait "$venv_job" || { cat "$venv_log"; exit 1; }
 rm -f "$venv_log"
+# Terraform (apply, plan, destroy; mostly the provider waiting for reads to settle) runs on its
+# own emulator beside the Python and JavaScript tests.
+terraform_log=$(mktemp)
+KMS_BIN=target/debug/kms-emulator scripts/terraform-test.sh > "$terraform_log" 2>&1 &
+terraform_job=$!
 KMS_BIN=target/debug/kms-emulator scripts/python-smoke.sh
 stage "JavaScript SDK v3 test (@aws-sdk/client-kms, node:test)"
 KMS_BIN=target/debug/kms-emulator scripts/js-test.sh
 stage "bulk_upload with bucket keys against the emulator (symmetric quota 200/s)" && scripts/bulk-upload-check.sh
+stage "Terraform: apply, plan, destroy (tests/terraform/main.tf, started beside the Python tests)"
+terraform_status=0
+wait "$terraform_job" || terraform_status=$?
+cat "$terraform_log"
+rm -f "$terraform_log"
+[[ $terraform_status == 0 ]] || exit "$terraform_status"
 stage "done"
