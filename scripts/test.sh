@@ -27,6 +27,17 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 stage "cargo test"
 # Every target but the criterion benches: clippy above type-checks them, and running them in
 # test mode (debug builds, an RSA key pool to fill) only costs CI time.
+cargo test --locked --workspace --lib --bins --tests --examples --no-run
+# Terraform (apply, plan, destroy: mostly the provider waiting for reads to settle) runs on its
+# own emulator from here on, beside the Rust, Python and JavaScript tests; the integration
+# tests built the emulator binary it needs (the same one python-smoke.sh uses).
+wait "$venv_job" || { cat "$venv_log"; exit 1; }
+rm -f "$venv_log"
+terraform_log=$(mktemp)
+KMS_BIN=target/debug/kms-emulator scripts/terraform-test.sh > "$terraform_log" 2>&1 &
+terraform_job=$!
+# A stage that fails ends the run: the Terraform test (and its emulator) goes with it.
+trap 'kill "$terraform_job" 2>/dev/null || true' EXIT
 cargo test --locked --workspace --lib --bins --tests --examples
 cargo test --locked --workspace --doc
 stage "python smoke test (boto3, AWS CLI)"
@@ -34,18 +45,11 @@ stage "python smoke test (boto3, AWS CLI)"
 # with (every member's dev-dependencies unified), so nothing is rebuilt here or in
 # bulk-upload-check.sh.
 cargo build --locked --workspace --bin kms-emulator --example bulk_upload
-wait "$venv_job" || { cat "$venv_log"; exit 1; }
-rm -f "$venv_log"
-# Terraform (apply, plan, destroy; mostly the provider waiting for reads to settle) runs on its
-# own emulator beside the Python and JavaScript tests.
-terraform_log=$(mktemp)
-KMS_BIN=target/debug/kms-emulator scripts/terraform-test.sh > "$terraform_log" 2>&1 &
-terraform_job=$!
 KMS_BIN=target/debug/kms-emulator scripts/python-smoke.sh
 stage "JavaScript SDK v3 test (@aws-sdk/client-kms, node:test)"
 KMS_BIN=target/debug/kms-emulator scripts/js-test.sh
 stage "bulk_upload with bucket keys against the emulator (symmetric quota 200/s)" && scripts/bulk-upload-check.sh
-stage "Terraform: apply, plan, destroy (tests/terraform/main.tf, started beside the Python tests)"
+stage "Terraform: apply, plan, destroy (tests/terraform/main.tf, started after the Rust build)"
 terraform_status=0
 wait "$terraform_job" || terraform_status=$?
 cat "$terraform_log"
