@@ -47,4 +47,7 @@ fi
 # shellcheck source=scripts/lib/emulator.sh
 source "$ROOT/scripts/lib/emulator.sh"
 start_emulator python-smoke --account-id 111122223333 --region us-east-1 --throttle off
-run_against_emulator python-smoke "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python "$@"
+# KMS_SMOKE_TESTS: which test files or directories (all of tests/python by default).
+# shellcheck disable=SC2086 # a list of paths, split on purpose
+run_against_emulator python-smoke "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+    ${KMS_SMOKE_TESTS:-tests/python} "$@"
