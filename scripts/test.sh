@@ -25,12 +25,12 @@ venv_job=$!
 stage "cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 stage "cargo test"
-# The emulator binary and the bulk_upload example first (with --workspace, so with the features
-# the tests build with: nothing is rebuilt for them later, nor here for the client tests).
-cargo build --locked --workspace --bin kms-emulator --example bulk_upload
+# Every target but the criterion benches: clippy above type-checks them, and running them in
+# test mode (debug builds, an RSA key pool to fill) only costs CI time.
+cargo test --locked --workspace --lib --bins --tests --examples --no-run
 # Terraform (apply, plan, destroy: mostly the provider waiting for reads to settle) runs on its
-# own emulator from here on, beside the test builds (whose largest crate keeps one core busy,
-# not two) and the Rust, Python and JavaScript tests.
+# own emulator from here on, beside the Rust, Python and JavaScript tests; the integration
+# tests built the emulator binary it needs (the same one python-smoke.sh uses).
 wait "$venv_job" || { cat "$venv_log"; exit 1; }
 rm -f "$venv_log"
 terraform_log=$(mktemp)
@@ -38,11 +38,13 @@ KMS_BIN=target/debug/kms-emulator scripts/terraform-test.sh > "$terraform_log" 2
 terraform_job=$!
 # A stage that fails ends the run: the Terraform test (and its emulator) goes with it.
 trap 'kill "$terraform_job" 2>/dev/null || true' EXIT
-# Every target but the criterion benches: clippy above type-checks them, and running them in
-# test mode (debug builds, an RSA key pool to fill) only costs CI time.
 cargo test --locked --workspace --lib --bins --tests --examples
 cargo test --locked --workspace --doc
 stage "python smoke test (boto3, AWS CLI), in two halves on two emulators at once"
+# With the example and --workspace, in one build: the features are then those the tests built
+# with (every member's dev-dependencies unified), so nothing is rebuilt here or in
+# bulk-upload-check.sh.
+cargo build --locked --workspace --bin kms-emulator --example bulk_upload
 # The suite mostly waits on the emulator and the AWS CLI's start-up, so two halves of about
 # 30 s each (by file; a new file goes to the second) share the two cores well.
 first_half="tests/python/test_import.py
