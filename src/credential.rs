@@ -15,6 +15,8 @@ pub struct Credential<'a> {
     pub access_key_id: &'a str,
     /// The Region of the credential scope.
     pub region: &'a str,
+    /// The service it is scoped to (`kms`; `sts` for GetCallerIdentity); empty when missing.
+    pub service: &'a str,
 }
 
 /// Parses the credential out of a SigV4 `Authorization` header value.
@@ -29,25 +31,27 @@ pub fn parse_authorization(value: &str) -> Option<Credential<'_>> {
     Some(Credential {
         access_key_id,
         region,
+        service: parts.next().unwrap_or_default(),
     })
 }
 
-/// The access key ID of the request, when it is signed.
-pub fn access_key_id(headers: &HeaderMap) -> Option<&str> {
+/// The credential of the request's `Authorization` header, when it is signed.
+pub fn credential(headers: &HeaderMap) -> Option<Credential<'_>> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    parse_authorization(value).map(|c| c.access_key_id)
+    parse_authorization(value)
+}
+
+/// The access key ID of the request, when it is signed.
+pub fn access_key_id(headers: &HeaderMap) -> Option<&str> {
+    credential(headers).map(|c| c.access_key_id)
 }
 
 /// The scope a request acts in.
 pub fn scope_of(headers: &HeaderMap, config: &Config) -> Scope {
-    let credential = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_authorization);
-    match credential {
+    match credential(headers) {
         Some(c) => {
             let account = if let Some(principal) = config.auth.principals().get(c.access_key_id) {
                 principal.account.as_str()
@@ -77,7 +81,8 @@ mod tests {
             parse_authorization(AUTH),
             Some(Credential {
                 access_key_id: "AKIDEXAMPLE",
-                region: "eu-west-2"
+                region: "eu-west-2",
+                service: "kms",
             })
         );
         assert_eq!(parse_authorization("Bearer x"), None);

@@ -17,9 +17,8 @@ use axum::response::{IntoResponse, Response};
 use kms_api::Scope;
 
 use crate::AppState;
-use crate::auth::sigv4;
-use crate::credential::{access_key_id, scope_of};
-use crate::protocol::REQUEST_ID_HEADER;
+use crate::credential::{access_key_id, credential, scope_of};
+use crate::protocol::{REQUEST_ID_HEADER, verify_signature};
 
 /// The service name STS requests are signed for.
 pub const SERVICE: &str = "sts";
@@ -49,15 +48,7 @@ pub fn is_sts_request(headers: &HeaderMap) -> bool {
             v.get(..33)
                 .is_some_and(|t| t.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
         });
-    form || credential_service(headers) == Some(SERVICE)
-}
-
-/// The service of the request's SigV4 credential scope (`AKID/date/region/service/aws4_request`).
-fn credential_service(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let start = value.find("Credential=")? + "Credential=".len();
-    let scope = value[start..].split([',', ' ']).next()?;
-    scope.split('/').nth(3)
+    form || credential(headers).is_some_and(|c| c.service == SERVICE)
 }
 
 /// `POST /` for STS: GetCallerIdentity, or AWS's query-protocol error.
@@ -98,12 +89,17 @@ pub async fn handle(
             );
             xml(StatusCode::OK, body, request_id)
         }
-        (action, version) => error(
+        (None, _) => error(
+            StatusCode::BAD_REQUEST,
+            "InvalidAction",
+            "The request has no Action parameter (STS here answers Action=GetCallerIdentity only).",
+            request_id,
+        ),
+        (Some(action), version) => error(
             StatusCode::BAD_REQUEST,
             "InvalidAction",
             &format!(
-                "Could not find operation {} for version {}",
-                action.unwrap_or_default(),
+                "Could not find operation {action} for version {}",
                 version.unwrap_or(VERSION)
             ),
             request_id,
@@ -128,22 +124,8 @@ fn caller(
 ) -> Result<Caller, (StatusCode, &'static str, String)> {
     let auth = &state.config.auth;
     let principal = if auth.verifies() {
-        let request = sigv4::Request {
-            method: method.as_str(),
-            path: uri.path(),
-            query: uri.query().unwrap_or(""),
-            headers,
-            body,
-        };
-        let emulated = || state.kms.now().timestamp();
-        let host = || {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64)
-        };
-        let verified = auth
-            .verify_for(SERVICE, &request, &[&emulated, &host])
-            .map_err(|e| {
+        let verified =
+            verify_signature(state, SERVICE, method, uri, headers, body).map_err(|e| {
                 let (status, code) = sts_error(e.code);
                 (status, code, e.message)
             })?;
