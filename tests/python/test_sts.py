@@ -51,3 +51,17 @@ def test_aws_cli_get_caller_identity():
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"UserId": "111122223333", "Account": "111122223333",
                                        "Arn": "arn:aws:iam::111122223333:root"}
+
+
+def test_a_form_post_without_action_says_what_is_missing():
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(
+        _endpoint() + "/", data=b"Version=2011-06-15", method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=5)
+    body = info.value.read().decode()
+    assert info.value.code == 400
+    assert "<Code>InvalidAction</Code>" in body
+    assert "no Action parameter" in body
